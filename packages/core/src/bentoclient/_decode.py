@@ -1,0 +1,160 @@
+"""Responses -> values or typed errors (pure)."""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+import os
+import re
+import unicodedata
+from collections.abc import Mapping
+from typing import Any, Optional
+from urllib.parse import unquote
+
+from ._models import ResponseData
+from ._schema import Endpoint
+from .exceptions import HTTPStatusError, ResponseDecodeError, status_error_class
+
+__all__ = ["decode_value", "error_from_response", "is_file_output", "output_filename", "wants_pil"]
+
+
+def error_from_response(response: ResponseData, endpoint: str = "") -> HTTPStatusError:
+    """The typed exception for an error response (status >= 400), keeping body and headers."""
+    cls = status_error_class(response.status_code)
+    return cls(
+        response.text,
+        status_code=response.status_code,
+        headers=response.headers,
+        body=response.content,
+        endpoint=endpoint,
+        attempts=response.attempts,
+    )
+
+
+def _media_type(headers: Mapping[str, str]) -> str:
+    return headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+def is_file_output(endpoint: Endpoint) -> bool:
+    return endpoint.output.get("type") == "file"
+
+
+def wants_pil(endpoint: Endpoint) -> bool:
+    return bool(endpoint.output.get("pil"))
+
+
+def _allows_string(schema: Mapping[str, Any]) -> bool:
+    if schema.get("type") == "string":
+        return True
+    options = schema.get("anyOf") or schema.get("oneOf") or []
+    return any(isinstance(o, Mapping) and o.get("type") == "string" for o in options)
+
+
+def _decode_tensor(value: Any, schema: Mapping[str, Any]) -> Any:
+    try:
+        import numpy
+    except ImportError:  # numpy is optional: nested lists then
+        return value
+    dtype = schema.get("dtype")
+    try:
+        return numpy.asarray(value, dtype=dtype if isinstance(dtype, str) else None)
+    except (TypeError, ValueError):
+        return numpy.asarray(value)
+
+
+def _decode_dataframe(value: Any, schema: Mapping[str, Any]) -> Any:
+    try:
+        import pandas
+    except ImportError:  # pandas is optional: records / columns as sent
+        return value
+    columns = schema.get("columns")
+    return pandas.DataFrame(value, columns=columns if isinstance(columns, list) else None)
+
+
+def decode_value(endpoint: Endpoint, response: ResponseData) -> Any:
+    """Decode a successful, non-file, non-stream response by the endpoint's output schema.
+
+    Fixes BentoML's decoding quirks: a plain-text body labelled JSON (``Optional[str]``
+    outputs) comes back as the text, and JSON-quoted strings of ``date-time``/``uuid``
+    outputs are unquoted.
+    """
+    schema = endpoint.output
+    body = response.content
+    kind = schema.get("type")
+    if kind == "string":
+        if schema.get("format") == "binary":
+            return body
+        text = response.text
+        if schema.get("format") and text.startswith('"') and text.endswith('"'):
+            try:
+                decoded = json.loads(text)
+            except ValueError:
+                return text
+            return decoded if isinstance(decoded, str) else text
+        return text
+    if not body:
+        return None
+    media = _media_type(response.headers)
+    if media.startswith("text/") and _allows_string(schema):
+        return response.text
+    try:
+        value = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        if _allows_string(schema) or not schema:
+            return response.text
+        raise ResponseDecodeError(
+            f"endpoint {endpoint.name!r}: the server sent a body that is not valid JSON "
+            f"(content type {media or 'unknown'!r}, {len(body)} bytes) for a {kind or 'JSON'} output",
+            endpoint=endpoint.name,
+            body=body,
+        ) from None
+    if kind == "tensor":
+        return _decode_tensor(value, schema)
+    if kind == "dataframe":
+        return _decode_dataframe(value, schema)
+    return value
+
+
+# --- file outputs ------------------------------------------------------------------------
+
+_DISPOSITION_PARAM = re.compile(r';\s*([!#$%&\'*+.^_`|~0-9A-Za-z-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)')
+_UNSAFE = re.compile(r"[^\w.\- ()+,=@]")
+
+
+def _disposition_filename(value: str) -> Optional[str]:
+    params: dict[str, str] = {}
+    for match in _DISPOSITION_PARAM.finditer(value):
+        key, raw = match.group(1).lower(), match.group(2).strip()
+        if raw.startswith('"'):
+            raw = re.sub(r"\\(.)", r"\1", raw[1:-1])
+        params[key] = raw
+    extended = params.get("filename*")
+    if extended and "''" in extended:
+        charset, _, encoded = extended.partition("''")
+        try:
+            return unquote(encoded, encoding=charset or "utf-8", errors="strict")
+        except (LookupError, UnicodeDecodeError):
+            pass
+    return params.get("filename")
+
+
+def sanitize_filename(name: str) -> str:
+    """A plain file name from an untrusted one: no directories, no control or odd characters."""
+    name = unicodedata.normalize("NFC", name).replace("\\", "/")
+    name = name.rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
+    name = _UNSAFE.sub("_", name).strip(" .")
+    if len(name) > 200:
+        stem, ext = os.path.splitext(name)
+        name = stem[: 200 - len(ext[:20])] + ext[:20]
+    return name
+
+
+def output_filename(headers: Mapping[str, str]) -> str:
+    """The name to save a file output under: the server's name made safe, else ``output<ext>``."""
+    disposition = headers.get("content-disposition", "")
+    name = sanitize_filename(_disposition_filename(disposition) or "") if disposition else ""
+    if name:
+        return name
+    ext = mimetypes.guess_extension(_media_type(headers)) or ""
+    return "output" + ext

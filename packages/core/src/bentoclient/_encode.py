@@ -1,0 +1,226 @@
+"""Call arguments -> request body (pure): argument binding, JSON and root-input bodies."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import decimal
+import difflib
+import enum
+import json
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Optional, Union
+
+from ._schema import Endpoint, Field
+from .exceptions import ArgumentError
+
+__all__ = ["EncodedBody", "bind_arguments", "encode_body", "to_jsonable"]
+
+JSON_TYPE = "application/json"
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "<no value>"
+
+
+#: A root-input endpoint called with no argument: sent as an empty body.
+NO_VALUE: Any = _Missing()
+
+
+@dataclass(frozen=True)
+class EncodedBody:
+    """A request body: content type, content (bytes or re-iterable chunks) and length."""
+
+    content_type: str
+    content: Union[bytes, Iterable[bytes]]
+    length: Optional[int]
+
+
+def _close_match(name: str, choices: Iterable[str]) -> str:
+    match = difflib.get_close_matches(name, list(choices), n=1)
+    return f" (did you mean {match[0]!r}?)" if match else ""
+
+
+def bind_arguments(endpoint: Endpoint, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """Map positional and keyword arguments onto the endpoint's fields, in schema order.
+
+    Raises :class:`ArgumentError` (a ``TypeError``) before anything is sent for too many
+    positionals, duplicates, unknown keywords and missing required fields.  Defaults are
+    not filled in: the server applies them.  For a root input the result is
+    ``{"": value}`` (``NO_VALUE`` when called without one).
+    """
+    name = endpoint.name
+    if endpoint.root_input:
+        if kwargs or len(args) > 1:
+            given = ", ".join([*(repr(a)[:20] for a in args[1:]), *kwargs])
+            raise ArgumentError(
+                f"endpoint {name!r} takes its input as one positional value and no keyword "
+                f"arguments (got extra: {given}); call it as {endpoint.signature_text()}",
+                endpoint=name,
+                argument=next(iter(kwargs), None),
+            )
+        return {"": args[0] if args else NO_VALUE}
+
+    fields = endpoint.fields
+    if len(args) > len(fields):
+        names = ", ".join(f.name for f in fields) or "none"
+        raise ArgumentError(
+            f"endpoint {name!r} takes at most {len(fields)} positional argument(s) ({names}) "
+            f"but {len(args)} were given; remove the extra values or pass them by keyword",
+            endpoint=name,
+        )
+    bound: dict[str, Any] = {}
+    for f, value in zip(fields, args):
+        bound[f.name] = value
+    for key, value in kwargs.items():
+        if key in bound:
+            raise ArgumentError(
+                f"endpoint {name!r}: argument {key!r} was given both by position and by keyword; pass it once",
+                endpoint=name,
+                argument=key,
+            )
+        if endpoint.get_field(key) is None:
+            known = ", ".join(f.name for f in fields) or "none"
+            raise ArgumentError(
+                f"endpoint {name!r} has no argument {key!r}{_close_match(key, (f.name for f in fields))}. "
+                f"Its arguments are: {known}",
+                endpoint=name,
+                argument=key,
+            )
+        bound[key] = value
+    missing = [f.name for f in fields if f.required and f.name not in bound]
+    if missing:
+        raise ArgumentError(
+            f"endpoint {name!r} is missing required argument(s) {', '.join(map(repr, missing))}; "
+            f"call it as {endpoint.signature_text()}",
+            endpoint=name,
+            argument=missing[0],
+        )
+    return bound
+
+
+# --- JSON ---------------------------------------------------------------------------------
+
+
+def _dataframe_orient(schema: Mapping[str, Any]) -> str:
+    return "list" if schema.get("orient") == "columns" else "records"
+
+
+def to_jsonable(value: Any, schema: Optional[Mapping[str, Any]] = None) -> Any:
+    """Convert what ``json`` cannot serialise by itself into JSON values.
+
+    Duck-typed, so numpy, pandas and pydantic are never imported: ``.tolist()`` for
+    arrays and tensors, ``.to_dict(orient=...)`` for data frames, ``.model_dump(mode="json")``
+    (or ``.dict()``) for pydantic models.  Raises ``TypeError`` for anything else unknown.
+    """
+    if hasattr(value, "to_dict") and hasattr(value, "columns"):  # pandas.DataFrame
+        return value.to_dict(orient=_dataframe_orient(schema or {}))
+    if hasattr(value, "tolist"):  # numpy arrays and scalars, torch / tf tensors
+        if hasattr(value, "detach"):
+            value = value.detach().cpu()
+        return value.tolist()
+    if hasattr(value, "model_dump"):  # pydantic v2
+        return value.model_dump(mode="json")
+    if hasattr(value, "dict") and hasattr(value, "__fields__"):  # pydantic v1
+        return json.loads(value.json())
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, (uuid.UUID, decimal.Decimal)):
+        return str(value)
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    if hasattr(value, "__fspath__"):
+        return str(value.__fspath__())
+    raise TypeError(f"values of type {type(value).__name__} cannot be sent as JSON")
+
+
+def _dumps(value: Any) -> bytes:
+    return json.dumps(value, default=to_jsonable, allow_nan=False, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _json_error(endpoint: Endpoint, argument: Optional[str], exc: Exception) -> ArgumentError:
+    where = f"argument {argument!r}" if argument else "its input"
+    if isinstance(exc, ValueError) and "JSON compliant" in str(exc):
+        reason = "contains NaN or Infinity, which JSON cannot carry and the server rejects; replace them with finite numbers or None"
+    elif isinstance(exc, RecursionError) or "Circular" in str(exc):
+        reason = "refers to itself (a circular structure) and cannot be sent as JSON"
+    else:
+        reason = f"cannot be sent as JSON ({exc}); pass lists, dicts, numbers, strings, or arrays/models that convert to them"
+    return ArgumentError(f"endpoint {endpoint.name!r}, {where}: {reason}", endpoint=endpoint.name, argument=argument)
+
+
+def _prepare_fields(endpoint: Endpoint, bound: Mapping[str, Any]) -> dict[str, Any]:
+    # Data frames are the only values whose encoding depends on the schema (orient).
+    out = dict(bound)
+    for key, value in bound.items():
+        f: Optional[Field] = endpoint.get_field(key)
+        if f is not None and f.schema.get("type") == "dataframe" and hasattr(value, "to_dict"):
+            out[key] = to_jsonable(value, f.schema)
+    return out
+
+
+def encode_json_fields(endpoint: Endpoint, bound: Mapping[str, Any]) -> bytes:
+    """The JSON object body for a non-root call; names the argument that cannot be encoded."""
+    payload = _prepare_fields(endpoint, bound)
+    try:
+        return _dumps(payload)
+    except (TypeError, ValueError, RecursionError) as exc:
+        culprit: Optional[str] = None
+        for key, value in payload.items():
+            try:
+                _dumps(value)
+            except (TypeError, ValueError, RecursionError):
+                culprit = key
+                break
+        raise _json_error(endpoint, culprit, exc) from None
+
+
+def encode_root(endpoint: Endpoint, value: Any) -> EncodedBody:
+    """The body for a root (positional-only) input, as in BentoML's §3.3 table."""
+    if value is NO_VALUE:
+        return EncodedBody(JSON_TYPE, b"", 0)
+    if isinstance(value, str):
+        data = value.encode("utf-8")
+        return EncodedBody("text/plain", data, len(data))
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        data = bytes(value)
+        return EncodedBody("text/plain", data, len(data))
+    schema = endpoint.input
+    if schema.get("type") == "object" and isinstance(schema.get("properties"), Mapping):
+        if hasattr(value, "model_dump") or (dataclasses.is_dataclass(value) and not isinstance(value, type)):
+            value = to_jsonable(value)
+        if not isinstance(value, Mapping):
+            raise ArgumentError(
+                f"endpoint {endpoint.name!r} takes an object as its input; pass a dict (or a model "
+                f"instance) with the fields {', '.join(schema['properties'])}, got {type(value).__name__}",
+                endpoint=endpoint.name,
+            )
+    try:
+        data = _dumps(value)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise _json_error(endpoint, None, exc) from None
+    return EncodedBody(JSON_TYPE, data, len(data))
+
+
+def encode_body(endpoint: Endpoint, bound: Mapping[str, Any]) -> EncodedBody:
+    """The request body for a bound call (JSON object, root value or multipart form)."""
+    if endpoint.root_input:
+        if endpoint.input.get("type") == "file":
+            from ._multipart import encode_file_root
+
+            return encode_file_root(endpoint, bound[""])
+        return encode_root(endpoint, bound[""])
+    if endpoint.multipart:
+        from ._multipart import encode_multipart
+
+        return encode_multipart(endpoint, bound)
+    data = encode_json_fields(endpoint, bound)
+    return EncodedBody(JSON_TYPE, data, len(data))
+

@@ -1,0 +1,156 @@
+"""Plain data shared by the protocol layer and every transport: no I/O here."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Optional, Union
+
+from .exceptions import ConfigurationError, ResponseDecodeError
+
+__all__ = ["Headers", "Request", "Timeout", "TimeoutTypes"]
+
+
+class Headers(Mapping[str, str]):
+    """Case-insensitive, order-keeping HTTP headers; repeated fields are joined with ``", "``."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Union[Mapping[str, str], Iterable[tuple[str, str]], None] = None) -> None:
+        self._items: dict[str, tuple[str, str]] = {}
+        pairs = items.items() if isinstance(items, Mapping) else (items or ())
+        for key, value in pairs:
+            self.add(key, value)
+
+    def add(self, key: str, value: str) -> None:
+        lower = key.lower()
+        if lower in self._items:
+            name, old = self._items[lower]
+            self._items[lower] = (name, f"{old}, {value}")
+        else:
+            self._items[lower] = (key, value)
+
+    def __getitem__(self, key: str) -> str:
+        return self._items[key.lower()][1]
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and key.lower() in self._items
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name, _ in self._items.values())
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        return f"Headers({dict(self.items())!r})"
+
+
+def check_header_value(name: str, value: str, *, secret: bool = False) -> str:
+    """Refuse header values that would split the request (CR, LF, NUL)."""
+    if any(ch in value for ch in "\r\n\0"):
+        shown = "the value" if secret else repr(value)
+        raise ConfigurationError(
+            f"header {name!r}: {shown} contains a line break or NUL character, which would "
+            "let it inject other headers; remove them before passing it"
+        )
+    if not name or any(ch in name for ch in "\r\n\0: \t"):
+        raise ConfigurationError(f"header name {name!r} is not a valid HTTP field name")
+    return value
+
+
+@dataclass(frozen=True)
+class Timeout:
+    """Time limits in seconds; ``None`` means no limit.
+
+    ``connect``: opening a connection.  ``read``: the longest silence while waiting for
+    response bytes.  ``write``: the longest stall while sending.  ``pool``: waiting for a
+    free pooled connection.  ``total``: the whole call, retries and back-off included.
+    A plain number ``t`` means ``Timeout(t, t, t, t)`` with no total, as in BentoML.
+    """
+
+    connect: Optional[float] = 30.0
+    read: Optional[float] = 30.0
+    write: Optional[float] = 30.0
+    pool: Optional[float] = 30.0
+    total: Optional[float] = None
+
+    def __post_init__(self) -> None:
+        for name in ("connect", "read", "write", "pool", "total"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0):
+                raise ConfigurationError(f"Timeout.{name} must be a positive number of seconds or None, got {value!r}")
+
+    @classmethod
+    def of(cls, value: TimeoutTypes) -> Timeout:
+        if isinstance(value, Timeout):
+            return value
+        if value is None:
+            return cls(None, None, None, None)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise ConfigurationError(
+                f"timeout must be a positive number of seconds, a bentoclient.Timeout or None, got {value!r}"
+            )
+        seconds = float(value)
+        return cls(seconds, seconds, seconds, seconds)
+
+
+TimeoutTypes = Union[float, int, Timeout, None]
+
+
+@dataclass(frozen=True)
+class Request:
+    """One HTTP request as the protocol layer describes it, for any transport to send.
+
+    ``target`` is the path (and query) relative to the service's base URL.  ``content`` is
+    the whole body as bytes, or a re-iterable of byte chunks (iterating it again replays
+    the body, which is what lets a transport retry a stale connection).  When
+    ``content_length`` is None and the content is not bytes the body is sent chunked.
+    """
+
+    method: str
+    target: str
+    headers: tuple[tuple[str, str], ...] = ()
+    content: Union[bytes, Iterable[bytes]] = b""
+    content_length: Optional[int] = None
+    endpoint: str = ""
+
+    @property
+    def body_length(self) -> Optional[int]:
+        if isinstance(self.content, (bytes, bytearray)):
+            return len(self.content)
+        return self.content_length
+
+
+@dataclass
+class ResponseData:
+    """A fully read response: what the protocol layer decodes."""
+
+    status_code: int
+    headers: Headers
+    content: bytes = b""
+    attempts: int = 1
+    extensions: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        try:
+            return self.content.decode(_charset(self.headers) or "utf-8", errors="replace")
+        except LookupError:  # an unknown charset name from the server
+            return self.content.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.content)
+        except ValueError as exc:
+            raise ResponseDecodeError(f"response body is not valid JSON: {exc}", body=self.content) from None
+
+
+def _charset(headers: Mapping[str, str]) -> Optional[str]:
+    ctype = headers.get("content-type", "")
+    for param in ctype.split(";")[1:]:
+        key, _, value = param.strip().partition("=")
+        if key.lower() == "charset" and value:
+            return value.strip('"')
+    return None

@@ -1,0 +1,364 @@
+"""The standard-library transport: a thread-safe keep-alive pool over ``http.client``.
+
+The only core module that touches sockets.  ``http.client``, ``socket`` and ``ssl``
+exceptions are mapped to bentoclient's own here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import select
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any, Optional, Union
+
+from ._models import Headers, Request, Timeout
+from ._url import ServiceAddress
+from .exceptions import (
+    ClientClosedError,
+    ConnectError,
+    ConnectTimeout,
+    PoolTimeout,
+    ReadError,
+    ReadTimeout,
+    RemoteProtocolError,
+    WriteError,
+    WriteTimeout,
+)
+
+__all__ = ["HTTPTransport", "Response", "SSLOptions"]
+
+# uvicorn (BentoML's server) drops idle keep-alive connections after 5 s; reusing one
+# near that limit races the server's close (bentoml/BentoML#4971), so ours expire first.
+KEEPALIVE_EXPIRY = 4.0
+READ_CHUNK = 64 * 1024
+
+SSLOptions = Union[bool, str, ssl.SSLContext]
+
+
+class _UnixHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, socket_path: str, timeout: Optional[float]) -> None:
+        super().__init__("127.0.0.1", 3000, timeout=timeout)
+        self.socket_path = socket_path
+
+    def connect(self) -> None:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(self.timeout)
+        try:
+            sock.connect(self.socket_path)
+        except BaseException:
+            sock.close()
+            raise
+        self.sock = sock
+
+
+def _ssl_context(verify: SSLOptions) -> ssl.SSLContext:
+    if isinstance(verify, ssl.SSLContext):
+        return verify
+    if verify is False:
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        return ctx
+    if isinstance(verify, str):
+        return ssl.create_default_context(capath=verify) if os.path.isdir(verify) else ssl.create_default_context(cafile=verify)
+    return ssl.create_default_context()
+
+
+class _Conn:
+    """A pooled connection and when it was last returned idle."""
+
+    __slots__ = ("http", "idle_since", "reused")
+
+    def __init__(self, conn: http.client.HTTPConnection) -> None:
+        self.http = conn
+        self.idle_since = 0.0
+        self.reused = False
+
+    def usable(self, now: float) -> bool:
+        sock = self.http.sock
+        if sock is None or now - self.idle_since > KEEPALIVE_EXPIRY:
+            return False
+        try:  # readable while idle means the server closed it (EOF) or sent junk
+            readable, _, _ = select.select([sock], [], [], 0)
+        except (OSError, ValueError):
+            return False
+        return not readable
+
+
+class Response:
+    """A response whose body is read on demand; returns its connection to the pool when done.
+
+    ``status_code``, ``headers`` and ``attempts`` are set on arrival; ``read()`` gives
+    the whole body, ``iter_bytes()`` chunks of it; ``close()`` releases the connection.
+    """
+
+    def __init__(self, transport: HTTPTransport, conn: _Conn, raw: http.client.HTTPResponse, url: str) -> None:
+        self._transport = transport
+        self._conn: Optional[_Conn] = conn
+        self._raw = raw
+        self._url = url
+        self.status_code: int = raw.status
+        self.headers = Headers(raw.getheaders())
+        self.attempts = 1
+
+    def read(self) -> bytes:
+        return b"".join(self.iter_bytes())
+
+    def iter_bytes(self, chunk_size: int = READ_CHUNK) -> Iterator[bytes]:
+        try:
+            while True:
+                try:
+                    chunk = self._raw.read1(chunk_size) if chunk_size > 0 else self._raw.read()
+                except socket.timeout:
+                    raise ReadTimeout(f"no data from {self._url} for longer than the read timeout", url=self._url) from None
+                except http.client.IncompleteRead as exc:
+                    raise ReadError(
+                        f"the response from {self._url} ended early ({len(exc.partial)} bytes of an incomplete part)", url=self._url
+                    ) from None
+                except (OSError, http.client.HTTPException) as exc:
+                    raise ReadError(f"the connection to {self._url} broke while reading the response: {exc}", url=self._url) from None
+                if not chunk:
+                    break
+                yield chunk
+        except BaseException:
+            self._discard()
+            raise
+        self.close()
+
+    def close(self) -> None:
+        """Release the connection: back to the pool when the body was read whole, else closed."""
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        if self._raw.isclosed() and not self._raw.will_close:
+            self._transport._release(conn)
+        else:
+            self._raw.close()
+            self._transport._release(conn, discard=True)
+
+    def _discard(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            self._raw.close()
+            self._transport._release(conn, discard=True)
+
+    def __enter__(self) -> Response:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class HTTPTransport:
+    """Keep-alive HTTP/1.1 connections to one service, shared safely by threads.
+
+    At most ``max_connections`` are open at once; a caller beyond that waits up to the
+    pool timeout.  Idle connections expire after 4 s (before the server's 5 s).  A request
+    whose reused connection turns out closed by the server before any response byte is
+    sent once more on a fresh connection, when its body can be replayed.
+    """
+
+    def __init__(self, address: ServiceAddress, *, max_connections: int = 10, verify: SSLOptions = True) -> None:
+        if max_connections < 1:
+            raise ValueError("max_connections must be at least 1")
+        self.address = address
+        self.max_connections = max_connections
+        self._verify = verify
+        self._ssl: Optional[ssl.SSLContext] = None
+        self._reset()
+
+    def _reset(self) -> None:
+        self._pid = os.getpid()
+        self._lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(self.max_connections)
+        self._idle: list[_Conn] = []
+        self._closed = False
+
+    # Pickling and fork: connections and locks belong to one process; rebuild them lazily.
+    def __getstate__(self) -> dict[str, Any]:
+        return {"address": self.address, "max_connections": self.max_connections, "_verify": self._verify}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._ssl = None
+        self._reset()
+
+    def _check_process(self) -> None:
+        if self._pid != os.getpid():  # forked: never touch the parent's sockets
+            self._reset()
+
+    @property
+    def idle_connections(self) -> int:
+        return len(self._idle)
+
+    # --- connections -------------------------------------------------------------------
+
+    def _new_connection(self, timeout: Timeout) -> _Conn:
+        addr = self.address
+        conn: http.client.HTTPConnection
+        if addr.scheme == "unix":
+            assert addr.socket_path is not None
+            conn = _UnixHTTPConnection(addr.socket_path, timeout.connect)
+        elif addr.scheme == "https":
+            if self._ssl is None:
+                self._ssl = _ssl_context(self._verify)
+            conn = http.client.HTTPSConnection(addr.host, addr.port, timeout=timeout.connect, context=self._ssl)
+        else:
+            conn = http.client.HTTPConnection(addr.host, addr.port, timeout=timeout.connect)
+        url = addr.url
+        try:
+            conn.connect()
+        except socket.timeout:
+            conn.close()
+            raise ConnectTimeout(f"connecting to {url} took longer than {timeout.connect} s", url=url, request_sent=False) from None
+        except ssl.SSLError as exc:
+            conn.close()
+            raise ConnectError(
+                f"TLS handshake with {url} failed: {exc.reason or exc}; pass verify= a CA bundle path or an "
+                "ssl.SSLContext that trusts the server's certificate",
+                url=url,
+                request_sent=False,
+            ) from None
+        except OSError as exc:
+            conn.close()
+            reason = exc.strerror or str(exc) or type(exc).__name__
+            raise ConnectError(f"cannot connect to {url}: {reason}", url=url, request_sent=False) from None
+        if conn.sock is not None and addr.scheme != "unix":
+            conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return _Conn(conn)
+
+    def _acquire(self, timeout: Timeout) -> _Conn:
+        self._check_process()
+        if self._closed:
+            raise ClientClosedError("the client is closed; create a new one")
+        if not self._slots.acquire(timeout=timeout.pool):
+            raise PoolTimeout(
+                f"all {self.max_connections} connections to {self.address.url} stayed busy for {timeout.pool} s",
+                url=self.address.url,
+                request_sent=False,
+            )
+        now = time.monotonic()
+        while True:
+            with self._lock:
+                conn = self._idle.pop() if self._idle else None
+            if conn is None:
+                break
+            if conn.usable(now):
+                conn.reused = True
+                return conn
+            conn.http.close()
+        try:
+            return self._new_connection(timeout)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def _release(self, conn: _Conn, *, discard: bool = False) -> None:
+        if discard or self._closed or self._pid != os.getpid():
+            conn.http.close()
+        else:
+            conn.idle_since = time.monotonic()
+            with self._lock:
+                self._idle.append(conn)
+        if self._pid == os.getpid():
+            self._slots.release()
+
+    def close(self) -> None:
+        """Close idle connections and refuse new requests; responses in flight finish first."""
+        self._closed = True
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.http.close()
+
+    # --- requests ------------------------------------------------------------------------
+
+    def send(self, request: Request, timeout: Timeout) -> Response:
+        """Send ``request`` and return once the status line and headers have arrived."""
+        replayable = isinstance(request.content, (bytes, bytearray)) or bool(getattr(request.content, "replayable", False))
+        conn = self._acquire(timeout)
+        try:
+            return self._send_on(conn, request, timeout)
+        except _StaleConnection:
+            pass
+        except BaseException:
+            self._release(conn, discard=True)
+            raise
+        self._release(conn, discard=True)
+        if not replayable:
+            raise ReadError(
+                f"the server closed a kept-alive connection to {self.address.url} before answering, and the "
+                "request body (a non-seekable stream) cannot be sent again",
+                url=self.address.url,
+                request_sent=True,
+            )
+        conn = self._acquire(timeout)
+        try:
+            return self._send_on(conn, request, timeout)
+        except _StaleConnection as exc:
+            self._release(conn, discard=True)
+            raise RemoteProtocolError(
+                f"the server at {self.address.url} closed the connection without answering", url=self.address.url
+            ) from exc.__cause__
+        except BaseException:
+            self._release(conn, discard=True)
+            raise
+
+    def _send_on(self, conn: _Conn, request: Request, timeout: Timeout) -> Response:
+        http_conn = conn.http
+        url = self.address.origin + request.target
+        sock = http_conn.sock
+        if sock is not None:
+            sock.settimeout(timeout.write)
+        body_sent = False
+        try:
+            http_conn.putrequest(request.method, request.target, skip_host=True, skip_accept_encoding=True)
+            http_conn.putheader("Host", self.address.host_header)
+            length = request.body_length
+            chunked = length is None and request.method not in ("GET", "HEAD")
+            for key, value in request.headers:
+                http_conn.putheader(key, value)
+            if length is not None and (length or request.method not in ("GET", "HEAD")):
+                http_conn.putheader("Content-Length", str(length))
+            elif chunked:
+                http_conn.putheader("Transfer-Encoding", "chunked")
+            content = request.content
+            if isinstance(content, (bytes, bytearray)):
+                http_conn.endheaders(bytes(content) if content else None)
+            else:
+                http_conn.endheaders()
+                for chunk in content:
+                    if chunk:
+                        http_conn.send(b"%x\r\n%s\r\n" % (len(chunk), chunk) if chunked else chunk)
+                if chunked:
+                    http_conn.send(b"0\r\n\r\n")
+            body_sent = True
+            if sock is not None:
+                sock.settimeout(timeout.read)
+            raw = http_conn.getresponse()
+        except socket.timeout:
+            if body_sent:
+                raise ReadTimeout(f"{url} sent no response within the read timeout of {timeout.read} s", url=url) from None
+            raise WriteTimeout(f"sending the request to {url} stalled for longer than {timeout.write} s", url=url) from None
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError, ConnectionAbortedError) as exc:
+            if conn.reused:
+                raise _StaleConnection() from exc
+            if not body_sent:
+                raise WriteError(f"the connection to {url} broke while sending the request: {exc}", url=url) from None
+            raise RemoteProtocolError(f"{url} closed the connection without sending a response", url=url) from None
+        except http.client.HTTPException as exc:
+            raise RemoteProtocolError(f"{url} sent an invalid HTTP response: {type(exc).__name__}: {exc}", url=url) from None
+        except OSError as exc:
+            if not body_sent:
+                raise WriteError(f"the connection to {url} broke while sending the request: {exc}", url=url) from None
+            raise ReadError(f"the connection to {url} broke while waiting for the response: {exc}", url=url) from None
+        return Response(self, conn, raw, url)
+
+
+class _StaleConnection(Exception):
+    """A reused connection was closed by the server before any response byte."""

@@ -1,0 +1,400 @@
+"""The one exception tree of bentoclient.
+
+Every error the client raises derives from :class:`BentoClientError`.  The names that
+BentoML's own client raises (``BentoMLException``, ``InvalidArgument``, ``NotFound``,
+``UnprocessableEntity``, ``ServiceUnavailable``) exist here with the same meaning and the
+same ``.message`` / ``.error_code`` attributes, so ``except`` clauses written for BentoML
+keep working after switching the import.
+
+Errors that describe a mistake in the caller's input also derive from the built-in class
+BentoML raised for it (``TypeError`` for bad arguments, ``ValueError`` for bad
+configuration), so existing handlers for those keep catching them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any, Optional, Union
+
+__all__ = [
+    "ArgumentError",
+    "BadGateway",
+    "BentoClientError",
+    "BentoMLException",
+    "ClientClosedError",
+    "ConfigurationError",
+    "ConnectError",
+    "ConnectTimeout",
+    "EndpointNotFound",
+    "Forbidden",
+    "GatewayTimeout",
+    "HTTPStatusError",
+    "InternalServerError",
+    "InvalidArgument",
+    "InvalidURL",
+    "MissingDependencyError",
+    "NotFound",
+    "PayloadTooLarge",
+    "PoolTimeout",
+    "ReadError",
+    "ReadTimeout",
+    "RemoteProtocolError",
+    "ResponseDecodeError",
+    "SchemaError",
+    "ServerNotReady",
+    "ServiceUnavailable",
+    "TimeoutException",
+    "TooManyRequests",
+    "TransportError",
+    "Unauthorized",
+    "UnprocessableEntity",
+    "UnsupportedMediaType",
+    "WriteError",
+    "WriteTimeout",
+    "status_error_class",
+]
+
+ErrorCode = Union[HTTPStatus, int]
+
+
+def _as_status(code: int) -> ErrorCode:
+    """``HTTPStatus(code)`` when the code is a standard one, else the plain int (520 stays 520)."""
+    try:
+        return HTTPStatus(code)
+    except ValueError:
+        return code
+
+
+def _restore(cls: type[BentoClientError], args: tuple[Any, ...], state: dict[str, Any]) -> BentoClientError:
+    err = cls.__new__(cls)
+    err.args = args
+    err.__dict__.update(state)
+    return err
+
+
+class BentoClientError(Exception):
+    """Base of every error raised by bentoclient.
+
+    ``message`` is the human-readable text (for HTTP errors: the raw response body, as in
+    BentoML); ``error_code`` is an :class:`http.HTTPStatus` (or a plain ``int`` for
+    non-standard codes), 500 unless a subclass or the raiser says otherwise.
+    """
+
+    error_code: ErrorCode = HTTPStatus.INTERNAL_SERVER_ERROR
+
+    def __init__(self, message: str = "", *, error_code: Optional[int] = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if error_code is not None:
+            self.error_code = _as_status(error_code)
+
+    def __str__(self) -> str:
+        return self.message
+
+    # Keyword-only constructor arguments would be lost by the default pickling of
+    # exceptions (which calls ``cls(*args)``); restore the whole state instead.
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_restore, (type(self), self.args, dict(self.__dict__)))
+
+
+#: BentoML's base exception name; the same class as :class:`BentoClientError`.
+BentoMLException = BentoClientError
+
+
+# --- mistakes in the caller's input -------------------------------------------------
+
+
+class ConfigurationError(BentoClientError, ValueError):
+    """A client option is invalid (bad URL, timeout, token or header value)."""
+
+    error_code = HTTPStatus.BAD_REQUEST
+
+
+class InvalidURL(ConfigurationError):
+    """The service URL cannot be used."""
+
+
+class ArgumentError(BentoClientError, TypeError):
+    """The arguments of an endpoint call do not fit the endpoint's schema.
+
+    Raised before anything is sent.  ``endpoint`` and ``argument`` name what was wrong.
+    """
+
+    error_code = HTTPStatus.BAD_REQUEST
+
+    def __init__(self, message: str, *, endpoint: str = "", argument: Optional[str] = None) -> None:
+        super().__init__(message)
+        self.endpoint = endpoint
+        self.argument = argument
+
+
+class MissingDependencyError(BentoClientError, ImportError):
+    """An optional part of bentoclient (or an optional library) is not installed."""
+
+    def __init__(self, message: str, *, package: str = "") -> None:
+        super().__init__(message)
+        self.package = package
+
+
+class ClientClosedError(BentoClientError, RuntimeError):
+    """The client was used after ``close()``."""
+
+
+class SchemaError(BentoClientError):
+    """The service's ``/schema.json`` could not be fetched or understood."""
+
+
+class ResponseDecodeError(BentoClientError):
+    """A response body does not match what its Content-Type or the schema promised."""
+
+    def __init__(self, message: str, *, endpoint: str = "", body: bytes = b"") -> None:
+        super().__init__(message)
+        self.endpoint = endpoint
+        self.body = body
+
+
+# --- transport ------------------------------------------------------------------------
+
+
+class TransportError(BentoClientError):
+    """The request did not complete at the connection level (no usable HTTP response).
+
+    ``request_sent`` tells whether any byte of the request may have reached the server;
+    when it is False, retrying cannot run the call twice.
+    """
+
+    error_code = HTTPStatus.SERVICE_UNAVAILABLE
+
+    def __init__(self, message: str, *, url: str = "", request_sent: bool = True) -> None:
+        super().__init__(message)
+        self.url = url
+        self.request_sent = request_sent
+
+
+class ConnectError(TransportError):
+    """The connection could not be opened (refused, unreachable, DNS, TLS handshake)."""
+
+
+class ReadError(TransportError):
+    """The connection broke while the response was being read."""
+
+
+class WriteError(TransportError):
+    """The connection broke while the request was being sent."""
+
+
+class RemoteProtocolError(TransportError):
+    """The server broke the HTTP protocol (closed early, malformed or oversized headers)."""
+
+
+class TimeoutException(TransportError):
+    """A time limit ran out."""
+
+    error_code = HTTPStatus.GATEWAY_TIMEOUT
+
+
+class ConnectTimeout(TimeoutException):
+    """Opening the connection took longer than the connect timeout."""
+
+
+class ReadTimeout(TimeoutException):
+    """The server sent nothing for longer than the read timeout."""
+
+
+class WriteTimeout(TimeoutException):
+    """Sending the request took longer than the write timeout."""
+
+
+class PoolTimeout(TimeoutException):
+    """No pooled connection became free in time."""
+
+
+# --- HTTP status errors ---------------------------------------------------------------
+
+
+class HTTPStatusError(BentoClientError):
+    """The server answered with an error status (>= 400).
+
+    ``message`` is the raw body text (as in BentoML).  ``error`` and ``detail`` are parsed
+    from BentoML's two error body forms, ``{"error": ..., "detail": ...}`` and
+    ``[{"error": ...}]``.  ``status_code``, ``headers`` and ``body`` keep the response;
+    ``endpoint`` names the called endpoint (or the request path).
+    """
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        error_code: Optional[int] = None,
+        status_code: Optional[int] = None,
+        headers: Optional[Mapping[str, str]] = None,
+        body: bytes = b"",
+        endpoint: str = "",
+        attempts: int = 1,
+    ) -> None:
+        code = status_code if status_code is not None else error_code
+        # Explicit base call: subclasses mix this class with TransportError/ArgumentError,
+        # whose constructors take other keywords.
+        BentoClientError.__init__(self, message, error_code=code)
+        self.status_code: int = int(self.error_code)
+        self.headers: dict[str, str] = dict(headers or {})
+        self.body = body
+        self.endpoint = endpoint
+        self.attempts = attempts
+        self.error, self.detail = _parse_error_body(body or message.encode("utf-8", "replace"))
+
+    @property
+    def request_id(self) -> Optional[str]:
+        """BentoML's ``x-bentoml-request-id`` response header, when the server sent one."""
+        for key, value in self.headers.items():
+            if key.lower() == "x-bentoml-request-id":
+                return value
+        return None
+
+    def __str__(self) -> str:
+        where = f" from endpoint '{self.endpoint}'" if self.endpoint else ""
+        reason = self.error if self.error is not None else self.message
+        return f"HTTP {self.status_code}{where}: {reason}{_detail_text(self.detail)}"
+
+
+def _detail_text(detail: Any) -> str:
+    """pydantic's validation details as ``; text: Input should be a valid string``."""
+    if not isinstance(detail, list):
+        return ""
+    parts = []
+    for item in detail[:5]:
+        if isinstance(item, dict) and "msg" in item:
+            loc = ".".join(str(x) for x in item.get("loc", ()) if x != "body")
+            parts.append(f"{loc}: {item['msg']}" if loc else str(item["msg"]))
+    return "; " + "; ".join(parts) if parts else ""
+
+
+def _parse_error_body(body: bytes) -> tuple[Optional[str], Any]:
+    """Return ``(error, detail)`` from either BentoML error body form, else ``(None, None)``."""
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None, None
+    if isinstance(data, list) and len(data) == 1:
+        data = data[0]
+    if isinstance(data, dict) and "error" in data:
+        error = data["error"]
+        return (error if isinstance(error, str) else json.dumps(error)), data.get("detail")
+    return None, None
+
+
+class InvalidArgument(HTTPStatusError):
+    """400: the server rejected the input (validation error or ``InvalidArgument``)."""
+
+    error_code = HTTPStatus.BAD_REQUEST
+
+
+class Unauthorized(HTTPStatusError):
+    """401: missing or wrong token."""
+
+    error_code = HTTPStatus.UNAUTHORIZED
+
+
+class Forbidden(HTTPStatusError):
+    """403: the token is not allowed to call this endpoint."""
+
+    error_code = HTTPStatus.FORBIDDEN
+
+
+class NotFound(HTTPStatusError):
+    """404: no such route (or, raised by ``call()``, no such endpoint in the schema)."""
+
+    error_code = HTTPStatus.NOT_FOUND
+
+
+class PayloadTooLarge(HTTPStatusError):
+    """413: the request body is larger than the server accepts."""
+
+    error_code = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+
+
+class UnsupportedMediaType(HTTPStatusError):
+    """415: the server does not accept the request's Content-Type."""
+
+    error_code = HTTPStatus.UNSUPPORTED_MEDIA_TYPE
+
+
+class UnprocessableEntity(HTTPStatusError):
+    """422: the server understood the request but could not process it."""
+
+    error_code = HTTPStatus.UNPROCESSABLE_ENTITY
+
+
+class TooManyRequests(HTTPStatusError):
+    """429: the server's concurrency limit was reached; ``retry_after`` is in seconds."""
+
+    error_code = HTTPStatus.TOO_MANY_REQUESTS
+
+
+class InternalServerError(HTTPStatusError):
+    """500: the service raised an unexpected error; see the server log."""
+
+
+class BadGateway(HTTPStatusError):
+    """502: a proxy in front of the service got no valid answer."""
+
+    error_code = HTTPStatus.BAD_GATEWAY
+
+
+class ServiceUnavailable(HTTPStatusError):
+    """503: the service is overloaded, starting or not ready."""
+
+    error_code = HTTPStatus.SERVICE_UNAVAILABLE
+
+
+class GatewayTimeout(HTTPStatusError):
+    """504: the server gave up on the request after its own time limit."""
+
+    error_code = HTTPStatus.GATEWAY_TIMEOUT
+
+
+class EndpointNotFound(NotFound, ArgumentError):
+    """``call()`` was given a name that the service's schema does not list."""
+
+    def __init__(self, message: str, *, endpoint: str = "") -> None:
+        HTTPStatusError.__init__(self, message, status_code=404, endpoint=endpoint)
+        self.argument = None
+
+    def __str__(self) -> str:  # raised before any request: no HTTP status to show
+        return self.message
+
+
+class ServerNotReady(ServiceUnavailable, TimeoutException):
+    """The server did not report ready (``GET /readyz`` == 200) within the wait."""
+
+    def __init__(self, message: str, *, url: str = "", status_code: Optional[int] = None) -> None:
+        HTTPStatusError.__init__(self, message, status_code=503, endpoint="/readyz")
+        self.url = url
+        self.request_sent = True
+        self.last_status = status_code
+
+    def __str__(self) -> str:
+        return self.message
+
+
+_STATUS_CLASSES: dict[int, type[HTTPStatusError]] = {
+    400: InvalidArgument,
+    401: Unauthorized,
+    403: Forbidden,
+    404: NotFound,
+    413: PayloadTooLarge,
+    415: UnsupportedMediaType,
+    422: UnprocessableEntity,
+    429: TooManyRequests,
+    500: InternalServerError,
+    502: BadGateway,
+    503: ServiceUnavailable,
+    504: GatewayTimeout,
+}
+
+
+def status_error_class(status_code: int) -> type[HTTPStatusError]:
+    """The exception class for an HTTP error status; :class:`HTTPStatusError` for others."""
+    return _STATUS_CLASSES.get(status_code, HTTPStatusError)
