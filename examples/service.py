@@ -36,10 +36,7 @@ class Demo:
         An empty row is labelled 0. ``[[1, 2, 3, 4]]`` gives ``[0]``,
         ``[[6, 7, 8, 9]]`` gives ``[1]``.
         """
-        return [
-            int(bool(row) and sum(row) / len(row) > self.threshold)
-            for row in input_series
-        ]
+        return [int(bool(row) and sum(row) / len(row) > self.threshold) for row in input_series]
 
     @bentoml.api
     def summarize(self, text: str, max_length: int = 50) -> str:

@@ -27,9 +27,7 @@ def test_demo_serves_its_endpoints(demo_url: str) -> None:
 
 def test_wire_serves_its_endpoints(wire_url: str) -> None:
     assert fetch(wire_url + "/readyz").status == 200
-    assert {"echo_model", "root_text", "headers", "fail", "close", "call", "echo_task"} <= (
-        route_names(wire_url)
-    )
+    assert {"echo_model", "root_text", "headers", "fail", "close", "call", "echo_task"} <= (route_names(wire_url))
     reply = fetch(wire_url + "/no_args", b"{}", headers={"Content-Type": "application/json"})
     assert (reply.status, json.loads(reply.body)) == (200, {"status": "ok"})
 
@@ -45,4 +43,5 @@ def test_prefixed_serves_under_its_prefix(prefixed_url: str) -> None:
 @pytest.mark.parametrize("fixture", ["demo_url", "wire_url", "prefixed_url"])
 def test_urls_are_loopback(fixture: str, request: pytest.FixtureRequest) -> None:
     url = request.getfixturevalue(fixture)
-    assert url.startswith("http://127.0.0.1:") and url.rsplit(":", 1)[1].isdigit()
+    assert url.startswith("http://127.0.0.1:")
+    assert url.rsplit(":", 1)[1].isdigit()

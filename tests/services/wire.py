@@ -198,6 +198,19 @@ class Wire:
 
     # -- names that clash with client attributes ----------------------------------------
 
+    # BentoML 1.4.40 looks each API up through the service's own client proxy
+    # (``__self_proxy__``), whose ``close``/``call`` methods shadow APIs of the same
+    # name: every call to them failed with 500 ("'method' object has no attribute
+    # 'local'"). Declining the proxy serves them; only calls from this service to its
+    # own APIs would have gone through it.
+    @property
+    def __self_proxy__(self) -> None:
+        return None
+
+    @__self_proxy__.setter
+    def __self_proxy__(self, proxy: object) -> None:
+        pass
+
     @bentoml.api
     def close(self) -> str:
         """Named like ``client.close``: returns ``"closed"``."""

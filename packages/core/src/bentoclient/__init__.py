@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from . import exceptions
 from ._backoff import Backoff
@@ -16,9 +16,6 @@ from ._models import Headers, Timeout
 from ._schema import Endpoint, Field, ServiceSchema
 from ._version import __version__
 from .exceptions import BentoClientError, BentoMLException
-
-if TYPE_CHECKING:
-    from bentoclient_async import AsyncHTTPClient
 
 __all__ = [
     "AsyncHTTPClient",
@@ -41,7 +38,7 @@ def __getattr__(name: str) -> Any:
     # The async client lives in its own distribution; load it only when asked for.
     if name == "AsyncHTTPClient":
         try:
-            from bentoclient_async import AsyncHTTPClient
+            from bentoclient_async import AsyncHTTPClient  # type: ignore[import-not-found,unused-ignore]  # optional package
         except ImportError as exc:
             raise exceptions.MissingDependencyError(
                 'AsyncHTTPClient needs the async package: pip install "bentoclient[async]"',

@@ -10,17 +10,14 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Callable, Optional, Union
 from urllib.parse import urlencode, urlsplit
 
-from ._backoff import Backoff
 from ._decode import decode_value, error_from_response, is_file_output, output_filename, wants_pil
 from ._encode import bind_arguments, encode_body
-from ._models import Headers, Request, ResponseData, Timeout, TimeoutTypes, check_header_value
-from ._schema import Endpoint, ServiceSchema, parse_schema
-from ._transport import HTTPTransport, Response, SSLOptions
+from ._models import Request, ResponseData, Timeout, TimeoutTypes, check_header_value
 from ._protocol import (
     MAX_REDIRECTS,
     READY_BACKOFF,
@@ -31,6 +28,8 @@ from ._protocol import (
     redirect_request,
     resolve_token,
 )
+from ._schema import Endpoint, ServiceSchema, parse_schema
+from ._transport import HTTPTransport, Response, SSLOptions
 from ._url import ServiceAddress, parse_service_url
 from .exceptions import (
     BentoClientError,
@@ -222,7 +221,7 @@ class SyncHTTPClient:
         request = Request(
             "POST",
             self._address.target(endpoint.route),
-            self._headers + (("Content-Type", body.content_type),),
+            (*self._headers, ("Content-Type", body.content_type)),
             body.content,
             body.length,
             endpoint.name,
@@ -301,7 +300,8 @@ class SyncHTTPClient:
             given = parse_service_url(url)
             if (given.scheme, given.host, given.port) != (self._address.scheme, self._address.host, self._address.port):
                 raise ConfigurationError(
-                    f"request(): {url!r} is not on this client's service ({self._address.origin}); pass a path such as '/metrics'"
+                    f"request(): {url!r} is not on this client's service ({self._address.origin}); "
+                    "pass a path such as '/metrics'"
                 )
             return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         return self._address.target(url if url.startswith("/") else "/" + url)
@@ -392,7 +392,9 @@ class SyncHTTPClient:
                 return response
             _read(response)
             request = redirect_request(self._address, request, response.status_code, location)
-        raise RemoteProtocolError(f"more than {MAX_REDIRECTS} redirects from {self._address.url}", url=self._address.url)
+        raise RemoteProtocolError(
+            f"more than {MAX_REDIRECTS} redirects from {self._address.url}", url=self._address.url
+        )
 
     # --- file outputs --------------------------------------------------------------------
 
@@ -451,4 +453,3 @@ def _signature(endpoint: Endpoint) -> inspect.Signature:
         return inspect.Signature(params)
     except ValueError:
         return inspect.Signature([p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in params])
-

@@ -148,11 +148,17 @@ def _dumps(value: Any) -> bytes:
 def _json_error(endpoint: Endpoint, argument: Optional[str], exc: Exception) -> ArgumentError:
     where = f"argument {argument!r}" if argument else "its input"
     if isinstance(exc, ValueError) and "JSON compliant" in str(exc):
-        reason = "contains NaN or Infinity, which JSON cannot carry and the server rejects; replace them with finite numbers or None"
+        reason = (
+            "contains NaN or Infinity, which JSON cannot carry and the server rejects; "
+            "replace them with finite numbers or None"
+        )
     elif isinstance(exc, RecursionError) or "Circular" in str(exc):
         reason = "refers to itself (a circular structure) and cannot be sent as JSON"
     else:
-        reason = f"cannot be sent as JSON ({exc}); pass lists, dicts, numbers, strings, or arrays/models that convert to them"
+        reason = (
+            f"cannot be sent as JSON ({exc}); pass lists, dicts, numbers, strings, "
+            "or arrays/models that convert to them"
+        )
     return ArgumentError(f"endpoint {endpoint.name!r}, {where}: {reason}", endpoint=endpoint.name, argument=argument)
 
 
@@ -223,4 +229,3 @@ def encode_body(endpoint: Endpoint, bound: Mapping[str, Any]) -> EncodedBody:
         return encode_multipart(endpoint, bound)
     data = encode_json_fields(endpoint, bound)
     return EncodedBody(JSON_TYPE, data, len(data))
-

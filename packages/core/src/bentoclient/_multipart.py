@@ -28,7 +28,7 @@ OCTET_STREAM = "application/octet-stream"
 
 def is_url(value: str) -> bool:
     head = value[:8].lower()
-    return head.startswith("http://") or head.startswith("https://")
+    return head.startswith(("http://", "https://"))
 
 
 @dataclass
@@ -146,8 +146,10 @@ def file_source(value: Any, *, endpoint: str, argument: str, content_type: Optio
             )
         raw_name = getattr(value, "name", None)
         name = os.path.basename(raw_name) if isinstance(raw_name, str) and raw_name else (argument or "upload")
-        start, size = _stream_size(value)
-        return FileSource(name, _guess_type(name, content_type), stream=cast(BinaryIO, value), start=start, size=size)
+        start, remaining = _stream_size(value)
+        return FileSource(
+            name, _guess_type(name, content_type), stream=cast(BinaryIO, value), start=start, size=remaining
+        )
     raise ArgumentError(
         f"endpoint {endpoint!r}, argument {argument!r}: a file is expected, got {type(value).__name__}; "
         "pass a pathlib.Path or path string, an http(s) URL string, an open binary file or other "
@@ -162,7 +164,9 @@ def file_source(value: Any, *, endpoint: str, argument: str, content_type: Optio
 
 def _quote(value: str) -> str:
     # The HTML form encoding: what browsers and python-multipart agree on.
-    return value.replace("\\", "\\\\").replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A").replace("\0", "%00")
+    return (
+        value.replace("\\", "\\\\").replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A").replace("\0", "%00")
+    )
 
 
 Part = tuple[bytes, Union[bytes, FileSource]]  # (part head, data)
@@ -196,8 +200,7 @@ class MultipartBody:
                 yield head + data + b"\r\n"
                 continue
             yield head
-            for chunk in data.chunks():
-                yield chunk
+            yield from data.chunks()
             yield b"\r\n"
         yield b"--" + self.boundary + b"--\r\n"
 
@@ -266,7 +269,9 @@ def encode_file_root(endpoint: Endpoint, value: Any) -> EncodedBody:
         data = value.encode()
         return EncodedBody("application/json", data, len(data))  # the server downloads it
     declared = endpoint.input.get("content_type")
-    src = file_source(value, endpoint=endpoint.name, argument="", content_type=declared if isinstance(declared, str) else None)
+    src = file_source(
+        value, endpoint=endpoint.name, argument="", content_type=declared if isinstance(declared, str) else None
+    )
     if src.data is not None:
         return EncodedBody(src.content_type, src.data, len(src.data))
     return EncodedBody(src.content_type, _FileBody(src), src.size)

@@ -48,7 +48,9 @@ def ready_wait_seconds(timeout: TimeoutTypes, server_ready_timeout: Optional[flo
         t = Timeout.of(timeout)
         return t.read if t.read is not None else 30.0
     if isinstance(server_ready_timeout, bool) or not isinstance(server_ready_timeout, (int, float)):
-        raise ConfigurationError(f"server_ready_timeout must be a number of seconds or None, got {server_ready_timeout!r}")
+        raise ConfigurationError(
+            f"server_ready_timeout must be a number of seconds or None, got {server_ready_timeout!r}"
+        )
     return max(0.0, float(server_ready_timeout))
 
 

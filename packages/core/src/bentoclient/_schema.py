@@ -89,7 +89,11 @@ def _is_file_schema(schema: Any) -> bool:
         return False
     if schema.get("type") == "file":
         return True
-    return schema.get("type") == "array" and isinstance(schema.get("items"), Mapping) and schema["items"].get("type") == "file"
+    return (
+        schema.get("type") == "array"
+        and isinstance(schema.get("items"), Mapping)
+        and schema["items"].get("type") == "file"
+    )
 
 
 def _type_label(schema: Mapping[str, Any]) -> str:

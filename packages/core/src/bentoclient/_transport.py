@@ -65,7 +65,11 @@ def _ssl_context(verify: SSLOptions) -> ssl.SSLContext:
         ctx.verify_mode = ssl.CERT_NONE
         return ctx
     if isinstance(verify, str):
-        return ssl.create_default_context(capath=verify) if os.path.isdir(verify) else ssl.create_default_context(cafile=verify)
+        return (
+            ssl.create_default_context(capath=verify)
+            if os.path.isdir(verify)
+            else ssl.create_default_context(cafile=verify)
+        )
     return ssl.create_default_context()
 
 
@@ -115,13 +119,18 @@ class Response:
                 try:
                     chunk = self._raw.read1(chunk_size) if chunk_size > 0 else self._raw.read()
                 except socket.timeout:
-                    raise ReadTimeout(f"no data from {self._url} for longer than the read timeout", url=self._url) from None
+                    raise ReadTimeout(
+                        f"no data from {self._url} for longer than the read timeout", url=self._url
+                    ) from None
                 except http.client.IncompleteRead as exc:
                     raise ReadError(
-                        f"the response from {self._url} ended early ({len(exc.partial)} bytes of an incomplete part)", url=self._url
+                        f"the response from {self._url} ended early ({len(exc.partial)} bytes of an incomplete part)",
+                        url=self._url,
                     ) from None
                 except (OSError, http.client.HTTPException) as exc:
-                    raise ReadError(f"the connection to {self._url} broke while reading the response: {exc}", url=self._url) from None
+                    raise ReadError(
+                        f"the connection to {self._url} broke while reading the response: {exc}", url=self._url
+                    ) from None
                 if not chunk:
                     break
                 yield chunk
@@ -215,7 +224,9 @@ class HTTPTransport:
             conn.connect()
         except socket.timeout:
             conn.close()
-            raise ConnectTimeout(f"connecting to {url} took longer than {timeout.connect} s", url=url, request_sent=False) from None
+            raise ConnectTimeout(
+                f"connecting to {url} took longer than {timeout.connect} s", url=url, request_sent=False
+            ) from None
         except ssl.SSLError as exc:
             conn.close()
             raise ConnectError(
@@ -280,7 +291,9 @@ class HTTPTransport:
 
     def send(self, request: Request, timeout: Timeout) -> Response:
         """Send ``request`` and return once the status line and headers have arrived."""
-        replayable = isinstance(request.content, (bytes, bytearray)) or bool(getattr(request.content, "replayable", False))
+        replayable = isinstance(request.content, (bytes, bytearray)) or bool(
+            getattr(request.content, "replayable", False)
+        )
         conn = self._acquire(timeout)
         try:
             return self._send_on(conn, request, timeout)
@@ -343,8 +356,12 @@ class HTTPTransport:
             raw = http_conn.getresponse()
         except socket.timeout:
             if body_sent:
-                raise ReadTimeout(f"{url} sent no response within the read timeout of {timeout.read} s", url=url) from None
-            raise WriteTimeout(f"sending the request to {url} stalled for longer than {timeout.write} s", url=url) from None
+                raise ReadTimeout(
+                    f"{url} sent no response within the read timeout of {timeout.read} s", url=url
+                ) from None
+            raise WriteTimeout(
+                f"sending the request to {url} stalled for longer than {timeout.write} s", url=url
+            ) from None
         except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError, ConnectionAbortedError) as exc:
             if conn.reused:
                 raise _StaleConnection() from exc
@@ -352,7 +369,9 @@ class HTTPTransport:
                 raise WriteError(f"the connection to {url} broke while sending the request: {exc}", url=url) from None
             raise RemoteProtocolError(f"{url} closed the connection without sending a response", url=url) from None
         except http.client.HTTPException as exc:
-            raise RemoteProtocolError(f"{url} sent an invalid HTTP response: {type(exc).__name__}: {exc}", url=url) from None
+            raise RemoteProtocolError(
+                f"{url} sent an invalid HTTP response: {type(exc).__name__}: {exc}", url=url
+            ) from None
         except OSError as exc:
             if not body_sent:
                 raise WriteError(f"the connection to {url} broke while sending the request: {exc}", url=url) from None

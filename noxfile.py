@@ -1,0 +1,149 @@
+"""Every gate of the project: lint, types, tests per package combination and Python, demo, bench.
+
+``nox`` runs the default set (what CI runs); ``nox -s demo`` runs the example end to end;
+``nox -s bench`` runs the benchmarks.  Python 3.9-3.13 are looked up on PATH and in
+pyenv's versions folder; a missing one fails the run instead of being skipped.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).parent
+CORE = "./packages/core"
+ASYNC = "./packages/async"
+STREAM = "./packages/stream"
+ALL_PYTHONS = ["3.9", "3.10", "3.11", "3.12", "3.13"]
+EDGE_PYTHONS = ["3.9", "3.13"]
+SERVER_PYTHON = "3.11"
+SERVER_REQUIREMENTS = ["bentoml==1.4.*", "pillow", "numpy", "pandas"]
+TEST_REQUIREMENTS = ["pytest>=8", "hypothesis>=6.100"]
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.error_on_missing_interpreters = True
+nox.options.reuse_existing_virtualenvs = True
+
+
+def _add_pyenv_pythons_to_path() -> None:
+    """Let nox find pyenv's interpreters even when only one of them is on PATH."""
+    root = os.environ.get("PYENV_ROOT")
+    if not root and shutil.which("pyenv"):
+        root = subprocess.run(["pyenv", "root"], capture_output=True, text=True, check=False).stdout.strip()
+    root = root or os.path.expanduser("~/.pyenv")
+    bins = sorted(glob.glob(os.path.join(root, "versions", "*", "bin")))
+    if bins:
+        os.environ["PATH"] = os.pathsep.join([os.environ.get("PATH", ""), *bins])
+
+
+_add_pyenv_pythons_to_path()
+
+
+def _venv_tool_cmd(python: str, *packages: str) -> list[str]:
+    if shutil.which("uv"):
+        return ["uv", "pip", "install", "--quiet", "--python", python, *packages]
+    return [python, "-m", "pip", "install", "--quiet", *packages]
+
+
+def bentoml_server(session: nox.Session) -> str:
+    """The ``bentoml`` executable of a venv that holds the server side only (made once)."""
+    env = ROOT / ".nox" / "_bentoml-server"
+    python = env / "bin" / "python"
+    marker = env / ".requirements"
+    wanted = hashlib.sha256("\n".join(SERVER_REQUIREMENTS).encode()).hexdigest()
+    if not (python.exists() and marker.exists() and marker.read_text() == wanted):
+        interpreter = shutil.which(f"python{SERVER_PYTHON}")
+        if interpreter is None:
+            session.error(f"python{SERVER_PYTHON} is needed to run the BentoML server and was not found")
+        shutil.rmtree(env, ignore_errors=True)
+        session.run(interpreter, "-m", "venv", str(env), external=True)
+        session.run(*_venv_tool_cmd(str(python), *SERVER_REQUIREMENTS), external=True)
+        marker.write_text(wanted)
+    return str(env / "bin" / "bentoml")
+
+
+COMBOS = {
+    "core": [CORE],
+    "core+async": [CORE, ASYNC],
+    "core+stream": [CORE, STREAM],
+    "all": [CORE, ASYNC, STREAM],
+}
+
+
+def _test_dirs(combo: str) -> list[str]:
+    dirs = ["tests/unit", "tests/integration"]
+    if "async" in combo or combo == "all":
+        dirs.append("tests/async")
+    if "stream" in combo or combo == "all":
+        dirs.append("tests/stream")
+    return [d for d in dirs if (ROOT / d).is_dir()]
+
+
+def _run_tests(session: nox.Session, combo: str) -> None:
+    session.install(*COMBOS[combo], *TEST_REQUIREMENTS)
+    env = {"BENTOCLIENT_BENTOML": bentoml_server(session), "BENTOCLIENT_COMBO": combo}
+    session.run("pytest", *_test_dirs(combo), *session.posargs, env=env)
+
+
+@nox.session(python=ALL_PYTHONS, tags=["tests"])
+def tests(session: nox.Session) -> None:
+    """Core alone, with no third-party package installed: unit and integration tests."""
+    _run_tests(session, "core")
+
+
+@nox.session(python=EDGE_PYTHONS, tags=["tests"])
+@nox.parametrize("combo", ["core+async", "core+stream", "all"])
+def tests_combo(session: nox.Session, combo: str) -> None:
+    """The optional packages installed beside core."""
+    _run_tests(session, combo)
+
+
+nox.options.sessions = ["lint", "typecheck", "tests", "tests_combo"]
+
+
+@nox.session(python=SERVER_PYTHON)
+def lint(session: nox.Session) -> None:
+    """ruff check and ruff format --check."""
+    session.install("ruff>=0.6")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python=SERVER_PYTHON)
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict over the packages, tests, examples and this file."""
+    session.install("mypy>=1.10", "nox", CORE, ASYNC, STREAM, *TEST_REQUIREMENTS)
+    session.run("mypy", "--strict", *_typed_paths())
+
+
+def _typed_paths() -> list[str]:
+    paths = ["packages/core/src", "packages/async/src", "packages/stream/src", "noxfile.py"]
+    paths += [p for p in ("tests", "examples", "benchmarks") if (ROOT / p).is_dir()]
+    return paths
+
+
+@nox.session(python=SERVER_PYTHON)
+def demo(session: nox.Session) -> None:
+    """Start the example BentoML service on 127.0.0.1 and call it through every client."""
+    session.install(CORE, ASYNC, STREAM)
+    bentoml = bentoml_server(session)
+    sys.path.insert(0, str(ROOT / "tests"))
+    from bentoserve import serve
+
+    with serve("service:Demo", cwd=ROOT / "examples", bentoml=bentoml) as url:
+        session.run("python", "examples/demo.py", url)
+
+
+@nox.session(python=SERVER_PYTHON)
+def bench(session: nox.Session) -> None:
+    """Benchmarks against BentoML's own client and the raw http.client/httpx limit."""
+    session.install(CORE, ASYNC, STREAM, "httpx")
+    env = {"BENTOCLIENT_BENTOML": bentoml_server(session)}
+    session.run("python", "benchmarks/run.py", *session.posargs, env=env)
