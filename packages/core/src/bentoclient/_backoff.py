@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import random
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Optional
+from typing import TYPE_CHECKING, NamedTuple, Optional
+
+if TYPE_CHECKING:
+    import random
 
 __all__ = ["Backoff"]
 
 
-@dataclass(frozen=True)
-class Backoff:
+class Backoff(NamedTuple):
     """Delays ``initial * factor**n`` capped at ``maximum``, each scaled by ``1 ± jitter``."""
 
     initial: float = 0.05
@@ -22,7 +22,11 @@ class Backoff:
     def delay(self, attempt: int, rng: Optional[random.Random] = None) -> float:
         """The delay before retry number ``attempt`` (0-based)."""
         base = min(self.maximum, self.initial * self.factor ** min(attempt, 64))
-        spread = (rng or random).uniform(-self.jitter, self.jitter) if self.jitter else 0.0
+        if rng is None:
+            import random  # lazily: it pulls in hashlib and more at import time
+
+            rng = random.Random()
+        spread = rng.uniform(-self.jitter, self.jitter) if self.jitter else 0.0
         return max(0.0, base * (1.0 + spread))
 
     def delays(self, rng: Optional[random.Random] = None) -> Iterator[float]:

@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import copy
-import inspect
 import json
-import logging
 import os
-import shutil
-import tempfile
 import time
 from collections.abc import Mapping
-from pathlib import Path
-from typing import Any, Callable, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 from urllib.parse import urlencode, urlsplit
 
 from ._decode import decode_value, error_from_response, is_file_output, output_filename, wants_pil
@@ -44,7 +39,9 @@ from .exceptions import (
 
 __all__ = ["ClientResponse", "SyncHTTPClient"]
 
-logger = logging.getLogger("bentoclient")
+if TYPE_CHECKING:
+    import inspect
+    from pathlib import Path
 
 
 class ClientResponse(ResponseData):
@@ -111,7 +108,7 @@ class SyncHTTPClient:
         for key, value in (headers or {}).items():
             base.append((key, check_header_value(key, value)))
         self._headers: tuple[tuple[str, str], ...] = tuple(base)
-        self._download_dir = Path(download_dir) if download_dir is not None else None
+        self._download_dir = os.fspath(download_dir) if download_dir is not None else None
         self._temp_dir: Optional[str] = None
         self._closed = False
         self._transport = self.client_cls(self._address, max_connections=max_connections, verify=verify)
@@ -119,6 +116,7 @@ class SyncHTTPClient:
         self.service_name = ""
         self.endpoints: dict[str, Endpoint] = {}
         self._methods: dict[str, str] = {}  # attribute name -> endpoint name
+        self._bound: dict[str, EndpointMethod] = {}
         try:
             if ready_wait > 0:
                 self.wait_until_server_ready(ready_wait)
@@ -140,6 +138,8 @@ class SyncHTTPClient:
         self._closed = True
         self._transport.close()
         if self._temp_dir is not None:
+            import shutil
+
             shutil.rmtree(self._temp_dir, ignore_errors=True)
             self._temp_dir = None
 
@@ -150,6 +150,7 @@ class SyncHTTPClient:
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["_temp_dir"] = None  # the folder belongs to the original client
+        state["_bound"] = {}
         return state
 
     # --- endpoint methods ----------------------------------------------------------------
@@ -177,6 +178,7 @@ class SyncHTTPClient:
             attr = name if name not in taken and not name.startswith("_") else f"api_{name}"
             methods[attr] = name
         self._methods = methods
+        self._bound = {}
 
     def __getattr__(self, name: str) -> Callable[..., Any]:
         methods = self.__dict__.get("_methods")
@@ -189,15 +191,10 @@ class SyncHTTPClient:
         return sorted(set(super().__dir__()) | set(self.__dict__.get("_methods", ())))
 
     def _endpoint_method(self, endpoint_name: str) -> Callable[..., Any]:
-        endpoint = self.endpoints[endpoint_name]
-
-        def method(*args: Any, **kwargs: Any) -> Any:
-            return self.call(endpoint_name, *args, **kwargs)
-
-        method.__name__ = method.__qualname__ = endpoint_name
-        method.__doc__ = endpoint.doc()
-        method.__signature__ = _signature(endpoint)  # type: ignore[attr-defined]  # read by inspect/help
-        return method
+        cached = self._bound.get(endpoint_name)
+        if cached is None:
+            cached = self._bound[endpoint_name] = EndpointMethod(self, self.endpoints[endpoint_name])
+        return cached
 
     # --- calls ---------------------------------------------------------------------------
 
@@ -316,7 +313,9 @@ class SyncHTTPClient:
         except BentoClientError as exc:
             if isinstance(exc, ClientClosedError):
                 raise
-            logger.debug("readiness probe of %s failed: %s", self._address.url, exc)
+            import logging
+
+            logging.getLogger("bentoclient").debug("readiness probe of %s failed: %s", self._address.url, exc)
             return False
 
     def wait_until_server_ready(self, timeout: Optional[float] = None) -> None:
@@ -398,17 +397,21 @@ class SyncHTTPClient:
 
     # --- file outputs --------------------------------------------------------------------
 
-    def _downloads(self) -> Path:
+    def _downloads(self) -> str:
         if self._download_dir is not None:
-            self._download_dir.mkdir(parents=True, exist_ok=True)
+            os.makedirs(self._download_dir, exist_ok=True)
             return self._download_dir
         if self._temp_dir is None:
+            import tempfile
+
             self._temp_dir = tempfile.mkdtemp(prefix="bentoclient-")
-        return Path(self._temp_dir)
+        return self._temp_dir
 
     def _save_file(self, endpoint: Endpoint, response: Response) -> Any:
+        from pathlib import Path
+
         folder = self._downloads()
-        path, fh = _create_unique(folder, output_filename(response.headers))
+        path, fh = _create_unique(Path(folder), output_filename(response.headers))
         try:
             with fh:
                 for chunk in response.iter_bytes():
@@ -428,6 +431,27 @@ class SyncHTTPClient:
         return path
 
 
+class EndpointMethod:
+    # What ``client.<endpoint>`` returns: calls the endpoint; ``__doc__`` and
+    # ``__signature__`` (built only when asked for) come from the schema.
+
+    def __init__(self, client: SyncHTTPClient, endpoint: Endpoint) -> None:
+        self._client = client
+        self.endpoint = endpoint
+        self.__name__ = self.__qualname__ = endpoint.name
+        self.__doc__ = endpoint.doc()
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._client.call(self.endpoint.name, *args, **kwargs)
+
+    @property
+    def __signature__(self) -> inspect.Signature:
+        return _signature(self.endpoint)
+
+    def __repr__(self) -> str:
+        return f"<endpoint method {self.endpoint.signature_text()} of {self._client!r}>"
+
+
 def _create_unique(folder: Path, name: str) -> tuple[Path, Any]:
     """Create ``folder/name`` exclusively, adding ``-1``, ``-2``… so no result overwrites another."""
     stem, dot, ext = name.partition(".")
@@ -442,6 +466,8 @@ def _create_unique(folder: Path, name: str) -> tuple[Path, Any]:
 
 
 def _signature(endpoint: Endpoint) -> inspect.Signature:
+    import inspect  # only when someone reads a method's signature
+
     if endpoint.root_input:
         return inspect.Signature([inspect.Parameter("value", inspect.Parameter.POSITIONAL_ONLY)])
     params = []

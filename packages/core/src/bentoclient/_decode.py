@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import mimetypes
 import os
 import re
 import unicodedata
@@ -156,5 +155,7 @@ def output_filename(headers: Mapping[str, str]) -> str:
     name = sanitize_filename(_disposition_filename(disposition) or "") if disposition else ""
     if name:
         return name
+    import mimetypes
+
     ext = mimetypes.guess_extension(_media_type(headers)) or ""
     return "output" + ext

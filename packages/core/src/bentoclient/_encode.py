@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
-import decimal
-import difflib
 import enum
 import json
-import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any, Optional, Union
+from typing import Any, NamedTuple, Optional, Union
 
 from ._schema import Endpoint, Field
 from .exceptions import ArgumentError
@@ -30,8 +25,7 @@ class _Missing:
 NO_VALUE: Any = _Missing()
 
 
-@dataclass(frozen=True)
-class EncodedBody:
+class EncodedBody(NamedTuple):
     """A request body: content type, content (bytes or re-iterable chunks) and length."""
 
     content_type: str
@@ -40,6 +34,8 @@ class EncodedBody:
 
 
 def _close_match(name: str, choices: Iterable[str]) -> str:
+    import difflib  # only on this error path
+
     match = difflib.get_close_matches(name, list(choices), n=1)
     return f" (did you mean {match[0]!r}?)" if match else ""
 
@@ -102,6 +98,10 @@ def bind_arguments(endpoint: Endpoint, args: tuple[Any, ...], kwargs: Mapping[st
     return bound
 
 
+def _is_dataclass_instance(value: Any) -> bool:
+    return hasattr(type(value), "__dataclass_fields__") and not isinstance(value, type)
+
+
 # --- JSON ---------------------------------------------------------------------------------
 
 
@@ -126,13 +126,15 @@ def to_jsonable(value: Any, schema: Optional[Mapping[str, Any]] = None) -> Any:
         return value.model_dump(mode="json")
     if hasattr(value, "dict") and hasattr(value, "__fields__"):  # pydantic v1
         return json.loads(value.json())
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+    if _is_dataclass_instance(value):
+        import dataclasses
+
         return dataclasses.asdict(value)
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
         return value.isoformat()
-    if isinstance(value, (uuid.UUID, decimal.Decimal)):
+    if type(value).__module__ in ("uuid", "decimal", "_pydecimal") and type(value).__name__ in ("UUID", "Decimal"):
         return str(value)
     if isinstance(value, (set, frozenset, tuple)):
         return list(value)
@@ -200,7 +202,7 @@ def encode_root(endpoint: Endpoint, value: Any) -> EncodedBody:
         return EncodedBody("text/plain", data, len(data))
     schema = endpoint.input
     if schema.get("type") == "object" and isinstance(schema.get("properties"), Mapping):
-        if hasattr(value, "model_dump") or (dataclasses.is_dataclass(value) and not isinstance(value, type)):
+        if hasattr(value, "model_dump") or _is_dataclass_instance(value):
             value = to_jsonable(value)
         if not isinstance(value, Mapping):
             raise ArgumentError(

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Optional, Union
+from typing import Any, NamedTuple, Optional, Union
 
 from .exceptions import ConfigurationError, ResponseDecodeError
 
@@ -60,7 +59,6 @@ def check_header_value(name: str, value: str, *, secret: bool = False) -> str:
     return value
 
 
-@dataclass(frozen=True)
 class Timeout:
     """Time limits in seconds; ``None`` means no limit.
 
@@ -70,17 +68,37 @@ class Timeout:
     A plain number ``t`` means ``Timeout(t, t, t, t)`` with no total, as in BentoML.
     """
 
-    connect: Optional[float] = 30.0
-    read: Optional[float] = 30.0
-    write: Optional[float] = 30.0
-    pool: Optional[float] = 30.0
-    total: Optional[float] = None
+    __slots__ = ("connect", "pool", "read", "total", "write")
 
-    def __post_init__(self) -> None:
-        for name in ("connect", "read", "write", "pool", "total"):
-            value = getattr(self, name)
-            if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0):
+    def __init__(
+        self,
+        connect: Optional[float] = 30.0,
+        read: Optional[float] = 30.0,
+        write: Optional[float] = 30.0,
+        pool: Optional[float] = 30.0,
+        total: Optional[float] = None,
+    ) -> None:
+        for name, value in (("connect", connect), ("read", read), ("write", write), ("pool", pool), ("total", total)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
                 raise ConfigurationError(f"Timeout.{name} must be a positive number of seconds or None, got {value!r}")
+        self.connect = connect
+        self.read = read
+        self.write = write
+        self.pool = pool
+        self.total = total
+
+    def _key(self) -> tuple[Optional[float], ...]:
+        return (self.connect, self.read, self.write, self.pool, self.total)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Timeout) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        c, r, w, p, t = self._key()
+        return f"Timeout(connect={c}, read={r}, write={w}, pool={p}, total={t})"
 
     @classmethod
     def of(cls, value: TimeoutTypes) -> Timeout:
@@ -99,8 +117,7 @@ class Timeout:
 TimeoutTypes = Union[float, int, Timeout, None]
 
 
-@dataclass(frozen=True)
-class Request:
+class Request(NamedTuple):
     """One HTTP request as the protocol layer describes it, for any transport to send.
 
     ``target`` is the path (and query) relative to the service's base URL.  ``content`` is
@@ -123,15 +140,14 @@ class Request:
         return self.content_length
 
 
-@dataclass
 class ResponseData:
     """A fully read response: what the protocol layer decodes."""
 
-    status_code: int
-    headers: Headers
-    content: bytes = b""
-    attempts: int = 1
-    extensions: dict[str, Any] = field(default_factory=dict)
+    def __init__(self, status_code: int, headers: Headers, content: bytes = b"", attempts: int = 1) -> None:
+        self.status_code = status_code
+        self.headers = headers
+        self.content = content
+        self.attempts = attempts
 
     @property
     def text(self) -> str:

@@ -9,11 +9,8 @@ which is what lets a transport retry a stale connection.
 from __future__ import annotations
 
 import io
-import mimetypes
 import os
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from pathlib import PurePath
 from typing import Any, BinaryIO, Optional, Union, cast
 
 from ._encode import NO_VALUE, EncodedBody, _dumps, _json_error
@@ -31,17 +28,32 @@ def is_url(value: str) -> bool:
     return head.startswith(("http://", "https://"))
 
 
-@dataclass
 class FileSource:
     """One file to upload: where its bytes come from, its name and its content type."""
 
-    filename: str
-    content_type: str
-    path: Optional[str] = None  # opened (and closed) by us on each pass
-    data: Optional[bytes] = None
-    stream: Optional[BinaryIO] = None  # the caller's: read, rewound, never closed
-    start: Optional[int] = None  # the caller's stream position, when it can seek
-    size: Optional[int] = None
+    __slots__ = ("content_type", "data", "filename", "path", "size", "start", "stream")
+
+    def __init__(
+        self,
+        filename: str,
+        content_type: str,
+        *,
+        path: Optional[str] = None,  # opened (and closed) by us on each pass
+        data: Optional[bytes] = None,
+        stream: Optional[BinaryIO] = None,  # the caller's: read, rewound, never closed
+        start: Optional[int] = None,  # the caller's stream position, when it can seek
+        size: Optional[int] = None,
+    ) -> None:
+        self.filename = filename
+        self.content_type = content_type
+        self.path = path
+        self.data = data
+        self.stream = stream
+        self.start = start
+        self.size = size
+
+    def __repr__(self) -> str:
+        return f"<FileSource {self.filename!r} {self.content_type} size={self.size}>"
 
     @property
     def replayable(self) -> bool:
@@ -76,6 +88,8 @@ class FileSource:
 def _guess_type(filename: str, explicit: Optional[str] = None) -> str:
     if explicit:
         return explicit
+    import mimetypes
+
     return mimetypes.guess_type(filename)[0] or OCTET_STREAM
 
 
@@ -113,7 +127,7 @@ def _pil_source(image: Any, default_name: str) -> FileSource:
 
 def file_source(value: Any, *, endpoint: str, argument: str, content_type: Optional[str] = None) -> FileSource:
     """Describe one file value; raises :class:`ArgumentError` naming the accepted types."""
-    if isinstance(value, (str, PurePath)) and not (isinstance(value, str) and is_url(value)):
+    if isinstance(value, (str, os.PathLike)) and not (isinstance(value, str) and is_url(value)):
         path = os.fspath(value)
         try:
             size = os.stat(path).st_size

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, NamedTuple, Optional
 
 from .exceptions import SchemaError
 
 __all__ = ["Endpoint", "Field", "ServiceSchema", "parse_schema"]
 
 
-@dataclass(frozen=True)
-class Field:
+class Field(NamedTuple):
     """One input field of an endpoint."""
 
     name: str
@@ -26,21 +24,57 @@ class Field:
         return _type_label(self.schema)
 
 
-@dataclass(frozen=True)
 class Endpoint:
-    """One API of a BentoML service, as its schema describes it."""
+    """One API of a BentoML service, as its schema describes it (read-only by convention)."""
 
-    name: str
-    route: str
-    input: Mapping[str, Any]
-    output: Mapping[str, Any]
-    fields: tuple[Field, ...] = ()
-    root_input: bool = False
-    is_task: bool = False
-    is_stream: bool = False
-    batchable: bool = False
-    description: Optional[str] = None
-    _by_name: Mapping[str, Field] = field(default_factory=dict, repr=False, compare=False)
+    __slots__ = (
+        "_by_name",
+        "batchable",
+        "description",
+        "fields",
+        "input",
+        "is_stream",
+        "is_task",
+        "name",
+        "output",
+        "root_input",
+        "route",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        route: str,
+        input: Mapping[str, Any],
+        output: Mapping[str, Any],
+        fields: tuple[Field, ...] = (),
+        root_input: bool = False,
+        is_task: bool = False,
+        is_stream: bool = False,
+        batchable: bool = False,
+        description: Optional[str] = None,
+    ) -> None:
+        self.name = name
+        self.route = route
+        self.input = input
+        self.output = output
+        self.fields = fields
+        self.root_input = root_input
+        self.is_task = is_task
+        self.is_stream = is_stream
+        self.batchable = batchable
+        self.description = description
+        self._by_name = {f.name: f for f in fields}
+
+    def __repr__(self) -> str:
+        return f"<Endpoint {self.signature_text()} POST {self.route}>"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Endpoint):
+            return NotImplemented
+        return all(getattr(self, k) == getattr(other, k) for k in self.__slots__)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable mappings inside: not hashable
 
     @property
     def multipart(self) -> bool:
@@ -75,8 +109,7 @@ class Endpoint:
         return "\n".join(lines)
 
 
-@dataclass(frozen=True)
-class ServiceSchema:
+class ServiceSchema(NamedTuple):
     """The whole service: name, description and endpoints by name (schema order)."""
 
     name: str
@@ -157,7 +190,6 @@ def _parse_endpoint(route: Any, index: int) -> Endpoint:
         is_stream=bool(output_schema.get("is_stream", False)),
         batchable=bool(route.get("batchable", False)),
         description=doc if isinstance(doc, str) else None,
-        _by_name={f.name: f for f in fields},
     )
 
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Optional
+from typing import NamedTuple, Optional
 from urllib.parse import unquote, urlsplit
 
 from .exceptions import InvalidURL
@@ -14,8 +13,7 @@ __all__ = ["ServiceAddress", "parse_service_url"]
 _UDS_HOST = "127.0.0.1:3000"
 
 
-@dataclass(frozen=True)
-class ServiceAddress:
+class ServiceAddress(NamedTuple):
     """Where a service lives: a TCP host/port (``http``/``https``) or a Unix socket path."""
 
     scheme: str  # "http", "https" or "unix"
