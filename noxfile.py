@@ -29,7 +29,7 @@ TEST_REQUIREMENTS = ["pytest>=8", "hypothesis>=6.100"]
 
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.error_on_missing_interpreters = True
-nox.options.reuse_existing_virtualenvs = True
+nox.options.reuse_existing_virtualenvs = False
 
 
 def _add_pyenv_pythons_to_path() -> None:
@@ -78,7 +78,7 @@ COMBOS = {
 
 
 def _test_dirs(combo: str) -> list[str]:
-    dirs = ["tests/unit", "tests/integration"]
+    dirs = ["tests/unit", "tests/packaging", "tests/integration"]
     if "async" in combo or combo == "all":
         dirs.append("tests/async")
     if "stream" in combo or combo == "all":

@@ -7,7 +7,7 @@ BentoML's own virtualenv, found through ``BENTOCLIENT_BENTOML`` (nox sets it).
         ...  # url == "http://127.0.0.1:<port>"
 
 The server gets a process group of its own, a throwaway ``BENTOML_HOME`` and a log
-file; whatever happens, leaving the ``with`` block kills the whole group.
+file; whatever happens, leaving the ``with`` block kills the group and the workers.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ HOST = "127.0.0.1"
 POLL_INTERVAL = 0.2  # seconds between readiness probes
 STOP_GRACE = 5.0  # seconds between SIGTERM and SIGKILL
 LOG_TAIL = 4000  # characters of the server log quoted in errors
+STARTUP_FAILED = "Application startup failed"  # uvicorn's line when the service cannot start
 
 # No proxy, ever: the servers are on loopback, and *_proxy variables must not reroute us.
 _opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -152,6 +153,9 @@ def _wait_ready(process: subprocess.Popen[bytes], url: str, timeout: float, log:
     while True:
         if process.poll() is not None:
             raise RuntimeError(f"bentoml serve exited with {process.returncode}{_tail(log)}")
+        if STARTUP_FAILED in log.read_text(encoding="utf-8", errors="replace"):
+            # The worker died in startup; circus would keep restarting it until the timeout.
+            raise RuntimeError(f"bentoml serve could not start the service{_tail(log)}")
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise RuntimeError(f"bentoml serve not ready at {url} after {timeout} s{_tail(log)}")
@@ -180,7 +184,9 @@ def _stop(process: subprocess.Popen[bytes], known: set[_Proc]) -> None:
     _killpg(process.pid, signal.SIGKILL)  # stragglers that outlived the leader
     for proc in known:
         if _start_time(proc.pid) == proc.start:  # still running, and not a reused pid
-            _killpg(proc.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(proc.pid, signal.SIGKILL)
+            _killpg(proc.pid, signal.SIGKILL)  # and its own group (a worker leads one)
 
 
 class _Proc(NamedTuple):

@@ -38,7 +38,7 @@ def __getattr__(name: str) -> Any:
     # The async client lives in its own distribution; load it only when asked for.
     if name == "AsyncHTTPClient":
         try:
-            from bentoclient_async import AsyncHTTPClient  # type: ignore[import-not-found,unused-ignore]  # optional package
+            from bentoclient_async import AsyncHTTPClient  # type: ignore[attr-defined,import-not-found,unused-ignore]  # optional, may be absent
         except ImportError as exc:
             raise exceptions.MissingDependencyError(
                 'AsyncHTTPClient needs the async package: pip install "bentoclient[async]"',

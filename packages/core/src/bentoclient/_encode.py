@@ -217,6 +217,19 @@ def encode_root(endpoint: Endpoint, value: Any) -> EncodedBody:
     return EncodedBody(JSON_TYPE, data, len(data))
 
 
+def is_binary_field(f: Field) -> bool:
+    """A ``bytes`` parameter: JSON can only carry UTF-8 text for it, a file part carries any bytes."""
+    return f.schema.get("type") == "string" and f.schema.get("format") == "binary"
+
+
+def _has_binary_value(endpoint: Endpoint, bound: Mapping[str, Any]) -> bool:
+    for key, value in bound.items():
+        f = endpoint.get_field(key)
+        if f is not None and isinstance(value, (bytes, bytearray, memoryview)) and is_binary_field(f):
+            return True
+    return False
+
+
 def encode_body(endpoint: Endpoint, bound: Mapping[str, Any]) -> EncodedBody:
     """The request body for a bound call (JSON object, root value or multipart form)."""
     if endpoint.root_input:
@@ -225,7 +238,7 @@ def encode_body(endpoint: Endpoint, bound: Mapping[str, Any]) -> EncodedBody:
 
             return encode_file_root(endpoint, bound[""])
         return encode_root(endpoint, bound[""])
-    if endpoint.multipart:
+    if endpoint.multipart or _has_binary_value(endpoint, bound):
         from ._multipart import encode_multipart
 
         return encode_multipart(endpoint, bound)

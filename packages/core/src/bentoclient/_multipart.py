@@ -13,7 +13,7 @@ import os
 from collections.abc import Iterator, Mapping
 from typing import Any, BinaryIO, Optional, Union, cast
 
-from ._encode import NO_VALUE, EncodedBody, _dumps, _json_error
+from ._encode import NO_VALUE, EncodedBody, _dumps, _json_error, is_binary_field
 from ._schema import Endpoint
 from .exceptions import ArgumentError
 
@@ -244,6 +244,11 @@ def encode_multipart(endpoint: Endpoint, bound: Mapping[str, Any]) -> EncodedBod
     files: list[tuple[str, FileSource]] = []
     for key, value in bound.items():
         f = endpoint.get_field(key)
+        if f is not None and isinstance(value, (bytes, bytearray, memoryview)) and is_binary_field(f):
+            # BentoML reads a bytes field from a file part byte for byte (a JSON string would
+            # arrive as its UTF-8 encoding instead).
+            files.append((key, file_source(value, endpoint=endpoint.name, argument=key)))
+            continue
         if f is None or not f.is_file:
             try:
                 fields.append((key, _dumps(value)))

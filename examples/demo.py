@@ -1,0 +1,65 @@
+"""Call the example service (``examples/service.py``) through bentoclient, as the README shows.
+
+    python examples/demo.py http://127.0.0.1:3000
+
+``nox -s demo`` starts the service on a free loopback port and runs this script against it.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import bentoclient
+from bentoclient import SyncHTTPClient
+from bentoclient.exceptions import ArgumentError, BentoMLException
+
+
+def main(url: str) -> int:
+    print(f"bentoclient {bentoclient.__version__} -> {url}")
+
+    # The seed's sync examples: call(), the named method, the context manager.
+    with SyncHTTPClient(url) as client:
+        print("endpoints:", ", ".join(client.endpoints))
+        resp = client.call("classify", input_series=[[1, 2, 3, 4]])
+        print("call('classify', input_series=[[1, 2, 3, 4]]) ->", resp)
+        assert resp == [0]
+        resp = client.classify(input_series=[[1, 2, 3, 4]])
+        print("classify(input_series=[[1, 2, 3, 4]])       ->", resp)
+        assert resp == [0]
+        text = "BentoML turns models into services. bentoclient calls them."
+        print("summarize(text=...)                         ->", repr(client.summarize(text=text)))
+        print("is_ready()                                  ->", client.is_ready())
+
+    # Authentication: the token travels as a Bearer header (the demo service ignores it).
+    with SyncHTTPClient(url, token="your-api-token") as client:
+        print("with token, classify([[6, 7, 8, 9]])        ->", client.classify([[6, 7, 8, 9]]))
+
+    # Timeouts: short for health checks, long for heavy inference; readiness wait on start.
+    quick_client = SyncHTTPClient(url, timeout=5)
+    inference_client = SyncHTTPClient(url, timeout=120, server_ready_timeout=30)
+    try:
+        print("timeout=5, is_ready(timeout=1)              ->", quick_client.is_ready(timeout=1))
+        print("timeout=120, classify([[1, 2], [9, 9]])     ->", inference_client.classify([[1, 2], [9, 9]]))
+    finally:
+        quick_client.close()
+        inference_client.close()
+
+    # Bad input gets a typed error that says what to fix, before anything is sent.
+    with SyncHTTPClient(url) as client:
+        try:
+            client.summarize(txt="oops")
+        except ArgumentError as err:
+            print("summarize(txt=...) raised ArgumentError:", err)
+        try:
+            client.summarize(text=["not", "a", "string"])
+        except BentoMLException as err:
+            print(f"server rejected a list for text: {type(err).__name__} ({int(err.error_code)})")
+    print("demo finished: every call answered as expected")
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        print("usage: python examples/demo.py URL", file=sys.stderr)
+        raise SystemExit(2)
+    raise SystemExit(main(sys.argv[1]))

@@ -1,0 +1,122 @@
+"""What the distributions promise: stdlib-only core, vendoring, one version, optional parts."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+import bentoclient
+from bentoclient import exceptions as exc
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGES = ROOT / "packages"
+COMBO = os.environ.get("BENTOCLIENT_COMBO", "")
+
+_PROBE = """
+import json, sys
+before = set(sys.modules)
+import bentoclient
+added = sorted(set(sys.modules) - before)
+files = {m: getattr(sys.modules[m], "__file__", None) for m in added}
+print(json.dumps({"added": added, "files": files}))
+"""
+
+
+def _stdlib_dirs() -> list[str]:
+    paths = sysconfig.get_paths()
+    return [os.path.realpath(paths[k]) for k in ("stdlib", "platstdlib")]
+
+
+def test_import_adds_only_standard_library_modules() -> None:
+    out = subprocess.run([sys.executable, "-c", _PROBE], capture_output=True, text=True, check=True).stdout
+    report = json.loads(out)
+    stdlib = _stdlib_dirs()
+    site = [os.path.realpath(p) for p in (sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"])]
+    outside = []
+    for name, file in report["files"].items():
+        if name == "bentoclient" or name.startswith("bentoclient."):
+            continue
+        if file is None:  # built into the interpreter
+            continue
+        real = os.path.realpath(file)
+        in_site = any(real.startswith(s + os.sep) for s in site)
+        if in_site or not any(real.startswith(d + os.sep) for d in stdlib):
+            outside.append(name)
+    assert outside == [], f"import bentoclient pulled in non-stdlib modules: {outside}"
+    assert "http.client" in report["added"] or "http.client" in sys.modules
+
+
+def _added_modules(statement: str) -> set[str]:
+    probe = _PROBE.replace("import bentoclient", statement)
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    return set(json.loads(out)["added"])
+
+
+def test_import_stays_small() -> None:
+    # What the transport needs anyway (http.client brings email parsing, ssl, socket ...).
+    baseline = _added_modules("import http.client, json, select, socket, ssl, threading, urllib.parse")
+    ours = _added_modules("import bentoclient") - baseline
+    # A guard against accidental heavy imports: these load lazily, when first needed.
+    for heavy in ("asyncio", "logging", "tempfile", "random", "inspect", "dataclasses", "difflib", "mimetypes"):
+        assert heavy not in ours, f"import bentoclient imports {heavy} eagerly"
+    assert len(ours - {m for m in ours if m.startswith("bentoclient")}) < 15, sorted(ours)
+
+
+def test_vendored_copy_imports_without_site_packages(tmp_path: Path) -> None:
+    source = Path(bentoclient.__file__).parent
+    shutil.copytree(source, tmp_path / "myapp" / "_vendor" / "bentoclient")
+    (tmp_path / "myapp" / "__init__.py").write_text("")
+    (tmp_path / "myapp" / "_vendor" / "__init__.py").write_text("")
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]);"
+        "from myapp._vendor import bentoclient as b;"
+        "from myapp._vendor.bentoclient.exceptions import ArgumentError;"
+        "assert b.__file__.startswith(sys.argv[1]), b.__file__;"
+        "assert 'bentoclient' not in sys.modules;"
+        "print(b.__version__)"
+    )
+    # -S: no site-packages at all, so nothing installed (not even metadata) can help.
+    result = subprocess.run([sys.executable, "-S", "-c", code, str(tmp_path)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == bentoclient.__version__
+
+
+def _pyproject(name: str) -> str:
+    return (PACKAGES / name / "pyproject.toml").read_text()
+
+
+def test_one_version_for_all_distributions() -> None:
+    version = bentoclient.__version__
+    for name in ("core", "async", "stream"):
+        found = re.search(r'^version = "([^"]+)"', _pyproject(name), re.M)
+        assert found is not None
+        assert found.group(1) == version, f"packages/{name} is at {found.group(1)}, bentoclient at {version}"
+    core = _pyproject("core")
+    pins = re.findall(r'"bentoclient-(async|stream)==([^"]+)"', core)
+    assert {p for p, _ in pins} == {"async", "stream"}
+    assert all(v == version for _, v in pins), pins
+    for name in ("async", "stream"):
+        assert f'"bentoclient=={version}"' in _pyproject(name)
+
+
+@pytest.mark.skipif(COMBO != "core", reason="checks the core-only environment")
+def test_core_environment_has_no_http_library() -> None:
+    # Proves the core tests ran with nothing but the standard library under the client.
+    for name in ("httpx", "httpcore", "anyio", "requests", "urllib3", "bentoml", "bentoclient_async"):
+        assert importlib.util.find_spec(name) is None, f"{name} is installed in the core-only environment"
+
+
+@pytest.mark.skipif(importlib.util.find_spec("bentoclient_async") is not None, reason="the async package is here")
+def test_async_client_without_its_package_says_how_to_install() -> None:
+    with pytest.raises(exc.MissingDependencyError, match=r'pip install "bentoclient\[async\]"') as info:
+        bentoclient.AsyncHTTPClient  # noqa: B018
+    assert isinstance(info.value, ImportError)
