@@ -13,6 +13,7 @@ from . import exceptions
 from ._backoff import Backoff
 from ._client import ClientResponse, SyncHTTPClient
 from ._models import Headers, Timeout
+from ._retry import NO_RETRY, Retry
 from ._schema import Endpoint, Field, ServiceSchema
 from ._version import __version__
 from .exceptions import BentoClientError, BentoMLException
@@ -26,6 +27,8 @@ __all__ = [
     "Endpoint",
     "Field",
     "Headers",
+    "NO_RETRY",
+    "Retry",
     "ServiceSchema",
     "SyncHTTPClient",
     "Timeout",

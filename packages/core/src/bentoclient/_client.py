@@ -23,6 +23,7 @@ from ._protocol import (
     redirect_request,
     resolve_token,
 )
+from ._retry import NO_RETRY, Retry
 from ._schema import Endpoint, ServiceSchema, parse_schema
 from ._transport import HTTPTransport, Response, SSLOptions
 from ._url import ServiceAddress, parse_service_url
@@ -35,6 +36,8 @@ from .exceptions import (
     RemoteProtocolError,
     SchemaError,
     ServerNotReady,
+    TimeoutException,
+    TransportError,
 )
 
 __all__ = ["ClientResponse", "SyncHTTPClient"]
@@ -92,6 +95,7 @@ class SyncHTTPClient:
         verify: SSLOptions = True,
         headers: Optional[Mapping[str, str]] = None,
         max_connections: int = 10,
+        retry: Optional[Retry] = None,
     ) -> None:
         self._address: ServiceAddress = parse_service_url(url)
         self.url: str = url
@@ -101,6 +105,9 @@ class SyncHTTPClient:
         ready_wait = ready_wait_seconds(timeout, server_ready_timeout)
         if not isinstance(max_connections, int) or max_connections < 1:
             raise ConfigurationError(f"max_connections must be a positive integer, got {max_connections!r}")
+        self._retry = Retry() if retry is None else retry
+        if not isinstance(self._retry, Retry):
+            raise ConfigurationError(f"retry must be a bentoclient.Retry, got {type(retry).__name__}")
         self._token = resolve_token(token)
         base = [("User-Agent", USER_AGENT)]
         if self._token:
@@ -231,9 +238,13 @@ class SyncHTTPClient:
         return decode_value(endpoint, _read(response))
 
     def with_options(
-        self, *, timeout: TimeoutTypes | None = None, headers: Optional[Mapping[str, str]] = None
+        self,
+        *,
+        timeout: TimeoutTypes | None = None,
+        headers: Optional[Mapping[str, str]] = None,
+        retry: Optional[Retry] = None,
     ) -> SyncHTTPClient:
-        """A copy of this client with another timeout and/or extra headers for its calls.
+        """A copy of this client with another timeout, retry policy and/or extra headers.
 
         The copy shares connections, endpoints and the download folder with this client;
         closing either closes both.  Use it per call: ``client.with_options(timeout=5).summarize(...)``.
@@ -242,6 +253,8 @@ class SyncHTTPClient:
         if timeout is not None:
             clone.timeout = timeout
             clone._timeout = Timeout.of(timeout)
+        if retry is not None:
+            clone._retry = retry
         if headers:
             extra = tuple((k, check_header_value(k, v)) for k, v in headers.items())
             names = {k.lower() for k, _ in extra}
@@ -309,7 +322,7 @@ class SyncHTTPClient:
         """One ``GET /readyz``: True for 200; False for any other answer or none at all."""
         per_try = self._timeout if not timeout else Timeout.of(timeout)
         try:
-            return self._get(self._readyz_path, per_try).status_code == 200
+            return self._get(self._readyz_path, per_try, NO_RETRY).status_code == 200
         except BentoClientError as exc:
             if isinstance(exc, ClientClosedError):
                 raise
@@ -340,7 +353,7 @@ class SyncHTTPClient:
                 pool=min(remaining, self._timeout.pool or remaining),
             )
             try:
-                response = self._get(self._readyz_path, per_try)
+                response = self._get(self._readyz_path, per_try, NO_RETRY)
             except ClientClosedError:
                 raise
             except BentoClientError as exc:
@@ -377,13 +390,48 @@ class SyncHTTPClient:
 
     # --- I/O helpers ---------------------------------------------------------------------
 
-    def _get(self, path: str, timeout: Timeout) -> ResponseData:
+    def _get(self, path: str, timeout: Timeout, retry: Optional[Retry] = None) -> ResponseData:
         request = Request("GET", self._address.target(path), self._headers)
-        return _read(self._send(request, timeout))
+        return _read(self._send(request, timeout, retry))
 
-    def _send(self, request: Request, timeout: Timeout) -> Response:
+    def _send(self, request: Request, timeout: Timeout, retry: Optional[Retry] = None) -> Response:
+        """Send with the retry policy and the total deadline; follow same-host redirects."""
         if self._closed:
             raise ClientClosedError(f"{type(self).__name__} for {self._address.url} is closed; create a new client")
+        policy = self._retry if retry is None else retry
+        deadline = None if timeout.total is None else time.monotonic() + timeout.total
+        retries = 0
+        while True:
+            per_try = timeout if deadline is None else timeout.clipped(self._remaining(deadline, timeout, retries))
+            try:
+                response = self._send_following_redirects(request, per_try)
+            except TransportError as err:
+                delay = policy.delay_after_error(retries, err, request.method)
+                if delay is None or not _can_resend(request, err) or not _fits(delay, deadline):
+                    err.attempts = retries + 1
+                    raise
+            else:
+                if response.status_code < 400:
+                    response.attempts = retries + 1
+                    return response
+                delay = policy.delay_after_status(retries, response.status_code, response.headers)
+                if delay is None or not _fits(delay, deadline):
+                    response.attempts = retries + 1
+                    return response
+                _read(response)  # drain, so the connection goes back to the pool
+            time.sleep(delay)
+            retries += 1
+
+    def _remaining(self, deadline: float, timeout: Timeout, retries: int) -> float:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutException(
+                f"the total timeout of {timeout.total} s for {self._address.url} ran out after {retries} attempt(s)",
+                url=self._address.url,
+            )
+        return remaining
+
+    def _send_following_redirects(self, request: Request, timeout: Timeout) -> Response:
         for _ in range(MAX_REDIRECTS + 1):
             response = self._transport.send(request, timeout)
             location = response.headers.get("location")
@@ -450,6 +498,17 @@ class EndpointMethod:
 
     def __repr__(self) -> str:
         return f"<endpoint method {self.endpoint.signature_text()} of {self._client!r}>"
+
+
+def _fits(delay: float, deadline: Optional[float]) -> bool:
+    return deadline is None or time.monotonic() + delay < deadline
+
+
+def _can_resend(request: Request, error: TransportError) -> bool:
+    # A body that streams from a caller's non-seekable file cannot be produced twice.
+    if not error.request_sent or isinstance(request.content, (bytes, bytearray)):
+        return True
+    return bool(getattr(request.content, "replayable", False))
 
 
 def _create_unique(folder: Path, name: str) -> tuple[Path, Any]:

@@ -100,6 +100,14 @@ class Timeout:
         c, r, w, p, t = self._key()
         return f"Timeout(connect={c}, read={r}, write={w}, pool={p}, total={t})"
 
+    def clipped(self, remaining: float) -> Timeout:
+        """These limits, none longer than ``remaining`` seconds (what is left of ``total``)."""
+
+        def clip(value: Optional[float]) -> float:
+            return remaining if value is None else min(value, remaining)
+
+        return Timeout(clip(self.connect), clip(self.read), clip(self.write), clip(self.pool), None)
+
     @classmethod
     def of(cls, value: TimeoutTypes) -> Timeout:
         if isinstance(value, Timeout):

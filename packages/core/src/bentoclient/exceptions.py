@@ -171,6 +171,7 @@ class TransportError(BentoClientError):
         super().__init__(message)
         self.url = url
         self.request_sent = request_sent
+        self.attempts = 1
 
 
 class ConnectError(TransportError):
@@ -244,6 +245,16 @@ class HTTPStatusError(BentoClientError):
         self.endpoint = endpoint
         self.attempts = attempts
         self.error, self.detail = _parse_error_body(body or message.encode("utf-8", "replace"))
+
+    @property
+    def retry_after(self) -> Optional[float]:
+        """The server's ``Retry-After`` in seconds (429/503), when it sent one."""
+        from ._retry import parse_retry_after
+
+        for key, value in self.headers.items():
+            if key.lower() == "retry-after":
+                return parse_retry_after(value)
+        return None
 
     @property
     def request_id(self) -> Optional[str]:
