@@ -78,7 +78,7 @@ COMBOS = {
 
 
 def _test_dirs(combo: str) -> list[str]:
-    dirs = ["tests/unit", "tests/packaging", "tests/integration"]
+    dirs = ["tests/unit", "tests/packaging", "tests/faults", "tests/integration"]
     if "async" in combo or combo == "all":
         dirs.append("tests/async")
     if "stream" in combo or combo == "all":
