@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Mapping
 from typing import Optional
 from urllib.parse import urljoin, urlsplit
 
 from ._backoff import Backoff
 from ._models import Request, Timeout, TimeoutTypes, check_header_value
+from ._retry import Retry
 from ._schema import ServiceSchema
 from ._url import ServiceAddress
 from ._version import __version__
-from .exceptions import ConfigurationError, RemoteProtocolError
+from .exceptions import ConfigurationError, RemoteProtocolError, TimeoutException, TransportError
 
 __all__ = [
     "MAX_REDIRECTS",
     "READY_BACKOFF",
     "REDIRECT_STATUSES",
+    "RequestPlan",
     "USER_AGENT",
     "derive_path_prefix",
     "ready_wait_seconds",
@@ -95,3 +99,89 @@ def redirect_request(address: ServiceAddress, request: Request, status: int, loc
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     length = request.content_length if content else None
     return Request(method, target, headers, content, length, request.endpoint)
+
+
+class RequestPlan:
+    """The life of one logical request, without I/O: attempts, redirects, retries, deadline.
+
+    Both clients drive it the same way::
+
+        plan = RequestPlan(address, request, timeout, retry)
+        while True:
+            try:
+                response = send(plan.request, plan.attempt_timeout())
+            except TransportError as err:
+                sleep(plan.after_error(err))  # re-raises when it may not be retried
+                continue
+            delay = plan.after_response(response.status_code, response.headers)
+            if delay is None:
+                return response  # final: success or an error status to raise
+            drain(response)
+            sleep(delay)  # 0 after a redirect (plan.request changed)
+    """
+
+    def __init__(self, address: ServiceAddress, request: Request, timeout: Timeout, retry: Retry) -> None:
+        self.address = address
+        self.request = request
+        self.timeout = timeout
+        self.retry = retry
+        self.retries = 0
+        self.redirects = 0
+        self.deadline = None if timeout.total is None else time.monotonic() + timeout.total
+
+    @property
+    def attempts(self) -> int:
+        return self.retries + 1
+
+    def attempt_timeout(self) -> Timeout:
+        """The limits for the next attempt: what is left of the total, at most."""
+        if self.deadline is None:
+            return self.timeout
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            err = TimeoutException(
+                f"the total timeout of {self.timeout.total} s for {self.address.url}{self.request.target} "
+                f"ran out after {self.attempts - 1} attempt(s)",
+                url=self.address.url,
+            )
+            err.attempts = self.attempts - 1
+            raise err
+        return self.timeout.clipped(remaining)
+
+    def _fits(self, delay: float) -> bool:
+        return self.deadline is None or time.monotonic() + delay < self.deadline
+
+    def after_error(self, error: TransportError) -> float:
+        """The delay before trying again; re-raises ``error`` (with ``attempts``) when final."""
+        delay = self.retry.delay_after_error(self.retries, error, self.request.method)
+        if delay is None or not self._can_resend(error) or not self._fits(delay):
+            error.attempts = self.attempts
+            raise error
+        self.retries += 1
+        return delay
+
+    def after_response(self, status: int, headers: Mapping[str, str]) -> Optional[float]:
+        """None when the response is final; else the delay before the next attempt."""
+        location = headers.get("location")
+        if status in REDIRECT_STATUSES and location:
+            self.redirects += 1
+            if self.redirects > MAX_REDIRECTS:
+                raise RemoteProtocolError(
+                    f"more than {MAX_REDIRECTS} redirects from {self.address.url}", url=self.address.url
+                )
+            self.request = redirect_request(self.address, self.request, status, location)
+            return 0.0
+        if status < 400:
+            return None
+        delay = self.retry.delay_after_status(self.retries, status, headers)
+        if delay is None or not self._fits(delay):
+            return None
+        self.retries += 1
+        return delay
+
+    def _can_resend(self, error: TransportError) -> bool:
+        # A body streamed from a caller's non-seekable file cannot be produced twice.
+        content = self.request.content
+        if not error.request_sent or isinstance(content, (bytes, bytearray)):
+            return True
+        return bool(getattr(content, "replayable", False))

@@ -1,0 +1,352 @@
+"""What the sync and async clients share: options, the endpoint table, request building.
+
+Nothing here does I/O.  ``SyncHTTPClient`` (core) and ``AsyncHTTPClient`` (bentoclient-async)
+subclass :class:`ClientBase` and add only their send loops and lifecycle.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Optional, TypeVar, Union
+from urllib.parse import urlencode, urlsplit
+
+from ._decode import output_filename
+from ._encode import bind_arguments, encode_body
+from ._models import Headers, Request, ResponseData, Timeout, TimeoutTypes, check_header_value
+from ._protocol import USER_AGENT, derive_path_prefix, ready_wait_seconds, resolve_token
+from ._retry import Retry
+from ._schema import Endpoint, ServiceSchema, parse_schema
+from ._url import ServiceAddress, parse_service_url
+from .exceptions import (
+    BentoClientError,
+    ConfigurationError,
+    EndpointNotFound,
+    SchemaError,
+    ServerNotReady,
+)
+
+if TYPE_CHECKING:
+    import inspect
+
+__all__ = ["ClientBase", "ClientResponse", "EndpointMethod"]
+
+Self = TypeVar("Self", bound="ClientBase")
+
+
+class ClientResponse(ResponseData):
+    """What ``client.request()`` returns: ``status_code``, ``headers``, ``content``, ``text``,
+    ``json()`` and ``attempts``.  It never raises for an HTTP error status by itself."""
+
+    def raise_for_status(self) -> None:
+        if self.status_code >= 400:
+            from ._decode import error_from_response
+
+            raise error_from_response(self)
+
+    def __repr__(self) -> str:
+        return f"<ClientResponse [{self.status_code}]>"
+
+
+class ClientBase:
+    """Options, schema and endpoint methods common to both clients (see their docs)."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        token: Optional[str] = None,
+        timeout: TimeoutTypes = 30,
+        server_ready_timeout: Optional[float] = None,
+        download_dir: Union[str, os.PathLike[str], None] = None,
+        headers: Optional[Mapping[str, str]] = None,
+        max_connections: int = 10,
+        retry: Optional[Retry] = None,
+    ) -> None:
+        self._address: ServiceAddress = parse_service_url(url)
+        self.url: str = url
+        self.timeout = timeout
+        self._timeout = Timeout.of(timeout)
+        self.server_ready_timeout = server_ready_timeout
+        self._ready_wait = ready_wait_seconds(timeout, server_ready_timeout)
+        if isinstance(max_connections, bool) or not isinstance(max_connections, int) or max_connections < 1:
+            raise ConfigurationError(f"max_connections must be a positive integer, got {max_connections!r}")
+        self._max_connections = max_connections
+        if retry is not None and not isinstance(retry, Retry):
+            raise ConfigurationError(f"retry must be a bentoclient.Retry, got {type(retry).__name__}")
+        self._retry = Retry() if retry is None else retry
+        self._token = resolve_token(token)
+        base = [("User-Agent", USER_AGENT)]
+        if self._token:
+            base.append(("Authorization", f"Bearer {self._token}"))
+        base += [(key, check_header_value(key, value)) for key, value in (headers or {}).items()]
+        self._headers: tuple[tuple[str, str], ...] = tuple(base)
+        self._download_dir = os.fspath(download_dir) if download_dir is not None else None
+        self._temp_dir: Optional[str] = None
+        self._closed = False
+        self._readyz_path = "/readyz"
+        self.service_name = ""
+        self.endpoints: dict[str, Endpoint] = {}
+        self._methods: dict[str, str] = {}  # attribute name -> endpoint name
+        self._bound: dict[str, EndpointMethod] = {}
+
+    def __repr__(self) -> str:
+        auth = ", token=***" if self._token else ""
+        return f"<{type(self).__name__} {self._address.url!r} service={self.service_name!r}{auth}>"
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_temp_dir"] = None  # the folder belongs to the original client
+        state["_bound"] = {}
+        return state
+
+    # --- endpoint table ------------------------------------------------------------------
+
+    def _set_schema_from(self, response: ResponseData) -> None:
+        if response.status_code != 200:
+            raise SchemaError(
+                f"GET {self._address.url}/schema.json answered {response.status_code}; "
+                "check that the URL points at a BentoML 1.2+ service",
+                error_code=response.status_code,
+            )
+        try:
+            schema = parse_schema(json.loads(response.content))
+        except (ValueError, RecursionError) as exc:
+            raise SchemaError(f"{self._address.url}/schema.json is not valid JSON: {exc}") from None
+        self._set_schema(schema)
+
+    def _set_schema(self, schema: ServiceSchema) -> None:
+        self.service_name = schema.name
+        self.endpoints = dict(schema.endpoints)
+        taken = set(dir(type(self))) | set(self.__dict__)
+        self._methods = {
+            (name if name not in taken and not name.startswith("_") else f"api_{name}"): name for name in self.endpoints
+        }
+        self._bound = {}
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        methods: Optional[dict[str, str]] = self.__dict__.get("_methods")
+        if not methods or name not in methods:
+            raise self._missing_attribute(name)
+        endpoint_name = methods[name]
+        bound = self._bound.get(endpoint_name)
+        if bound is None:
+            bound = self._bound[endpoint_name] = EndpointMethod(self, self.endpoints[endpoint_name])
+        return bound
+
+    def _missing_attribute(self, name: str) -> Exception:
+        known = ", ".join(self.__dict__.get("_methods") or ()) or "none"
+        return AttributeError(f"{type(self).__name__!r} object has no attribute {name!r} (endpoints: {known})")
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(super().__dir__()) | set(self.__dict__.get("_methods", ())))
+
+    def call(self, name: str, /, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError
+
+    # --- building requests -----------------------------------------------------------------
+
+    def _endpoint(self, name: str) -> Endpoint:
+        endpoint = self.endpoints.get(name)
+        if endpoint is None:
+            known = ", ".join(self.endpoints) or "none"
+            raise EndpointNotFound(
+                f"service {self.service_name!r} has no endpoint {name!r}; its endpoints are: {known}",
+                endpoint=name,
+            )
+        return endpoint
+
+    def _call_request(self, endpoint: Endpoint, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Request:
+        """The POST for one call; raises ArgumentError before anything is sent."""
+        body = encode_body(endpoint, bind_arguments(endpoint, args, kwargs))
+        return Request(
+            "POST",
+            self._address.target(endpoint.route),
+            (*self._headers, ("Content-Type", body.content_type)),
+            body.content,
+            body.length,
+            endpoint.name,
+        )
+
+    def _raw_request(
+        self,
+        method: str,
+        url: str,
+        *,
+        content: Union[bytes, str, None],
+        data: Union[bytes, str, Mapping[str, str], None],
+        json_body: Any,
+        params: Optional[Mapping[str, Any]],
+        headers: Optional[Mapping[str, str]],
+    ) -> Request:
+        target = self._target_for(url)
+        if params:
+            target += ("&" if "?" in target else "?") + urlencode(params, doseq=True)
+        hdrs = list(self._headers)
+        if json_body is not None:
+            body = json.dumps(json_body, separators=(",", ":")).encode()
+            hdrs.append(("Content-Type", "application/json"))
+        elif isinstance(data, Mapping):
+            body = urlencode(data, doseq=True).encode()
+            hdrs.append(("Content-Type", "application/x-www-form-urlencoded"))
+        else:
+            raw = content if content is not None else data
+            body = raw.encode() if isinstance(raw, str) else (raw or b"")
+        if headers:
+            names = {k.lower() for k in headers}
+            hdrs = [h for h in hdrs if h[0].lower() not in names]
+            hdrs += [(k, check_header_value(k, v)) for k, v in headers.items()]
+        return Request(method.upper(), target, tuple(hdrs), body, None, url)
+
+    def _get_request(self, path: str) -> Request:
+        return Request("GET", self._address.target(path), self._headers)
+
+    def _target_for(self, url: str) -> str:
+        if "://" in url:
+            parts = urlsplit(url)
+            given = parse_service_url(url)
+            if given.logical_origin != self._address.logical_origin:
+                raise ConfigurationError(
+                    f"request(): {url!r} is not on this client's service ({self._address.origin}); "
+                    "pass a path such as '/metrics'"
+                )
+            return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        return self._address.target(url if url.startswith("/") else "/" + url)
+
+    def _options_copy(
+        self: Self,
+        timeout: TimeoutTypes | None,
+        headers: Optional[Mapping[str, str]],
+        retry: Optional[Retry],
+    ) -> Self:
+        clone = copy.copy(self)
+        if timeout is not None:
+            clone.timeout = timeout
+            clone._timeout = Timeout.of(timeout)
+        if retry is not None:
+            if not isinstance(retry, Retry):
+                raise ConfigurationError(f"retry must be a bentoclient.Retry, got {type(retry).__name__}")
+            clone._retry = retry
+        if headers:
+            extra = tuple((k, check_header_value(k, v)) for k, v in headers.items())
+            names = {k.lower() for k, _ in extra}
+            clone._headers = tuple(h for h in self._headers if h[0].lower() not in names) + extra
+        return clone
+
+    # --- readiness helpers -----------------------------------------------------------------
+
+    def _probe_timeout(self, remaining: float) -> Timeout:
+        return self._timeout.clipped(remaining)
+
+    def _ready_wait_for(self, timeout: Optional[float]) -> float:
+        return ready_wait_seconds(self.timeout, timeout)
+
+    def _not_ready(self, wait: float, last: str, last_status: Optional[int]) -> ServerNotReady:
+        return ServerNotReady(
+            f"{self._address.url}{self._readyz_path} did not answer 200 within {wait:g} seconds "
+            f"(last: {last}); check that the service is running at this URL, or wait longer with "
+            "server_ready_timeout=",
+            url=self._address.url,
+            status_code=last_status,
+        )
+
+    def _use_prefix_from(self, response: ResponseData) -> bool:
+        """For a ``path_prefix`` service, ``/readyz`` lives under the prefix of its routes."""
+        if response.status_code != 200:
+            return False
+        try:
+            prefix = derive_path_prefix(parse_schema(json.loads(response.content)))
+        except (BentoClientError, ValueError, RecursionError):
+            return False
+        if prefix:
+            self._readyz_path = prefix + "/readyz"
+        return bool(prefix)
+
+    # --- file outputs ----------------------------------------------------------------------
+
+    def _downloads(self) -> str:
+        if self._download_dir is not None:
+            os.makedirs(self._download_dir, exist_ok=True)
+            return self._download_dir
+        if self._temp_dir is None:
+            import tempfile
+
+            self._temp_dir = tempfile.mkdtemp(prefix="bentoclient-")
+        return self._temp_dir
+
+    def _new_output_file(self, headers: Headers) -> tuple[str, BinaryIO]:
+        return create_unique(self._downloads(), output_filename(headers))
+
+    def _remove_downloads(self) -> None:
+        if self._temp_dir is not None:
+            import shutil
+
+            shutil.rmtree(self._temp_dir, ignore_errors=True)
+            self._temp_dir = None
+
+
+def file_result(endpoint: Endpoint, path: str) -> Any:
+    """A saved file output as the caller gets it: a PIL image for ``pil`` outputs when Pillow
+    is installed, else a ``pathlib.Path``."""
+    from pathlib import Path
+
+    if endpoint.output.get("pil"):
+        try:
+            from PIL import Image
+        except ImportError:  # Pillow is optional: the saved image file then
+            return Path(path)
+        with Image.open(path) as image:
+            image.load()
+            return image
+    return Path(path)
+
+
+def create_unique(folder: str, name: str) -> tuple[str, BinaryIO]:
+    """Create ``folder/name`` exclusively, adding ``-1``, ``-2``… so no result overwrites another."""
+    stem, dot, ext = name.partition(".")
+    for n in range(10_000):
+        candidate = os.path.join(folder, name if n == 0 else f"{stem}-{n}{dot}{ext}")
+        try:
+            fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
+        except FileExistsError:
+            continue
+        return candidate, os.fdopen(fd, "wb")
+    raise BentoClientError(f"cannot create a file for {name!r} in {folder}: 10000 names taken")
+
+
+class EndpointMethod:
+    # What ``client.<endpoint>`` returns: calls the endpoint; ``__doc__`` and
+    # ``__signature__`` (built only when asked for) come from the schema.
+
+    def __init__(self, client: ClientBase, endpoint: Endpoint) -> None:
+        self._client = client
+        self.endpoint = endpoint
+        self.__name__ = self.__qualname__ = endpoint.name
+        self.__doc__ = endpoint.doc()
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._client.call(self.endpoint.name, *args, **kwargs)
+
+    @property
+    def __signature__(self) -> inspect.Signature:
+        return endpoint_signature(self.endpoint)
+
+    def __repr__(self) -> str:
+        return f"<endpoint method {self.endpoint.signature_text()} of {self._client!r}>"
+
+
+def endpoint_signature(endpoint: Endpoint) -> inspect.Signature:
+    import inspect  # only when someone reads a method's signature
+
+    if endpoint.root_input:
+        return inspect.Signature([inspect.Parameter("value", inspect.Parameter.POSITIONAL_ONLY)])
+    params = []
+    for f in endpoint.fields:
+        default = inspect.Parameter.empty if f.required else f.schema.get("default")
+        params.append(inspect.Parameter(f.name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default))
+    try:
+        return inspect.Signature(params)
+    except ValueError:  # an optional field before a required one: keywords only
+        return inspect.Signature([p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in params])
