@@ -151,6 +151,16 @@ def test_with_options_headers_per_call(wire: SyncHTTPClient) -> None:
     assert "x-request-tag" not in wire.headers()
 
 
+def test_with_options_copy_shares_connections_and_downloads(wire_url: str) -> None:
+    client = SyncHTTPClient(wire_url, server_ready_timeout=0)
+    clone = client.with_options(timeout=5)
+    path = clone.make_file(content="x")  # the clone makes the temporary download folder
+    assert clone._transport is client._transport
+    assert path.exists()
+    client.close()  # closing the original removes it too: nothing is left behind
+    assert not path.exists()
+
+
 # --- bad input: typed errors before anything is sent --------------------------------------
 
 

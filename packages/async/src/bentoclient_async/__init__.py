@@ -1,10 +1,13 @@
-"""bentoclient-async: the asyncio client for BentoML services (on httpx).
+"""bentoclient-async: the asyncio client for BentoML services, on httpx.
 
-This release ships the package frame only; ``AsyncHTTPClient`` arrives in a later version.
-``from bentoclient import AsyncHTTPClient`` meanwhile raises
-``bentoclient.exceptions.MissingDependencyError`` with that explanation.
+from bentoclient import AsyncHTTPClient      # or: from bentoclient_async import AsyncHTTPClient
+
+async with AsyncHTTPClient("http://localhost:3000") as client:
+    await client.classify(input_series=[[1, 2, 3, 4]])
 """
 
 from bentoclient import __version__
 
-__all__ = ["__version__"]
+from ._client import AsyncHTTPClient
+
+__all__ = ["AsyncHTTPClient", "__version__"]

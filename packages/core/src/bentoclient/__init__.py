@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import exceptions
 from ._backoff import Backoff
@@ -17,6 +17,9 @@ from ._retry import NO_RETRY, Retry
 from ._schema import Endpoint, Field, ServiceSchema
 from ._version import __version__
 from .exceptions import BentoClientError, BentoMLException
+
+if TYPE_CHECKING:  # precise for type checkers; imported lazily at run time (below)
+    from bentoclient_async import AsyncHTTPClient
 
 __all__ = [
     "AsyncHTTPClient",
@@ -41,7 +44,7 @@ def __getattr__(name: str) -> Any:
     # The async client lives in its own distribution; load it only when asked for.
     if name == "AsyncHTTPClient":
         try:
-            from bentoclient_async import AsyncHTTPClient  # type: ignore[attr-defined,import-not-found,unused-ignore]  # optional, may be absent
+            from bentoclient_async import AsyncHTTPClient
         except ImportError as exc:
             raise exceptions.MissingDependencyError(
                 'AsyncHTTPClient needs the async package: pip install "bentoclient[async]"',

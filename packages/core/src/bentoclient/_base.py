@@ -6,7 +6,6 @@ subclass :class:`ClientBase` and add only their send loops and lifecycle.
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 from collections.abc import Mapping
@@ -83,8 +82,7 @@ class ClientBase:
             base.append(("Authorization", f"Bearer {self._token}"))
         base += [(key, check_header_value(key, value)) for key, value in (headers or {}).items()]
         self._headers: tuple[tuple[str, str], ...] = tuple(base)
-        self._download_dir = os.fspath(download_dir) if download_dir is not None else None
-        self._temp_dir: Optional[str] = None
+        self._files = DownloadFolder(os.fspath(download_dir) if download_dir is not None else None)
         self._closed = False
         self._readyz_path = "/readyz"
         self.service_name = ""
@@ -98,9 +96,14 @@ class ClientBase:
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        state["_temp_dir"] = None  # the folder belongs to the original client
+        state["_files"] = DownloadFolder(self._files.chosen)  # a temp folder stays with the original
         state["_bound"] = {}
         return state
+
+    @property
+    def _temp_dir(self) -> Optional[str]:
+        """The temporary download folder, once a file output created it."""
+        return self._files.temp
 
     # --- endpoint table ------------------------------------------------------------------
 
@@ -221,7 +224,11 @@ class ClientBase:
         headers: Optional[Mapping[str, str]],
         retry: Optional[Retry],
     ) -> Self:
-        clone = copy.copy(self)
+        # Shares connections, endpoints and the download folder (not copy.copy: pickling
+        # state would give the copy connections and a folder of its own that nothing closes).
+        clone = object.__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        clone._bound = {}
         if timeout is not None:
             clone.timeout = timeout
             clone._timeout = Timeout.of(timeout)
@@ -267,24 +274,38 @@ class ClientBase:
     # --- file outputs ----------------------------------------------------------------------
 
     def _downloads(self) -> str:
-        if self._download_dir is not None:
-            os.makedirs(self._download_dir, exist_ok=True)
-            return self._download_dir
-        if self._temp_dir is None:
-            import tempfile
-
-            self._temp_dir = tempfile.mkdtemp(prefix="bentoclient-")
-        return self._temp_dir
+        return self._files.path()
 
     def _new_output_file(self, headers: Headers) -> tuple[str, BinaryIO]:
         return create_unique(self._downloads(), output_filename(headers))
 
     def _remove_downloads(self) -> None:
-        if self._temp_dir is not None:
+        self._files.remove_temp()
+
+
+class DownloadFolder:
+    """Where file outputs go: the caller's folder, or a temporary one made on first use."""
+
+    def __init__(self, chosen: Optional[str]) -> None:
+        self.chosen = chosen
+        self.temp: Optional[str] = None
+
+    def path(self) -> str:
+        if self.chosen is not None:
+            os.makedirs(self.chosen, exist_ok=True)
+            return self.chosen
+        if self.temp is None:
+            import tempfile
+
+            self.temp = tempfile.mkdtemp(prefix="bentoclient-")
+        return self.temp
+
+    def remove_temp(self) -> None:
+        if self.temp is not None:
             import shutil
 
-            shutil.rmtree(self._temp_dir, ignore_errors=True)
-            self._temp_dir = None
+            shutil.rmtree(self.temp, ignore_errors=True)
+            self.temp = None
 
 
 def file_result(endpoint: Endpoint, path: str) -> Any:

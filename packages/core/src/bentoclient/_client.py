@@ -226,13 +226,13 @@ class SyncHTTPClient(ClientBase):
 
 def _stream_support(endpoint: str) -> Any:
     try:
-        import bentoclient_stream  # type: ignore[import-not-found,unused-ignore]  # optional package
+        import bentoclient_stream
     except ImportError:
-        bentoclient_stream = None
-    if bentoclient_stream is None or not hasattr(bentoclient_stream, "sync_stream"):
-        raise MissingDependencyError(
-            f"endpoint {endpoint!r} streams its output, which needs the stream package: "
-            'pip install "bentoclient[stream]"',
-            package="bentoclient-stream",
-        )
-    return bentoclient_stream
+        pass
+    else:
+        if hasattr(bentoclient_stream, "sync_stream"):
+            return bentoclient_stream
+    raise MissingDependencyError(
+        f'endpoint {endpoint!r} streams its output, which needs the stream package: pip install "bentoclient[stream]"',
+        package="bentoclient-stream",
+    )

@@ -49,6 +49,38 @@ def _allows_string(schema: Mapping[str, Any]) -> bool:
     return any(isinstance(o, Mapping) and o.get("type") == "string" for o in options)
 
 
+_JSON_TYPES: dict[type, tuple[str, ...]] = {
+    type(None): ("null",),
+    bool: ("boolean",),
+    int: ("integer", "number"),
+    float: ("number",),
+    str: ("string",),
+    list: ("array",),
+    dict: ("object",),
+}
+
+
+def _declared_types(schema: Mapping[str, Any]) -> Optional[set[str]]:
+    """The JSON types a schema allows, or None when it does not say (or allows anything)."""
+    options = schema.get("anyOf") or schema.get("oneOf")
+    branches = options if isinstance(options, list) else [schema]
+    types: set[str] = set()
+    for branch in branches:
+        kind = branch.get("type") if isinstance(branch, Mapping) else None
+        if isinstance(kind, str):
+            types.add(kind)
+        elif isinstance(kind, list) and all(isinstance(k, str) for k in kind):
+            types.update(kind)
+        else:
+            return None
+    return types
+
+
+def _fits_schema(value: Any, schema: Mapping[str, Any]) -> bool:
+    allowed = _declared_types(schema)
+    return allowed is None or any(t in allowed for t in _JSON_TYPES.get(type(value), ()))
+
+
 def _decode_tensor(value: Any, schema: Mapping[str, Any]) -> Any:
     try:
         import numpy
@@ -57,8 +89,12 @@ def _decode_tensor(value: Any, schema: Mapping[str, Any]) -> Any:
     dtype = schema.get("dtype")
     try:
         return numpy.asarray(value, dtype=dtype if isinstance(dtype, str) else None)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError):  # a dtype numpy does not know (e.g. a torch one)
+        pass
+    try:
         return numpy.asarray(value)
+    except (TypeError, ValueError):  # ragged: no array fits, keep the lists
+        return value
 
 
 def _decode_dataframe(value: Any, schema: Mapping[str, Any]) -> Any:
@@ -107,6 +143,10 @@ def decode_value(endpoint: Endpoint, response: ResponseData) -> Any:
             endpoint=endpoint.name,
             body=body,
         ) from None
+    if _allows_string(schema) and not _fits_schema(value, schema):
+        # A str result the server sent raw (``Optional[str]`` returning "42" or "[1]"),
+        # not the JSON value it happens to look like.
+        return response.text
     if kind == "tensor":
         return _decode_tensor(value, schema)
     if kind == "dataframe":
@@ -128,8 +168,8 @@ def _disposition_filename(value: str) -> Optional[str]:
             raw = re.sub(r"\\(.)", r"\1", raw[1:-1])
         params[key] = raw
     extended = params.get("filename*")
-    if extended and "''" in extended:
-        charset, _, encoded = extended.partition("''")
+    if extended and extended.count("'") >= 2:
+        charset, _language, encoded = extended.split("'", 2)  # RFC 5987: charset'language'value
         try:
             return unquote(encoded, encoding=charset or "utf-8", errors="strict")
         except (LookupError, UnicodeDecodeError):
@@ -137,15 +177,34 @@ def _disposition_filename(value: str) -> Optional[str]:
     return params.get("filename")
 
 
+#: Longest name kept, in UTF-8 bytes: file systems allow 255, and ``-<n>`` may be added.
+MAX_NAME_BYTES = 200
+_WINDOWS_DEVICES = frozenset(
+    ["CON", "PRN", "AUX", "NUL"]
+    + [f"{dev}{n}" for dev in ("COM", "LPT") for n in [*"123456789", "\u00b9", "\u00b2", "\u00b3"]]
+)
+
+
+def _clip_utf8(text: str, limit: int) -> str:
+    return text.encode("utf-8")[:limit].decode("utf-8", "ignore")
+
+
 def sanitize_filename(name: str) -> str:
-    """A plain file name from an untrusted one: no directories, no control or odd characters."""
+    """A plain file name from an untrusted one: no directories, no control or odd characters.
+
+    The result is at most :data:`MAX_NAME_BYTES` bytes of UTF-8 (the extension kept), never
+    ``.``/``..`` or a hidden name, and never a Windows device name such as ``CON`` or ``nul.txt``.
+    """
     name = unicodedata.normalize("NFC", name).replace("\\", "/")
     name = name.rsplit("/", 1)[-1]
     name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
     name = _UNSAFE.sub("_", name).strip(" .")
-    if len(name) > 200:
+    if len(name.encode("utf-8")) > MAX_NAME_BYTES:
         stem, ext = os.path.splitext(name)
-        name = stem[: 200 - len(ext[:20])] + ext[:20]
+        ext = _clip_utf8(ext, 20)
+        name = (_clip_utf8(stem, MAX_NAME_BYTES - len(ext.encode("utf-8"))) + ext).strip(" .")
+    if name.split(".", 1)[0].rstrip(" ").upper() in _WINDOWS_DEVICES:
+        name = "_" + name
     return name
 
 

@@ -15,12 +15,19 @@ from typing import Any, BinaryIO, Optional, Union, cast
 
 from ._encode import NO_VALUE, EncodedBody, _dumps, _json_error, is_binary_field
 from ._schema import Endpoint
-from .exceptions import ArgumentError
+from .exceptions import ArgumentError, BentoClientError
 
-__all__ = ["FileSource", "MultipartBody", "encode_file_root", "encode_multipart", "file_source"]
+__all__ = ["FileSource", "MultipartBody", "encode_file_root", "encode_multipart", "file_source", "is_binary_content"]
 
 CHUNK_SIZE = 64 * 1024
 OCTET_STREAM = "application/octet-stream"
+
+
+def is_binary_content(value: Any) -> bool:
+    """Bytes, a path or a readable stream: a value that stands for binary content."""
+    return isinstance(value, (bytes, bytearray, memoryview, os.PathLike)) or (
+        not isinstance(value, str) and hasattr(value, "read")
+    )
 
 
 def is_url(value: str) -> bool:
@@ -65,24 +72,47 @@ class FileSource:
             return
         if self.path is not None:
             with open(self.path, "rb") as fh:
-                while True:
-                    chunk = fh.read(CHUNK_SIZE)
-                    if not chunk:
-                        return
-                    yield chunk
+                yield from self._sized(fh)
+            return
         assert self.stream is not None
         if self.start is not None:
             self.stream.seek(self.start)
-        while True:
-            chunk = self.stream.read(CHUNK_SIZE)
+        yield from self._sized(self.stream)
+
+    def _sized(self, fh: Any) -> Iterator[bytes]:
+        # Exactly ``size`` bytes when the size was announced (the body's Content-Length):
+        # a file that grew since is cut there (extra bytes would be read by the server as
+        # the start of the next request), one that shrank is an error (the server would
+        # wait for the missing bytes until a timeout).
+        left = self.size
+        while left is None or left > 0:
+            chunk = fh.read(CHUNK_SIZE if left is None else min(CHUNK_SIZE, left))
             if not chunk:
-                return
-            if not isinstance(chunk, (bytes, bytearray)):
+                break
+            if not isinstance(chunk, (bytes, bytearray, memoryview)):
                 raise ArgumentError(
                     f"file object for {self.filename!r} returned {type(chunk).__name__} from read(); "
                     "open it in binary mode ('rb')"
                 )
-            yield bytes(chunk)
+            data = bytes(chunk)
+            if left is not None:
+                left -= len(data)
+            yield data
+        if left:
+            raise BentoClientError(
+                f"the file {self.filename!r} ended {left} byte(s) short of the {self.size} announced "
+                "in the request: it shrank while it was being sent"
+            )
+
+
+def _display_name(raw: str) -> str:
+    """The base name of a path or stream name, as valid text for a part header.
+
+    POSIX names may hold bytes that are not UTF-8 (``os.fsdecode`` shows them as lone
+    surrogates, which cannot be encoded); they become U+FFFD.
+    """
+    name = os.path.basename(raw)
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def _guess_type(filename: str, explicit: Optional[str] = None) -> str:
@@ -106,20 +136,54 @@ def _stream_size(stream: Any) -> tuple[Optional[int], Optional[int]]:
         return None, None
 
 
+def _unchanged_image_file(image: Any) -> Optional[str]:
+    """The file an image was opened from, if its pixels are still exactly the file's."""
+    filename = getattr(image, "filename", None)
+    fmt = getattr(image, "format", None)
+    if not (isinstance(filename, str) and filename and fmt and os.path.isfile(filename)):
+        return None
+    try:
+        if image.tell() != 0:  # another frame is selected: send what the caller sees
+            return None
+        from PIL import Image  # the caller has an image, so Pillow is installed
+
+        with Image.open(filename) as original:
+            same = (
+                original.format == fmt
+                and original.mode == image.mode
+                and original.size == image.size
+                and original.getpalette() == image.getpalette()
+                and original.tobytes() == image.tobytes()
+            )
+    except Exception:  # unreadable or changed file, odd image object: encode the pixels instead
+        return None
+    return filename if same else None
+
+
 def _pil_source(image: Any, default_name: str) -> FileSource:
+    # An image still equal to the file it came from is sent as that file, byte for byte
+    # (as BentoML's client does, but only when the pixels have not been changed since):
+    # re-encoding a JPEG would lose quality and drop its metadata.
+    original = _unchanged_image_file(image)
+    if original is not None:
+        fmt = str(image.format).lower()
+        return FileSource(_display_name(original), f"image/{fmt}", path=original, size=os.stat(original).st_size)
     fmt = (getattr(image, "format", None) or "PNG").upper()
+    options: dict[str, Any] = {}
+    if fmt == "JPEG" and getattr(image, "quantization", None):
+        options["quality"] = "keep"  # the file's own quantization tables: the least loss
     buffer = io.BytesIO()
     try:
-        image.save(buffer, format=fmt)
+        image.save(buffer, format=fmt, **options)
     except (OSError, ValueError, KeyError):  # e.g. a mode the original format cannot hold
         fmt = "PNG"
         buffer = io.BytesIO()
         image.save(buffer, format=fmt)
     data = buffer.getvalue()
     # Keep the name of a file-backed image when it was re-encoded in its own format.
-    original = getattr(image, "filename", None)
+    filename = getattr(image, "filename", None)
     same_format = (getattr(image, "format", None) or "").upper() == fmt
-    name = os.path.basename(original) if isinstance(original, str) and original and same_format else ""
+    name = _display_name(filename) if isinstance(filename, str) and filename and same_format else ""
     if not name:
         name = f"{default_name}.{fmt.lower()}"
     return FileSource(name, f"image/{fmt.lower()}", data=data, size=len(data))
@@ -128,7 +192,7 @@ def _pil_source(image: Any, default_name: str) -> FileSource:
 def file_source(value: Any, *, endpoint: str, argument: str, content_type: Optional[str] = None) -> FileSource:
     """Describe one file value; raises :class:`ArgumentError` naming the accepted types."""
     if isinstance(value, (str, os.PathLike)) and not (isinstance(value, str) and is_url(value)):
-        path = os.fspath(value)
+        path = os.fsdecode(os.fspath(value))
         try:
             size = os.stat(path).st_size
         except OSError as exc:
@@ -144,7 +208,7 @@ def file_source(value: Any, *, endpoint: str, argument: str, content_type: Optio
                 endpoint=endpoint,
                 argument=argument,
             )
-        name = os.path.basename(path)
+        name = _display_name(path)
         return FileSource(name, _guess_type(name, content_type), path=path, size=size)
     if isinstance(value, (bytes, bytearray, memoryview)):
         data = bytes(value)
@@ -159,7 +223,8 @@ def file_source(value: Any, *, endpoint: str, argument: str, content_type: Optio
                 argument=argument,
             )
         raw_name = getattr(value, "name", None)
-        name = os.path.basename(raw_name) if isinstance(raw_name, str) and raw_name else (argument or "upload")
+        name = _display_name(raw_name) if isinstance(raw_name, str) and raw_name else ""
+        name = name or argument or "upload"
         start, remaining = _stream_size(value)
         return FileSource(
             name, _guess_type(name, content_type), stream=cast(BinaryIO, value), start=start, size=remaining
@@ -244,9 +309,10 @@ def encode_multipart(endpoint: Endpoint, bound: Mapping[str, Any]) -> EncodedBod
     files: list[tuple[str, FileSource]] = []
     for key, value in bound.items():
         f = endpoint.get_field(key)
-        if f is not None and isinstance(value, (bytes, bytearray, memoryview)) and is_binary_field(f):
+        if f is not None and is_binary_field(f) and is_binary_content(value):
             # BentoML reads a bytes field from a file part byte for byte (a JSON string would
-            # arrive as its UTF-8 encoding instead).
+            # arrive as its UTF-8 encoding instead).  A path or stream given for it stands for
+            # its content, never for the text of the path.
             files.append((key, file_source(value, endpoint=endpoint.name, argument=key)))
             continue
         if f is None or not f.is_file:
@@ -257,6 +323,13 @@ def encode_multipart(endpoint: Endpoint, bound: Mapping[str, Any]) -> EncodedBod
             continue
         schema = f.schema.get("items", f.schema) if f.schema.get("type") == "array" else f.schema
         declared = schema.get("content_type") if isinstance(schema.get("content_type"), str) else None
+        if schema.get("pil"):
+            # BentoML opens an image part with PIL.Image.open(formats=[<part subtype>]): a
+            # name-based guess that is not a PIL format name (image/vnd.microsoft.icon,
+            # image/x-portable-pixmap) or a misnamed file fails there with a 500, while
+            # application/octet-stream lets Pillow detect the format.  PIL images still
+            # go as image/<their format>.
+            declared = OCTET_STREAM
         items = value if isinstance(value, (list, tuple)) else [value]
         for item in items:
             if item is None:

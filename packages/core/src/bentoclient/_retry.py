@@ -74,7 +74,7 @@ def parse_retry_after(value: Optional[str], *, now: Optional[float] = None) -> O
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # str.isdigit() alone accepts "²", which float() refuses
         return float(value)
     try:
         seconds = float(value)  # not in the RFC, but some servers send fractions ("1.5")
@@ -84,10 +84,11 @@ def parse_retry_after(value: Optional[str], *, now: Optional[float] = None) -> O
         return seconds if seconds >= 0 else None
     from email.utils import parsedate_to_datetime  # loaded with http.client already
 
-    try:
+    try:  # a date from an untrusted header: any of these may come out of a bad one
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+        if when is None or when.tzinfo is None:
+            return None
+        stamp = when.timestamp()
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    if when is None or when.tzinfo is None:
-        return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+    return max(0.0, stamp - (time.time() if now is None else now))

@@ -20,6 +20,7 @@ from ._models import Headers, Request, Timeout
 from ._url import ServiceAddress
 from .exceptions import (
     ClientClosedError,
+    ConfigurationError,
     ConnectError,
     ConnectTimeout,
     PoolTimeout,
@@ -65,12 +66,29 @@ def _ssl_context(verify: SSLOptions) -> ssl.SSLContext:
         ctx.verify_mode = ssl.CERT_NONE
         return ctx
     if isinstance(verify, str):
-        return (
-            ssl.create_default_context(capath=verify)
-            if os.path.isdir(verify)
-            else ssl.create_default_context(cafile=verify)
-        )
+        # A missing or malformed CA file is the caller's mistake: say so, not FileNotFoundError.
+        try:
+            return (
+                ssl.create_default_context(capath=verify)
+                if os.path.isdir(verify)
+                else ssl.create_default_context(cafile=verify)
+            )
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigurationError(f"verify={verify!r}: cannot load CA certificates: {exc}") from None
     return ssl.create_default_context()
+
+
+def _readable(sock: socket.socket) -> bool:
+    """Whether an idle socket has something to read (EOF, a reset or junk) right now."""
+    try:
+        if hasattr(select, "poll"):  # select() cannot watch descriptors >= FD_SETSIZE (1024)
+            poller = select.poll()
+            poller.register(sock, select.POLLIN | select.POLLPRI)
+            return bool(poller.poll(0))
+        readable, _, _ = select.select([sock], [], [], 0)
+    except (OSError, ValueError):
+        return True  # cannot tell: do not reuse it
+    return bool(readable)
 
 
 class _Conn:
@@ -87,11 +105,8 @@ class _Conn:
         sock = self.http.sock
         if sock is None or now - self.idle_since > KEEPALIVE_EXPIRY:
             return False
-        try:  # readable while idle means the server closed it (EOF) or sent junk
-            readable, _, _ = select.select([sock], [], [], 0)
-        except (OSError, ValueError):
-            return False
-        return not readable
+        # Readable while idle means the server closed it (EOF) or sent junk.
+        return not _readable(sock)
 
 
 class Response:
@@ -99,16 +114,44 @@ class Response:
 
     ``status_code``, ``headers`` and ``attempts`` are set on arrival; ``read()`` gives
     the whole body, ``iter_bytes()`` chunks of it; ``close()`` releases the connection.
+    Reading the body stops with :class:`ReadTimeout` at ``deadline`` (a ``time.monotonic()``
+    value: what is left of ``Timeout(total=...)``), however steadily the bytes trickle in.
     """
 
-    def __init__(self, transport: HTTPTransport, conn: _Conn, raw: http.client.HTTPResponse, url: str) -> None:
+    def __init__(
+        self,
+        transport: HTTPTransport,
+        conn: _Conn,
+        raw: http.client.HTTPResponse,
+        url: str,
+        *,
+        sock: Optional[socket.socket] = None,
+        read_timeout: Optional[float] = None,
+        deadline: Optional[float] = None,
+    ) -> None:
         self._transport = transport
         self._conn: Optional[_Conn] = conn
         self._raw = raw
         self._url = url
+        self._sock = sock
+        self._read_timeout = read_timeout
+        self._deadline = deadline
         self.status_code: int = raw.status
         self.headers = Headers(raw.getheaders())
         self.attempts = 1
+
+    def _check_deadline(self) -> None:
+        if self._deadline is None:
+            return
+        remaining = self._deadline - time.monotonic()
+        if remaining <= 0:
+            raise ReadTimeout(f"the total timeout ran out while reading the response from {self._url}", url=self._url)
+        if self._sock is not None:
+            limit = remaining if self._read_timeout is None else min(remaining, self._read_timeout)
+            try:
+                self._sock.settimeout(limit)
+            except OSError:
+                pass  # closed under us: the read below reports it
 
     def read(self) -> bytes:
         return b"".join(self.iter_bytes())
@@ -116,9 +159,14 @@ class Response:
     def iter_bytes(self, chunk_size: int = READ_CHUNK) -> Iterator[bytes]:
         try:
             while True:
+                self._check_deadline()
                 try:
                     chunk = self._raw.read1(chunk_size) if chunk_size > 0 else self._raw.read()
                 except socket.timeout:
+                    if self._deadline is not None and time.monotonic() >= self._deadline:
+                        raise ReadTimeout(
+                            f"the total timeout ran out while reading the response from {self._url}", url=self._url
+                        ) from None
                     raise ReadTimeout(
                         f"no data from {self._url} for longer than the read timeout", url=self._url
                     ) from None
@@ -132,6 +180,14 @@ class Response:
                         f"the connection to {self._url} broke while reading the response: {exc}", url=self._url
                     ) from None
                 if not chunk:
+                    # http.client's read1() ends a Content-Length body cut short by the
+                    # server's close with b"" instead of IncompleteRead: catch it here.
+                    if self._raw.length:
+                        raise ReadError(
+                            f"the response from {self._url} ended early ({self._raw.length} bytes of the "
+                            "announced Content-Length missing)",
+                            url=self._url,
+                        )
                     break
                 yield chunk
         except BaseException:
@@ -144,11 +200,14 @@ class Response:
         conn, self._conn = self._conn, None
         if conn is None:
             return
-        if self._raw.isclosed() and not self._raw.will_close:
-            self._transport._release(conn)
-        else:
-            self._raw.close()
-            self._transport._release(conn, discard=True)
+        raw = self._raw
+        # Before Python 3.13, read1() leaves a fully read Content-Length body "open"
+        # (only read() closes it), so isclosed() alone would discard every kept-alive
+        # connection: a body is complete when its length is used up or its last chunk read.
+        complete = raw.isclosed() if raw.chunked else raw.length == 0
+        reusable = complete and not raw.will_close
+        raw.close()  # closes the response's file object; the socket stays with the connection
+        self._transport._release(conn, discard=not reusable)
 
     def _discard(self) -> None:
         conn, self._conn = self._conn, None
@@ -178,7 +237,8 @@ class HTTPTransport:
         self.address = address
         self.max_connections = max_connections
         self._verify = verify
-        self._ssl: Optional[ssl.SSLContext] = None
+        # Built now, so that a bad CA path fails the constructor, not the first request.
+        self._ssl: Optional[ssl.SSLContext] = _ssl_context(verify) if address.scheme == "https" else None
         self._reset()
 
     def _reset(self) -> None:
@@ -198,8 +258,13 @@ class HTTPTransport:
         self._reset()
 
     def _check_process(self) -> None:
-        if self._pid != os.getpid():  # forked: never touch the parent's sockets
+        if self._pid != os.getpid():  # forked: never use the parent's sockets
+            inherited = self._idle
             self._reset()
+            # Closing our copies of the descriptors sends nothing while the parent holds
+            # its own (no FIN, no TLS alert), and keeps them from leaking in this process.
+            for conn in inherited:
+                conn.http.close()
 
     @property
     def idle_connections(self) -> int:
@@ -289,14 +354,17 @@ class HTTPTransport:
 
     # --- requests ------------------------------------------------------------------------
 
-    def send(self, request: Request, timeout: Timeout) -> Response:
-        """Send ``request`` and return once the status line and headers have arrived."""
+    def send(self, request: Request, timeout: Timeout, deadline: Optional[float] = None) -> Response:
+        """Send ``request`` and return once the status line and headers have arrived.
+
+        ``deadline`` (a ``time.monotonic()`` value) also bounds reading the body.
+        """
         replayable = isinstance(request.content, (bytes, bytearray)) or bool(
             getattr(request.content, "replayable", False)
         )
         conn = self._acquire(timeout)
         try:
-            return self._send_on(conn, request, timeout)
+            return self._send_on(conn, request, timeout, deadline)
         except _StaleConnection:
             pass
         except BaseException:
@@ -312,7 +380,7 @@ class HTTPTransport:
             )
         conn = self._acquire(timeout)
         try:
-            return self._send_on(conn, request, timeout)
+            return self._send_on(conn, request, timeout, deadline)
         except _StaleConnection as exc:
             self._release(conn, discard=True)
             raise RemoteProtocolError(
@@ -322,24 +390,31 @@ class HTTPTransport:
             self._release(conn, discard=True)
             raise
 
-    def _send_on(self, conn: _Conn, request: Request, timeout: Timeout) -> Response:
+    def _send_on(self, conn: _Conn, request: Request, timeout: Timeout, deadline: Optional[float] = None) -> Response:
         http_conn = conn.http
         url = self.address.origin + request.target
         sock = http_conn.sock
         if sock is not None:
             sock.settimeout(timeout.write)
-        body_sent = False
-        try:
+        length = request.body_length
+        chunked = length is None and request.method not in ("GET", "HEAD")
+        try:  # only buffers: nothing is on the wire before endheaders()
             http_conn.putrequest(request.method, request.target, skip_host=True, skip_accept_encoding=True)
             http_conn.putheader("Host", self.address.host_header)
-            length = request.body_length
-            chunked = length is None and request.method not in ("GET", "HEAD")
             for key, value in request.headers:
                 http_conn.putheader(key, value)
             if length is not None and (length or request.method not in ("GET", "HEAD")):
                 http_conn.putheader("Content-Length", str(length))
             elif chunked:
                 http_conn.putheader("Transfer-Encoding", "chunked")
+        except (ValueError, http.client.InvalidURL) as exc:
+            # http.client refuses a method, target or header that would break the request
+            # (control characters, non-Latin-1 text): the caller's input, never sent.
+            raise ConfigurationError(f"cannot send {request.method} {request.target!r}: {exc}") from None
+        except http.client.HTTPException as exc:  # a connection in a state http.client refuses
+            raise RemoteProtocolError(f"cannot send to {url}: {exc!r}", url=url, request_sent=False) from None
+        body_sent = False
+        try:
             content = request.content
             if isinstance(content, (bytes, bytearray)):
                 http_conn.endheaders(bytes(content) if content else None)
@@ -376,7 +451,7 @@ class HTTPTransport:
             if not body_sent:
                 raise WriteError(f"the connection to {url} broke while sending the request: {exc}", url=url) from None
             raise ReadError(f"the connection to {url} broke while waiting for the response: {exc}", url=url) from None
-        return Response(self, conn, raw, url)
+        return Response(self, conn, raw, url, sock=sock, read_timeout=timeout.read, deadline=deadline)
 
 
 class _StaleConnection(Exception):

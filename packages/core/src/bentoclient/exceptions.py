@@ -24,6 +24,7 @@ __all__ = [
     "BentoClientError",
     "BentoMLException",
     "ClientClosedError",
+    "ClientNotSetUpError",
     "ConfigurationError",
     "ConnectError",
     "ConnectTimeout",
@@ -43,6 +44,7 @@ __all__ = [
     "RemoteProtocolError",
     "ResponseDecodeError",
     "SchemaError",
+    "StreamTruncated",
     "ServerNotReady",
     "ServiceUnavailable",
     "TimeoutException",
@@ -142,6 +144,10 @@ class ClientClosedError(BentoClientError, RuntimeError):
     """The client was used after ``close()``."""
 
 
+class ClientNotSetUpError(BentoClientError, RuntimeError):
+    """An async client was used before ``async with client`` (or ``await client.setup()``)."""
+
+
 class SchemaError(BentoClientError):
     """The service's ``/schema.json`` could not be fetched or understood."""
 
@@ -188,6 +194,11 @@ class WriteError(TransportError):
 
 class RemoteProtocolError(TransportError):
     """The server broke the HTTP protocol (closed early, malformed or oversized headers)."""
+
+
+class StreamTruncated(ReadError):
+    """A streamed response ended before its framing said it was complete (a value cut off,
+    or the connection closed mid-stream) instead of finishing quietly with partial data."""
 
 
 class TimeoutException(TransportError):

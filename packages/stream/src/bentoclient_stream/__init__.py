@@ -1,9 +1,27 @@
-"""bentoclient-stream: streaming endpoint support for bentoclient (on httpx).
+"""bentoclient-stream: streaming endpoints for both bentoclient clients.
 
-This release ships the package frame only; calling a streaming endpoint raises
-``bentoclient.exceptions.MissingDependencyError`` until the stream decoders arrive.
+With this package installed, calling a streaming endpoint returns a stream of the items the
+service yields (``str``, ``bytes`` or decoded JSON values, by the endpoint's schema)::
+
+    with client.stream(prompt="hello") as items:        # SyncHTTPClient
+        for item in items:
+            ...
+
+    async with client.stream(prompt="hello") as items:  # AsyncHTTPClient
+        async for item in items:
+            ...
+
+The request is sent when the stream is first entered or iterated; an error status
+raises the typed error then, before any item.  A stream that ends in the middle of an item
+raises :class:`~bentoclient.exceptions.StreamTruncated` instead of ending quietly.  The read
+timeout applies to every gap between chunks.  Leaving the ``with`` block, finishing the
+iteration or calling ``close()`` releases the connection.
 """
+
+from __future__ import annotations
 
 from bentoclient import __version__
 
-__all__ = ["__version__"]
+from ._streams import AsyncStream, SyncStream, async_stream, sync_stream
+
+__all__ = ["AsyncStream", "SyncStream", "__version__", "async_stream", "sync_stream"]

@@ -1,0 +1,363 @@
+"""``AsyncHTTPClient``: the asyncio twin of ``SyncHTTPClient``, on httpx.
+
+Arguments, request building, retries, redirects and decoding come from bentoclient's
+protocol layer; this module only drives httpx and maps its exceptions at the boundary.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import time
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from typing import Any, Optional, Union
+
+import httpx
+
+from bentoclient._base import ClientBase, ClientResponse, file_result
+from bentoclient._decode import decode_value, error_from_response, is_file_output
+from bentoclient._models import Headers, Request, ResponseData, Timeout, TimeoutTypes
+from bentoclient._protocol import READY_BACKOFF, RequestPlan
+from bentoclient._retry import NO_RETRY, Retry
+from bentoclient._schema import Endpoint
+from bentoclient._transport import KEEPALIVE_EXPIRY, SSLOptions, _ssl_context
+from bentoclient.exceptions import (
+    BentoClientError,
+    ClientClosedError,
+    ClientNotSetUpError,
+    ConfigurationError,
+    ConnectError,
+    ConnectTimeout,
+    MissingDependencyError,
+    PoolTimeout,
+    ReadError,
+    ReadTimeout,
+    RemoteProtocolError,
+    ResponseDecodeError,
+    TransportError,
+    WriteError,
+    WriteTimeout,
+)
+
+__all__ = ["AsyncHTTPClient"]
+
+
+@contextlib.contextmanager
+def mapped_errors(url: str) -> Iterator[None]:
+    """httpx exceptions -> bentoclient's, so users never see ``httpx.*``."""
+    try:
+        yield
+    except httpx.ConnectTimeout as exc:
+        raise ConnectTimeout(f"connecting to {url} timed out: {exc}", url=url, request_sent=False) from None
+    except httpx.PoolTimeout as exc:
+        raise PoolTimeout(f"no free connection to {url} in time: {exc}", url=url, request_sent=False) from None
+    except httpx.ReadTimeout:
+        raise ReadTimeout(f"no data from {url} for longer than the read timeout", url=url) from None
+    except httpx.WriteTimeout:
+        raise WriteTimeout(f"sending the request to {url} stalled past the write timeout", url=url) from None
+    except httpx.ConnectError as exc:
+        raise ConnectError(f"cannot connect to {url}: {exc}", url=url, request_sent=False) from None
+    except httpx.RemoteProtocolError as exc:
+        raise RemoteProtocolError(f"{url}: {exc}", url=url) from None
+    except httpx.ReadError as exc:
+        raise ReadError(f"the connection to {url} broke while reading the response: {exc}", url=url) from None
+    except httpx.WriteError as exc:
+        raise WriteError(f"the connection to {url} broke while sending the request: {exc}", url=url) from None
+    except httpx.DecodingError as exc:
+        raise ResponseDecodeError(f"{url}: {exc}") from None
+    except httpx.LocalProtocolError as exc:
+        raise ConfigurationError(f"the request to {url} is not valid HTTP: {exc}") from None
+    except httpx.TransportError as exc:
+        raise TransportError(f"{url}: {type(exc).__name__}: {exc}", url=url) from None
+
+
+def _headers(response: httpx.Response) -> Headers:
+    return Headers(response.headers.multi_items())
+
+
+async def _aiter(chunks: Iterable[bytes]) -> AsyncIterator[bytes]:
+    # Multipart bodies read files in 64 KiB pieces: quick enough not to need a thread.
+    for chunk in chunks:
+        yield chunk
+
+
+async def _aread(response: httpx.Response, url: str) -> ResponseData:
+    try:
+        with mapped_errors(url):
+            content = await response.aread()
+    finally:
+        await response.aclose()
+    attempts: int = response.extensions.get("bentoclient_attempts", 1)
+    return ResponseData(response.status_code, _headers(response), content, attempts)
+
+
+class AsyncHTTPClient(ClientBase):
+    """An asyncio client for one BentoML service, on httpx.
+
+    Construction does no I/O.  ``async with AsyncHTTPClient(url) as client:`` (or
+    ``await client.setup()``) waits for ``GET /readyz`` and reads ``/schema.json``, exactly
+    as ``SyncHTTPClient``'s constructor does; before that, endpoint methods raise
+    :class:`~bentoclient.exceptions.ClientNotSetUpError`.  Every option means what it
+    means on ``SyncHTTPClient``.  One client belongs to the event loop it was first used on.
+    """
+
+    #: The httpx client class this client sends through.
+    client_cls = httpx.AsyncClient
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        token: Optional[str] = None,
+        timeout: TimeoutTypes = 30,
+        server_ready_timeout: Optional[float] = None,
+        download_dir: Union[str, os.PathLike[str], None] = None,
+        verify: SSLOptions = True,
+        headers: Optional[Mapping[str, str]] = None,
+        max_connections: int = 10,
+        retry: Optional[Retry] = None,
+    ) -> None:
+        super().__init__(
+            url,
+            token=token,
+            timeout=timeout,
+            server_ready_timeout=server_ready_timeout,
+            download_dir=download_dir,
+            headers=headers,
+            max_connections=max_connections,
+            retry=retry,
+        )
+        self._verify = verify
+        self._http: Optional[httpx.AsyncClient] = None
+        self._setup_done = False
+
+    # --- lifecycle -----------------------------------------------------------------------
+
+    async def __aenter__(self) -> AsyncHTTPClient:
+        await self.setup()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def setup(self) -> None:
+        """Wait for readiness and read the schema (once); ``async with`` calls this."""
+        if self._setup_done:
+            return
+        if self._ready_wait > 0:
+            await self.wait_until_server_ready(self._ready_wait)
+        self._set_schema_from(await self._get("/schema.json", self._timeout))
+        self._setup_done = True
+
+    async def close(self) -> None:
+        """Close the connections and remove the temporary download folder (if any)."""
+        self._closed = True
+        http, self._http = self._http, None
+        if http is not None:
+            await http.aclose()
+        self._remove_downloads()
+
+    aclose = close
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        state["_http"] = None  # connections belong to this process and event loop
+        return state
+
+    def _missing_attribute(self, name: str) -> Exception:
+        if not self.__dict__.get("_setup_done", True) and not name.startswith("__"):
+            return ClientNotSetUpError(
+                f"{type(self).__name__} is not set up yet, so it does not know the endpoint {name!r}: use "
+                "'async with AsyncHTTPClient(url) as client:' or 'await client.setup()' first"
+            )
+        return super()._missing_attribute(name)
+
+    def _endpoint(self, name: str) -> Endpoint:
+        if not self._setup_done:
+            raise ClientNotSetUpError(
+                f"{type(self).__name__} is not set up yet: use 'async with AsyncHTTPClient(url) as client:' "
+                f"or 'await client.setup()' before calling {name!r}"
+            )
+        return super()._endpoint(name)
+
+    # --- calls ---------------------------------------------------------------------------
+
+    def call(self, name: str, /, *args: Any, **kwargs: Any) -> Any:
+        """Call endpoint ``name``: returns a coroutine (an async iterator for streams).
+
+        Arguments are checked at once, so a bad one raises here, before any await.
+        """
+        endpoint = self._endpoint(name)
+        request = self._call_request(endpoint, args, kwargs)
+        if endpoint.is_stream:
+            return _stream_support(endpoint.name).async_stream(self, endpoint, request)
+        return self._call(endpoint, request)
+
+    async def _call(self, endpoint: Endpoint, request: Request) -> Any:
+        response = await self._send(request, self._timeout)
+        if response.status_code >= 400:
+            raise error_from_response(await _aread(response, self._address.url), endpoint.name)
+        if is_file_output(endpoint):
+            return await self._save_file(endpoint, response)
+        return decode_value(endpoint, await _aread(response, self._address.url))
+
+    def with_options(
+        self,
+        *,
+        timeout: TimeoutTypes | None = None,
+        headers: Optional[Mapping[str, str]] = None,
+        retry: Optional[Retry] = None,
+    ) -> AsyncHTTPClient:
+        """A copy of this client with another timeout, retry policy and/or extra headers.
+
+        The copy shares connections, endpoints and the download folder with this client;
+        closing either closes both.
+        """
+        return self._options_copy(timeout, headers, retry)
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        content: Union[bytes, str, None] = None,
+        data: Union[bytes, str, Mapping[str, str], None] = None,
+        json: Any = None,
+        params: Optional[Mapping[str, Any]] = None,
+        headers: Optional[Mapping[str, str]] = None,
+        timeout: TimeoutTypes | None = None,
+    ) -> ClientResponse:
+        """Send any request to the service and return the response, whatever its status."""
+        req = self._raw_request(method, url, content=content, data=data, json_body=json, params=params, headers=headers)
+        response = await self._send(req, self._timeout if timeout is None else Timeout.of(timeout))
+        resp = await _aread(response, self._address.url)
+        return ClientResponse(resp.status_code, resp.headers, resp.content, resp.attempts)
+
+    # --- readiness -----------------------------------------------------------------------
+
+    async def is_ready(self, timeout: Optional[float] = None) -> bool:
+        """One ``GET /readyz``: True for 200; False for any other answer or none at all."""
+        per_try = self._timeout if not timeout else Timeout.of(timeout)
+        try:
+            return (await self._get(self._readyz_path, per_try, NO_RETRY)).status_code == 200
+        except ClientClosedError:
+            raise
+        except BentoClientError:
+            return False
+
+    async def wait_until_server_ready(self, timeout: Optional[float] = None) -> None:
+        """Poll ``GET /readyz`` with back-off until it answers 200, for up to ``timeout`` seconds."""
+        wait = self._ready_wait_for(timeout)
+        deadline = time.monotonic() + wait
+        last, last_status, prefix_checked = "no answer", None, False
+        for delay in READY_BACKOFF.delays():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            try:
+                response = await self._get(self._readyz_path, self._probe_timeout(remaining), NO_RETRY)
+            except ClientClosedError:
+                raise
+            except BentoClientError as exc:
+                last, last_status = str(exc), None
+            else:
+                if response.status_code == 200:
+                    return
+                last_status = response.status_code
+                last = f"HTTP {response.status_code} {response.text.strip()[:200]}"
+                if response.status_code == 404 and not prefix_checked:
+                    prefix_checked = True
+                    try:
+                        found = self._use_prefix_from(await self._get("/schema.json", self._probe_timeout(remaining)))
+                    except BentoClientError:
+                        found = False
+                    if found:
+                        continue
+            await asyncio.sleep(max(0.0, min(delay, deadline - time.monotonic())))
+        raise self._not_ready(wait, last, last_status)
+
+    # --- I/O -------------------------------------------------------------------------------
+
+    def _client(self) -> httpx.AsyncClient:
+        if self._closed:
+            raise ClientClosedError(f"{type(self).__name__} for {self._address.url} is closed; create a new client")
+        if self._http is None:
+            transport = None
+            if self._address.scheme == "unix":
+                transport = httpx.AsyncHTTPTransport(uds=self._address.socket_path)
+            self._http = self.client_cls(
+                transport=transport,
+                verify=_ssl_context(self._verify) if self._address.scheme == "https" else True,
+                timeout=None,
+                follow_redirects=False,  # the protocol layer decides (same host only)
+                trust_env=False,
+                limits=httpx.Limits(
+                    max_connections=self._max_connections,
+                    max_keepalive_connections=self._max_connections,
+                    keepalive_expiry=KEEPALIVE_EXPIRY,
+                ),
+            )
+        return self._http
+
+    async def _get(self, path: str, timeout: Timeout, retry: Optional[Retry] = None) -> ResponseData:
+        return await _aread(await self._send(self._get_request(path), timeout, retry), self._address.url)
+
+    async def _send(self, request: Request, timeout: Timeout, retry: Optional[Retry] = None) -> httpx.Response:
+        """Send with the retry policy and total deadline; the body is left to stream."""
+        http = self._client()
+        plan = RequestPlan(self._address, request, timeout, self._retry if retry is None else retry)
+        scheme, host, port = self._address.logical_origin
+        while True:
+            req, limits = plan.request, plan.attempt_timeout()
+            content = req.content if isinstance(req.content, (bytes, bytearray)) else _aiter(req.content)
+            headers = list(req.headers)
+            if req.body_length is not None and not isinstance(req.content, (bytes, bytearray)):
+                headers.append(("Content-Length", str(req.body_length)))
+            built = http.build_request(
+                req.method,
+                f"{scheme}://{host}:{port}{req.target}",
+                headers=headers,
+                content=content,
+                timeout=httpx.Timeout(connect=limits.connect, read=limits.read, write=limits.write, pool=limits.pool),
+            )
+            try:
+                with mapped_errors(self._address.url + req.target):
+                    response = await http.send(built, stream=True)
+            except TransportError as err:
+                await asyncio.sleep(plan.after_error(err))
+                continue
+            delay = plan.after_response(response.status_code, response.headers)
+            if delay is None:
+                response.extensions = {**response.extensions, "bentoclient_attempts": plan.attempts}
+                return response
+            await _aread(response, self._address.url)
+            if delay:
+                await asyncio.sleep(delay)
+
+    async def _save_file(self, endpoint: Endpoint, response: httpx.Response) -> Any:
+        path, fh = self._new_output_file(_headers(response))
+        try:
+            with fh, mapped_errors(self._address.url):
+                async for chunk in response.aiter_raw():
+                    fh.write(chunk)
+        except BaseException:
+            os.unlink(path)
+            raise
+        finally:
+            await response.aclose()
+        return file_result(endpoint, path)
+
+
+def _stream_support(endpoint: str) -> Any:
+    try:
+        import bentoclient_stream
+    except ImportError:
+        pass
+    else:
+        if hasattr(bentoclient_stream, "sync_stream"):
+            return bentoclient_stream
+    raise MissingDependencyError(
+        f'endpoint {endpoint!r} streams its output, which needs the stream package: pip install "bentoclient[stream]"',
+        package="bentoclient-stream",
+    )
