@@ -128,7 +128,8 @@ def decode_value(endpoint: Endpoint, response: ResponseData) -> Any:
             return decoded if isinstance(decoded, str) else text
         return text
     if not body:
-        return None
+        # BentoML sends an empty body for "" from an ``Optional[str]`` output (None is "null").
+        return "" if _allows_string(schema) else None
     media = _media_type(response.headers)
     if media.startswith("text/") and _allows_string(schema):
         return response.text

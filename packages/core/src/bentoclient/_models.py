@@ -78,14 +78,11 @@ class Timeout:
         pool: Optional[float] = 30.0,
         total: Optional[float] = None,
     ) -> None:
-        for name, value in (("connect", connect), ("read", read), ("write", write), ("pool", pool), ("total", total)):
-            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
-                raise ConfigurationError(f"Timeout.{name} must be a positive number of seconds or None, got {value!r}")
-        self.connect = connect
-        self.read = read
-        self.write = write
-        self.pool = pool
-        self.total = total
+        self.connect = _seconds("Timeout.connect", connect)
+        self.read = _seconds("Timeout.read", read)
+        self.write = _seconds("Timeout.write", write)
+        self.pool = _seconds("Timeout.pool", pool)
+        self.total = _seconds("Timeout.total", total)
 
     def _key(self) -> tuple[Optional[float], ...]:
         return (self.connect, self.read, self.write, self.pool, self.total)
@@ -114,12 +111,18 @@ class Timeout:
             return value
         if value is None:
             return cls(None, None, None, None)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-            raise ConfigurationError(
-                f"timeout must be a positive number of seconds, a bentoclient.Timeout or None, got {value!r}"
-            )
-        seconds = float(value)
+        seconds = _seconds("timeout", value)
+        seconds = None if seconds is None else float(seconds)
         return cls(seconds, seconds, seconds, seconds)
+
+
+def _seconds(name: str, value: Any) -> Optional[float]:
+    """A positive, finite number of seconds; infinity means no limit (None)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:  # NaN fails `> 0`
+        raise ConfigurationError(f"{name} must be a positive number of seconds (or None for no limit), got {value!r}")
+    return None if value == float("inf") else value
 
 
 TimeoutTypes = Union[float, int, Timeout, None]
@@ -161,7 +164,7 @@ class ResponseData:
     def text(self) -> str:
         try:
             return self.content.decode(_charset(self.headers) or "utf-8", errors="replace")
-        except LookupError:  # an unknown charset name from the server
+        except (LookupError, UnicodeError):  # a charset name the server got wrong
             return self.content.decode("utf-8", errors="replace")
 
     def json(self) -> Any:

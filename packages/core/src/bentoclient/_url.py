@@ -83,7 +83,8 @@ def parse_service_url(url: str) -> ServiceAddress:
     if not parts.hostname:
         raise InvalidURL(f"url {url!r} has no host name")
     if parts.username is not None or parts.password is not None:
-        raise InvalidURL(f"url {url!r}: credentials in the URL are not supported; pass token= instead")
+        # Not echoing the URL here: it holds a password.
+        raise InvalidURL("credentials (user name or password) in the url are not supported; pass token= instead")
     if scheme == "tcp":
         if port is None:
             raise InvalidURL(f"url {url!r}: a tcp:// URL needs a port, e.g. 'tcp://127.0.0.1:3000'")
