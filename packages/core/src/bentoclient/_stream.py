@@ -93,8 +93,8 @@ class JSONSeqDecoder:
                     raise error from None
                 self._error = error  # hand out the good items first, fail on the next read
                 break
-            if end == len(buf) and _may_continue(buf):
-                break  # a bare number at the end may still grow ("12" then "3")
+            if _number_may_grow(value, buf, end):
+                break  # "12" may be "123", "0." may be "0.5": wait for the next bytes
             items.append(value)
             buf = buf[end:].lstrip(self._WHITESPACE)
         self._buffer = buf
@@ -118,8 +118,10 @@ class JSONSeqDecoder:
         return items
 
 
-def _may_continue(buf: str) -> bool:
-    return buf[-1].isdigit() or buf[-1] in "-+.eE"
+def _number_may_grow(value: Any, buf: str, end: int) -> bool:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return end == len(buf) or buf[end] in ".eE+-"
 
 
 StreamDecoder = Union[TextDecoder, BytesDecoder, JSONSeqDecoder]
