@@ -7,10 +7,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 
 import bentoclient
-from bentoclient import SyncHTTPClient
+from bentoclient import AsyncHTTPClient, SyncHTTPClient
 from bentoclient.exceptions import ArgumentError, BentoMLException
 
 
@@ -54,8 +55,31 @@ def main(url: str) -> int:
             client.summarize(text=["not", "a", "string"])
         except BentoMLException as err:
             print(f"server rejected a list for text: {type(err).__name__} ({int(err.error_code)})")
+
+    # Streaming endpoints iterate (bentoclient[stream]).
+    with SyncHTTPClient(url) as client:
+        with client.stream(prompt="hello", n=3) as pieces:
+            print("stream(prompt='hello', n=3)                 ->", [piece for piece in pieces])
+
+    # The async client: the same surface, awaited (bentoclient[async]).
+    asyncio.run(async_demo(url))
     print("demo finished: every call answered as expected")
     return 0
+
+
+async def async_demo(url: str) -> None:
+    async with AsyncHTTPClient(url) as client:
+        resp = await client.call("classify", input_series=[[1, 2, 3, 4]])
+        print("async call('classify', ...)                 ->", resp)
+        assert resp == [0]
+        resp = await client.classify(input_series=[[1, 2, 3, 4]])
+        assert resp == [0]
+        rows = [[[float(i)] * 4] for i in range(4, 8)]
+        results = await asyncio.gather(*(client.classify(row) for row in rows))
+        print("async gather of 4 classify calls            ->", results)
+        print("async is_ready()                            ->", await client.is_ready())
+        resp = client.stream(prompt="hello")
+        print("async stream(prompt='hello')                ->", [data async for data in resp])
 
 
 if __name__ == "__main__":
