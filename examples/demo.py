@@ -57,9 +57,8 @@ def main(url: str) -> int:
             print(f"server rejected a list for text: {type(err).__name__} ({int(err.error_code)})")
 
     # Streaming endpoints iterate (bentoclient[stream]).
-    with SyncHTTPClient(url) as client:
-        with client.stream(prompt="hello", n=3) as pieces:
-            print("stream(prompt='hello', n=3)                 ->", [piece for piece in pieces])
+    with SyncHTTPClient(url) as client, client.stream(prompt="hello", n=3) as pieces:
+        print("stream(prompt='hello', n=3)                 ->", [piece for piece in pieces])
 
     # The async client: the same surface, awaited (bentoclient[async]).
     asyncio.run(async_demo(url))
