@@ -58,7 +58,7 @@ def main(url: str) -> int:
 
     # Streaming endpoints iterate (bentoclient[stream]).
     with SyncHTTPClient(url) as client, client.stream(prompt="hello", n=3) as pieces:
-        print("stream(prompt='hello', n=3)                 ->", [piece for piece in pieces])
+        print("stream(prompt='hello', n=3)                 ->", list(pieces))
 
     # The async client: the same surface, awaited (bentoclient[async]).
     asyncio.run(async_demo(url))
