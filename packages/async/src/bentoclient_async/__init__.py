@@ -8,6 +8,6 @@ async with AsyncHTTPClient("http://localhost:3000") as client:
 
 from bentoclient import __version__
 
-from ._client import AsyncHTTPClient
+from ._client import AsyncHTTPClient, AsyncTask
 
-__all__ = ["AsyncHTTPClient", "__version__"]
+__all__ = ["AsyncHTTPClient", "AsyncTask", "__version__"]

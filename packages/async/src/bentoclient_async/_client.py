@@ -21,6 +21,13 @@ from bentoclient._models import Headers, Request, ResponseData, Timeout, Timeout
 from bentoclient._protocol import READY_BACKOFF, RequestPlan
 from bentoclient._retry import NO_RETRY, Retry
 from bentoclient._schema import Endpoint
+from bentoclient._tasks import (
+    PollPlan,
+    ResultStatus,
+    parse_status,
+    parse_task_id,
+    submit_request,
+)
 from bentoclient._transport import KEEPALIVE_EXPIRY, SSLOptions, _ssl_context
 from bentoclient.exceptions import (
     BentoClientError,
@@ -40,7 +47,7 @@ from bentoclient.exceptions import (
     WriteTimeout,
 )
 
-__all__ = ["AsyncHTTPClient"]
+__all__ = ["AsyncHTTPClient", "AsyncTask"]
 
 
 @contextlib.contextmanager
@@ -195,12 +202,43 @@ class AsyncHTTPClient(ClientBase):
         return self._call(endpoint, request)
 
     async def _call(self, endpoint: Endpoint, request: Request) -> Any:
-        response = await self._send(request, self._timeout)
+        return await self._result(endpoint, await self._send(request, self._timeout))
+
+    async def _result(self, endpoint: Endpoint, response: httpx.Response) -> Any:
         if response.status_code >= 400:
             raise error_from_response(await _aread(response, self._address.url), endpoint.name)
         if is_file_output(endpoint):
             return await self._save_file(endpoint, response)
         return decode_value(endpoint, await _aread(response, self._address.url))
+
+    # --- tasks ---------------------------------------------------------------------------
+
+    async def _checked(self, endpoint: Endpoint, request: Request) -> ResponseData:
+        response = await _aread(await self._send(request, self._timeout), self._address.url)
+        if response.status_code >= 400:
+            raise error_from_response(response, endpoint.name)
+        return response
+
+    def _task_submit(self, endpoint: Endpoint, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Any:
+        request = submit_request(self._call_request(endpoint, args, kwargs))  # arguments checked now
+        return self._submit(endpoint, request)
+
+    async def _submit(self, endpoint: Endpoint, request: Request) -> AsyncTask:
+        return AsyncTask(self, endpoint, parse_task_id(endpoint, await self._checked(endpoint, request)))
+
+    async def _task_status(self, endpoint: Endpoint, task_id: str) -> ResultStatus:
+        return parse_status(await self._checked(endpoint, self._task_request("GET", endpoint, "status", task_id)))
+
+    async def _task_result(self, endpoint: Endpoint, task_id: str) -> Any:
+        request = self._task_request("GET", endpoint, "get", task_id)
+        return await self._result(endpoint, await self._send(request, self._timeout))
+
+    async def _task_cancel(self, endpoint: Endpoint, task_id: str) -> None:
+        await self._checked(endpoint, self._task_request("PUT", endpoint, "cancel", task_id))
+
+    async def _task_retry(self, endpoint: Endpoint, task_id: str) -> AsyncTask:
+        response = await self._checked(endpoint, self._task_request("POST", endpoint, "retry", task_id))
+        return AsyncTask(self, endpoint, parse_task_id(endpoint, response))
 
     def with_options(
         self,
@@ -347,6 +385,44 @@ class AsyncHTTPClient(ClientBase):
         finally:
             await response.aclose()
         return file_result(endpoint, path)
+
+
+class AsyncTask:
+    """A submitted task of an ``AsyncHTTPClient``; its methods are coroutines."""
+
+    def __init__(self, client: AsyncHTTPClient, endpoint: Endpoint, task_id: str) -> None:
+        self.id = task_id
+        self.endpoint = endpoint
+        self._client = client
+
+    def __repr__(self) -> str:
+        return f"AsyncTask(id={self.id!r})"
+
+    async def get_status(self) -> ResultStatus:
+        return await self._client._task_status(self.endpoint, self.id)
+
+    async def get(self) -> Any:
+        """The result; raises the task's error if it failed, ``InvalidArgument`` if unfinished."""
+        return await self._client._task_result(self.endpoint, self.id)
+
+    async def cancel(self) -> None:
+        await self._client._task_cancel(self.endpoint, self.id)
+
+    async def retry(self) -> AsyncTask:
+        """Run a finished task again; returns the new task."""
+        return await self._client._task_retry(self.endpoint, self.id)
+
+    async def wait(self, timeout: Optional[float] = None) -> ResultStatus:
+        """Poll the status with back-off until the task finished; ``TimeoutException`` after ``timeout`` s."""
+        plan = PollPlan(self.id, timeout)
+        while (delay := plan.next_delay(await self.get_status())) is not None:
+            await asyncio.sleep(delay)
+        return plan.status
+
+    async def result(self, timeout: Optional[float] = None) -> Any:
+        """Wait for the task (up to ``timeout`` s), then return its result or raise its error."""
+        await self.wait(timeout)
+        return await self.get()
 
 
 def _stream_support(endpoint: str) -> Any:

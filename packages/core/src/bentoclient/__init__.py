@@ -15,6 +15,7 @@ from ._client import ClientResponse, SyncHTTPClient
 from ._models import Headers, Timeout
 from ._retry import NO_RETRY, Retry
 from ._schema import Endpoint, Field, ServiceSchema
+from ._tasks import ResultStatus, Task
 from ._version import __version__
 from .exceptions import BentoClientError, BentoMLException
 
@@ -32,7 +33,9 @@ __all__ = [
     "Headers",
     "NO_RETRY",
     "Retry",
+    "ResultStatus",
     "ServiceSchema",
+    "Task",
     "SyncHTTPClient",
     "Timeout",
     "__version__",

@@ -18,6 +18,7 @@ from ._models import Headers, Request, ResponseData, Timeout, TimeoutTypes, chec
 from ._protocol import USER_AGENT, derive_path_prefix, ready_wait_seconds, resolve_token
 from ._retry import Retry
 from ._schema import Endpoint, ServiceSchema, parse_schema
+from ._tasks import check_task_id, task_target
 from ._url import ServiceAddress, parse_service_url
 from .exceptions import (
     BentoClientError,
@@ -136,7 +137,9 @@ class ClientBase:
         endpoint_name = methods[name]
         bound = self._bound.get(endpoint_name)
         if bound is None:
-            bound = self._bound[endpoint_name] = EndpointMethod(self, self.endpoints[endpoint_name])
+            endpoint = self.endpoints[endpoint_name]
+            kind = TaskEndpointMethod if endpoint.is_task else EndpointMethod
+            bound = self._bound[endpoint_name] = kind(self, endpoint)
         return bound
 
     def _missing_attribute(self, name: str) -> Exception:
@@ -205,6 +208,26 @@ class ClientBase:
 
     def _get_request(self, path: str) -> Request:
         return Request("GET", self._address.target(path), self._headers)
+
+    def _task_request(self, method: str, endpoint: Endpoint, action: str, task_id: str) -> Request:
+        target = self._address.target(task_target(endpoint, action, task_id))
+        return Request(method, target, self._headers, b"", 0, endpoint.name)
+
+    # Task operations; each client implements them with its own I/O.
+    def _task_submit(self, endpoint: Endpoint, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def _task_status(self, endpoint: Endpoint, task_id: str) -> Any:
+        raise NotImplementedError
+
+    def _task_result(self, endpoint: Endpoint, task_id: str) -> Any:
+        raise NotImplementedError
+
+    def _task_cancel(self, endpoint: Endpoint, task_id: str) -> Any:
+        raise NotImplementedError
+
+    def _task_retry(self, endpoint: Endpoint, task_id: str) -> Any:
+        raise NotImplementedError
 
     def _target_for(self, url: str) -> str:
         if "://" in url:
@@ -356,6 +379,27 @@ class EndpointMethod:
 
     def __repr__(self) -> str:
         return f"<endpoint method {self.endpoint.signature_text()} of {self._client!r}>"
+
+
+class TaskEndpointMethod(EndpointMethod):
+    # A ``@bentoml.task`` endpoint: callable directly, plus BentoML's task functions.
+    # On the async client each of these returns a coroutine.
+
+    def submit(self, *args: Any, **kwargs: Any) -> Any:
+        """Start the task in the background; returns a ``Task`` (``AsyncTask``) handle."""
+        return self._client._task_submit(self.endpoint, args, kwargs)
+
+    def get_status(self, task_id: str) -> Any:
+        return self._client._task_status(self.endpoint, check_task_id(self.endpoint, task_id))
+
+    def get(self, task_id: str) -> Any:
+        return self._client._task_result(self.endpoint, check_task_id(self.endpoint, task_id))
+
+    def cancel(self, task_id: str) -> Any:
+        return self._client._task_cancel(self.endpoint, check_task_id(self.endpoint, task_id))
+
+    def retry(self, task_id: str) -> Any:
+        return self._client._task_retry(self.endpoint, check_task_id(self.endpoint, task_id))
 
 
 def endpoint_signature(endpoint: Endpoint) -> inspect.Signature:

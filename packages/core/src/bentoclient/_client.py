@@ -13,6 +13,7 @@ from ._models import Request, ResponseData, Timeout, TimeoutTypes
 from ._protocol import READY_BACKOFF, RequestPlan
 from ._retry import NO_RETRY, Retry
 from ._schema import Endpoint
+from ._tasks import ResultStatus, Task, parse_status, parse_task_id, submit_request
 from ._transport import HTTPTransport, Response, SSLOptions
 from .exceptions import BentoClientError, ClientClosedError, MissingDependencyError, TransportError
 
@@ -98,12 +99,40 @@ class SyncHTTPClient(ClientBase):
         request = self._call_request(endpoint, args, kwargs)
         if endpoint.is_stream:
             return _stream_support(endpoint.name).sync_stream(self, endpoint, request)
-        response = self._send(request, self._timeout)
+        return self._result(endpoint, self._send(request, self._timeout))
+
+    def _result(self, endpoint: Endpoint, response: Response) -> Any:
         if response.status_code >= 400:
             raise error_from_response(_read(response), endpoint.name)
         if is_file_output(endpoint):
             return self._save_file(endpoint, response)
         return decode_value(endpoint, _read(response))
+
+    # --- tasks ---------------------------------------------------------------------------
+
+    def _checked(self, endpoint: Endpoint, request: Request) -> ResponseData:
+        response = _read(self._send(request, self._timeout))
+        if response.status_code >= 400:
+            raise error_from_response(response, endpoint.name)
+        return response
+
+    def _task_submit(self, endpoint: Endpoint, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Task:
+        request = submit_request(self._call_request(endpoint, args, kwargs))
+        return Task(self, endpoint, parse_task_id(endpoint, self._checked(endpoint, request)))
+
+    def _task_status(self, endpoint: Endpoint, task_id: str) -> ResultStatus:
+        return parse_status(self._checked(endpoint, self._task_request("GET", endpoint, "status", task_id)))
+
+    def _task_result(self, endpoint: Endpoint, task_id: str) -> Any:
+        request = self._task_request("GET", endpoint, "get", task_id)
+        return self._result(endpoint, self._send(request, self._timeout))
+
+    def _task_cancel(self, endpoint: Endpoint, task_id: str) -> None:
+        self._checked(endpoint, self._task_request("PUT", endpoint, "cancel", task_id))
+
+    def _task_retry(self, endpoint: Endpoint, task_id: str) -> Task:
+        response = self._checked(endpoint, self._task_request("POST", endpoint, "retry", task_id))
+        return Task(self, endpoint, parse_task_id(endpoint, response))
 
     def with_options(
         self,

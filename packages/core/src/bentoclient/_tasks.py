@@ -1,0 +1,157 @@
+"""BentoML task endpoints (``@bentoml.task``): the requests and answers, and the sync ``Task``.
+
+A task endpoint at route ``R`` also serves ``POST R/submit`` (same body as a call),
+``GET R/status?task_id=``, ``GET R/get?task_id=``, ``PUT R/cancel?task_id=`` and
+``POST R/retry?task_id=`` (protocol §6).  The request builders and status parsing here are
+pure and shared by both clients.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import time
+from typing import TYPE_CHECKING, Any, Optional
+from urllib.parse import quote
+
+from ._backoff import Backoff
+from ._models import Request, ResponseData
+from ._schema import Endpoint
+from .exceptions import ArgumentError, ResponseDecodeError, TimeoutException
+
+if TYPE_CHECKING:
+    from ._client import SyncHTTPClient
+
+__all__ = ["ResultStatus", "Task"]
+
+#: Polling a task: 100 ms at first, then at most 2 s apart.
+POLL_BACKOFF = Backoff(initial=0.1, factor=1.5, maximum=2.0, jitter=0.1)
+
+
+class ResultStatus(str, enum.Enum):
+    """A task's state, as BentoML reports it."""
+
+    PENDING = "pending"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+    @property
+    def finished(self) -> bool:
+        return self in (ResultStatus.COMPLETED, ResultStatus.FAILED, ResultStatus.CANCELED)
+
+    @classmethod
+    def parse(cls, value: Any) -> ResultStatus:
+        # BentoML's docs and OpenAPI spell some states differently from its code; accept both.
+        aliases = {"success": "completed", "failure": "failed", "cancelled": "canceled"}
+        text = aliases.get(str(value).lower(), str(value).lower())
+        try:
+            return cls(text)
+        except ValueError:
+            raise ResponseDecodeError(f"unknown task status {value!r} from the server") from None
+
+
+def task_target(endpoint: Endpoint, action: str, task_id: str) -> str:
+    return f"{endpoint.route}/{action}?task_id={quote(task_id, safe='')}"
+
+
+def submit_request(call_request: Request) -> Request:
+    """The submit request: exactly the call's request, sent to ``<route>/submit``."""
+    return call_request._replace(target=call_request.target + "/submit")
+
+
+def check_task_id(endpoint: Endpoint, task_id: Any) -> str:
+    if not isinstance(task_id, str) or not task_id:
+        raise ArgumentError(
+            f"endpoint {endpoint.name!r}: task_id must be the non-empty string id a submit returned, got {task_id!r}",
+            endpoint=endpoint.name,
+            argument="task_id",
+        )
+    return task_id
+
+
+def parse_task_id(endpoint: Endpoint, response: ResponseData) -> str:
+    try:
+        task_id = json.loads(response.content)["task_id"]
+    except (ValueError, KeyError, TypeError):
+        raise ResponseDecodeError(
+            f"endpoint {endpoint.name!r}: the submit answer has no task_id: {response.text[:200]!r}",
+            endpoint=endpoint.name,
+            body=response.content,
+        ) from None
+    if not isinstance(task_id, str):
+        raise ResponseDecodeError(f"endpoint {endpoint.name!r}: task_id {task_id!r} is not a string")
+    return task_id
+
+
+def parse_status(response: ResponseData) -> ResultStatus:
+    try:
+        return ResultStatus.parse(json.loads(response.content)["status"])
+    except (ValueError, KeyError, TypeError):
+        raise ResponseDecodeError(f"the task status answer is not understood: {response.text[:200]!r}") from None
+
+
+class PollPlan:
+    """When to ask a task's status again (pure; both clients' ``wait()`` drive it)."""
+
+    def __init__(self, task_id: str, timeout: Optional[float]) -> None:
+        self.task_id = task_id
+        self.timeout = timeout
+        self.deadline = None if timeout is None else time.monotonic() + timeout
+        self.status = ResultStatus.PENDING
+        self._delays = POLL_BACKOFF.delays()
+
+    def next_delay(self, status: ResultStatus) -> Optional[float]:
+        """None once ``status`` is final; else the pause before the next poll (or a timeout error)."""
+        self.status = status
+        if status.finished:
+            return None
+        delay = next(self._delays)
+        if self.deadline is not None:
+            remaining = self.deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutException(
+                    f"task {self.task_id} is still {status.value} after {self.timeout:g} s; "
+                    "wait longer, or call get_status() later"
+                )
+            delay = min(delay, remaining)
+        return delay
+
+
+class Task:
+    """A submitted task of a ``SyncHTTPClient`` (BentoML's ``Task``, plus ``wait``/``result``)."""
+
+    def __init__(self, client: SyncHTTPClient, endpoint: Endpoint, task_id: str) -> None:
+        self.id = task_id
+        self.endpoint = endpoint
+        self._client = client
+
+    def __repr__(self) -> str:
+        return f"Task(id={self.id!r})"
+
+    def get_status(self) -> ResultStatus:
+        return self._client._task_status(self.endpoint, self.id)
+
+    def get(self) -> Any:
+        """The result; raises the task's error if it failed, ``InvalidArgument`` if unfinished."""
+        return self._client._task_result(self.endpoint, self.id)
+
+    def cancel(self) -> None:
+        self._client._task_cancel(self.endpoint, self.id)
+
+    def retry(self) -> Task:
+        """Run a finished task again; returns the new task."""
+        return self._client._task_retry(self.endpoint, self.id)
+
+    def wait(self, timeout: Optional[float] = None) -> ResultStatus:
+        """Poll the status with back-off until the task finished; raises ``TimeoutException`` after ``timeout`` s."""
+        plan = PollPlan(self.id, timeout)
+        while (delay := plan.next_delay(self.get_status())) is not None:
+            time.sleep(delay)
+        return plan.status
+
+    def result(self, timeout: Optional[float] = None) -> Any:
+        """Wait for the task (up to ``timeout`` s), then return its result or raise its error."""
+        self.wait(timeout)
+        return self.get()
