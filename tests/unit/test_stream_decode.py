@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bentoclient._schema import Endpoint
-from bentoclient._stream import BytesDecoder, JSONSeqDecoder, TextDecoder, stream_decoder
+from bentoclient._stream import BytesDecoder, JSONSeqDecoder, StreamDecoder, TextDecoder, stream_decoder
 from bentoclient.exceptions import ResponseDecodeError, StreamTruncated
 
 json_values = st.recursive(
@@ -29,7 +29,7 @@ def _split(data: bytes, cuts: list[int]) -> list[bytes]:
     return pieces
 
 
-def _run(decoder: Any, pieces: list[bytes]) -> list[Any]:
+def _run(decoder: StreamDecoder, pieces: list[bytes]) -> list[Any]:
     out: list[Any] = []
     for piece in pieces:
         out += decoder.feed(piece)

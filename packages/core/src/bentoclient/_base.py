@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Optional, TypeVar, Union
+from typing import TYPE_CHECKING, Any, BinaryIO, Optional, TypeVar, Union
 from urllib.parse import urlencode, urlsplit
 
 from ._decode import output_filename
@@ -130,7 +130,7 @@ class ClientBase:
         }
         self._bound = {}
 
-    def __getattr__(self, name: str) -> Callable[..., Any]:
+    def __getattr__(self, name: str) -> Any:  # endpoint methods: shapes known only at run time
         methods: Optional[dict[str, str]] = self.__dict__.get("_methods")
         if not methods or name not in methods:
             raise self._missing_attribute(name)

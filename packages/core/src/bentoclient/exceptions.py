@@ -85,6 +85,8 @@ class BentoClientError(Exception):
     """
 
     error_code: ErrorCode = HTTPStatus.INTERNAL_SERVER_ERROR
+    #: How many times the request was sent before this error (retries + 1).
+    attempts: int = 1
 
     def __init__(self, message: str = "", *, error_code: Optional[int] = None) -> None:
         super().__init__(message)
