@@ -52,3 +52,10 @@ def prefixed_url() -> Iterator[str]:
         ready_path=PREFIX + "/readyz",
     ) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def media_url() -> Iterator[str]:
+    """Base URL of ``tests/services/media.py:Media`` (files, images, tensors, data frames)."""
+    with serve("media:Media", cwd=SERVICES, bentoml=bentoml_executable()) as url:
+        yield url

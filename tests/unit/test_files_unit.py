@@ -400,3 +400,27 @@ def test_file_source_of_a_data_source_is_not_a_stream() -> None:
     src = FileSource("n", "x/y", data=b"abc", size=3)
     assert src.replayable
     assert b"".join(src.chunks()) == b"abc"
+
+
+def test_bytes_field_given_a_path_sends_the_file_content(tmp_path: Path) -> None:
+    from bentoclient._schema import Endpoint, Field
+
+    source = tmp_path / "blob.bin"
+    source.write_bytes(b"\xff\x00payload")
+    field = Field("data", {"type": "string", "format": "binary"}, True, False)
+    endpoint = Endpoint("blob", "/blob", {"type": "object", "properties": {"data": field.schema}}, {}, (field,))
+    body = encode_body(endpoint, {"data": source})
+    assert body.content_type.startswith("multipart/form-data")
+    content = body.content if isinstance(body.content, bytes) else b"".join(body.content)
+    assert b"\xff\x00payload" in content
+    assert str(source).encode() not in content
+
+
+def test_binary_root_given_a_stream_sends_it_raw() -> None:
+    from bentoclient._schema import Endpoint
+
+    endpoint = Endpoint("raw", "/raw", {"type": "string", "format": "binary", "root_input": True}, {}, root_input=True)
+    body = encode_body(endpoint, {"": io.BytesIO(b"\x00\x01\x02")})
+    content = body.content if isinstance(body.content, bytes) else b"".join(body.content)
+    assert content == b"\x00\x01\x02"
+    assert body.length == 3

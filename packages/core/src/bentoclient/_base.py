@@ -24,6 +24,7 @@ from .exceptions import (
     BentoClientError,
     ConfigurationError,
     EndpointNotFound,
+    ResponseDecodeError,
     SchemaError,
     ServerNotReady,
 )
@@ -341,9 +342,14 @@ def file_result(endpoint: Endpoint, path: str) -> Any:
             from PIL import Image
         except ImportError:  # Pillow is optional: the saved image file then
             return Path(path)
-        with Image.open(path) as image:
-            image.load()
-            return image
+        try:
+            with Image.open(path) as image:
+                image.load()
+                return image
+        except (OSError, ValueError, SyntaxError) as exc:  # what Pillow raises for data it cannot read
+            raise ResponseDecodeError(
+                f"endpoint {endpoint.name!r}: the image output saved at {path} cannot be opened by Pillow: {exc}"
+            ) from None
     return Path(path)
 
 

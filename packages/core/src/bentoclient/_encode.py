@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import enum
 import json
+import os
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple, Optional, Union
 
@@ -222,10 +223,17 @@ def is_binary_field(f: Field) -> bool:
     return f.schema.get("type") == "string" and f.schema.get("format") == "binary"
 
 
+def is_binary_content(value: Any) -> bool:
+    """Bytes, a path or a readable stream: a value that stands for binary content."""
+    return isinstance(value, (bytes, bytearray, memoryview, os.PathLike)) or (
+        not isinstance(value, str) and hasattr(value, "read")
+    )
+
+
 def _has_binary_value(endpoint: Endpoint, bound: Mapping[str, Any]) -> bool:
     for key, value in bound.items():
         f = endpoint.get_field(key)
-        if f is not None and isinstance(value, (bytes, bytearray, memoryview)) and is_binary_field(f):
+        if f is not None and is_binary_field(f) and is_binary_content(value):
             return True
     return False
 
@@ -233,7 +241,9 @@ def _has_binary_value(endpoint: Endpoint, bound: Mapping[str, Any]) -> bool:
 def encode_body(endpoint: Endpoint, bound: Mapping[str, Any]) -> EncodedBody:
     """The request body for a bound call (JSON object, root value or multipart form)."""
     if endpoint.root_input:
-        if endpoint.input.get("type") == "file":
+        root = endpoint.input
+        binary_root = root.get("type") == "string" and root.get("format") == "binary"
+        if root.get("type") == "file" or (binary_root and is_binary_content(bound[""])):
             from ._multipart import encode_file_root
 
             return encode_file_root(endpoint, bound[""])

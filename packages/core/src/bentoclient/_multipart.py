@@ -13,7 +13,7 @@ import os
 from collections.abc import Iterator, Mapping
 from typing import Any, BinaryIO, Optional, Union, cast
 
-from ._encode import NO_VALUE, EncodedBody, _dumps, _json_error, is_binary_field
+from ._encode import NO_VALUE, EncodedBody, _dumps, _json_error, is_binary_content, is_binary_field
 from ._schema import Endpoint
 from .exceptions import ArgumentError, BentoClientError
 
@@ -21,13 +21,6 @@ __all__ = ["FileSource", "MultipartBody", "encode_file_root", "encode_multipart"
 
 CHUNK_SIZE = 64 * 1024
 OCTET_STREAM = "application/octet-stream"
-
-
-def is_binary_content(value: Any) -> bool:
-    """Bytes, a path or a readable stream: a value that stands for binary content."""
-    return isinstance(value, (bytes, bytearray, memoryview, os.PathLike)) or (
-        not isinstance(value, str) and hasattr(value, "read")
-    )
 
 
 def is_url(value: str) -> bool:
