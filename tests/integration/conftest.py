@@ -74,7 +74,8 @@ def servers(request: pytest.FixtureRequest) -> Iterator[Servers]:
     by side instead of one after the other saves that time for every extra server.
     """
     everything: set[str] = set(SERVICE_FIXTURES)
-    needed = sorted(request.config.stash.get(_NEEDED, everything))
+    found: set[str] = request.config.stash.get(_NEEDED, everything)
+    needed = sorted(found)
     with contextlib.ExitStack() as stack:
         running = Servers(stack)
         with ThreadPoolExecutor(max_workers=max(1, len(needed))) as pool:
