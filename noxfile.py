@@ -85,18 +85,24 @@ OPTIONAL_TEST_DIRS = {
     "tests/integration/streams": {"stream"},
     "tests/integration/async_streams": {"async", "stream"},
 }
+LOAD_TESTS = "tests/integration/load"
+# What a combination re-runs of the core suite: the pure tests, and the file tests, whose
+# results change with Pillow/numpy/pandas installed (the rest is the same code as core-only).
+COMBO_CORE_TESTS = ["tests/unit", "tests/packaging", "tests/integration/test_files.py"]
 
 
 def _pytest_args(combo: str) -> list[str]:
+    if combo == "core":
+        return ["tests", f"--ignore={LOAD_TESTS}", *(f"--ignore={d}" for d in OPTIONAL_TEST_DIRS)]
     installed = {"async", "stream"} if combo == "all" else set(combo.split("+")[1:])
-    return ["tests"] + [f"--ignore={d}" for d, needs in OPTIONAL_TEST_DIRS.items() if not needs <= installed]
+    return COMBO_CORE_TESTS + [d for d, needs in OPTIONAL_TEST_DIRS.items() if needs <= installed]
 
 
-def _run_tests(session: nox.Session, combo: str) -> None:
+def _run_tests(session: nox.Session, combo: str, *pytest_args: str) -> None:
     media = [] if combo == "core" else MEDIA_REQUIREMENTS
     session.install(*COMBOS[combo], *TEST_REQUIREMENTS, *media)
     env = {"BENTOCLIENT_BENTOML": bentoml_server(session), "BENTOCLIENT_COMBO": combo}
-    session.run("pytest", *_pytest_args(combo), *session.posargs, env=env)
+    session.run("pytest", *(pytest_args or _pytest_args(combo)), *session.posargs, env=env)
 
 
 @nox.session(python=ALL_PYTHONS, tags=["tests"])
@@ -112,7 +118,13 @@ def tests_combo(session: nox.Session, combo: str) -> None:
     _run_tests(session, combo)
 
 
-nox.options.sessions = ["lint", "typecheck", "tests", "tests_combo"]
+nox.options.sessions = ["lint", "typecheck", "tests", "tests_combo", "load"]
+
+
+@nox.session(python=SERVER_PYTHON)
+def load(session: nox.Session) -> None:
+    """10,000 calls from 8 threads through one client, fork and pickle, against a real server (once)."""
+    _run_tests(session, "core", LOAD_TESTS)
 
 
 @nox.session(python=SERVER_PYTHON)
@@ -150,7 +162,10 @@ def demo(session: nox.Session) -> None:
 
 @nox.session(python=SERVER_PYTHON)
 def bench(session: nox.Session) -> None:
-    """Benchmarks against BentoML's own client and the raw http.client/httpx limit."""
+    """Benchmarks against BentoML's own client and the raw http.client/httpx limit.
+
+    ``nox -s bench -- --quick`` is a smoke run; ``-- --help`` lists the options (profiling too).
+    """
     session.install(CORE, ASYNC, STREAM, "httpx")
     env = {"BENTOCLIENT_BENTOML": bentoml_server(session)}
     session.run("python", "benchmarks/run.py", *session.posargs, env=env)

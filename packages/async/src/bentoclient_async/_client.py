@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import ssl
 import time
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from typing import Any, Optional, Union
@@ -42,6 +43,7 @@ from bentoclient.exceptions import (
     ReadTimeout,
     RemoteProtocolError,
     ResponseDecodeError,
+    TLSError,
     TransportError,
     WriteError,
     WriteTimeout,
@@ -64,6 +66,8 @@ def mapped_errors(url: str) -> Iterator[None]:
     except httpx.WriteTimeout:
         raise WriteTimeout(f"sending the request to {url} stalled past the write timeout", url=url) from None
     except httpx.ConnectError as exc:
+        if isinstance(exc.__context__, ssl.SSLError) or "CERTIFICATE" in str(exc).upper():
+            raise TLSError(f"TLS handshake with {url} failed: {exc}", url=url, request_sent=False) from None
         raise ConnectError(f"cannot connect to {url}: {exc}", url=url, request_sent=False) from None
     except httpx.RemoteProtocolError as exc:
         raise RemoteProtocolError(f"{url}: {exc}", url=url) from None
@@ -202,19 +206,23 @@ class AsyncHTTPClient(ClientBase):
         return self._call(endpoint, request)
 
     async def _call(self, endpoint: Endpoint, request: Request) -> Any:
-        return await self._result(endpoint, await self._send(request, self._timeout))
+        return await self._result(endpoint, request)
 
-    async def _result(self, endpoint: Endpoint, response: httpx.Response) -> Any:
+    async def _result(self, endpoint: Endpoint, request: Request) -> Any:
+        if not is_file_output(endpoint):
+            data = await self._fetch(request, self._timeout)
+            if data.status_code >= 400:
+                raise error_from_response(data, endpoint.name)
+            return decode_value(endpoint, data)
+        response = await self._send(request, self._timeout)
         if response.status_code >= 400:
             raise error_from_response(await _aread(response, self._address.url), endpoint.name)
-        if is_file_output(endpoint):
-            return await self._save_file(endpoint, response)
-        return decode_value(endpoint, await _aread(response, self._address.url))
+        return await self._save_file(endpoint, response)
 
     # --- tasks ---------------------------------------------------------------------------
 
     async def _checked(self, endpoint: Endpoint, request: Request) -> ResponseData:
-        response = await _aread(await self._send(request, self._timeout), self._address.url)
+        response = await self._fetch(request, self._timeout)
         if response.status_code >= 400:
             raise error_from_response(response, endpoint.name)
         return response
@@ -230,8 +238,7 @@ class AsyncHTTPClient(ClientBase):
         return parse_status(await self._checked(endpoint, self._task_request("GET", endpoint, "status", task_id)))
 
     async def _task_result(self, endpoint: Endpoint, task_id: str) -> Any:
-        request = self._task_request("GET", endpoint, "get", task_id)
-        return await self._result(endpoint, await self._send(request, self._timeout))
+        return await self._result(endpoint, self._task_request("GET", endpoint, "get", task_id))
 
     async def _task_cancel(self, endpoint: Endpoint, task_id: str) -> None:
         await self._checked(endpoint, self._task_request("PUT", endpoint, "cancel", task_id))
@@ -268,8 +275,7 @@ class AsyncHTTPClient(ClientBase):
     ) -> ClientResponse:
         """Send any request to the service and return the response, whatever its status."""
         req = self._raw_request(method, url, content=content, data=data, json_body=json, params=params, headers=headers)
-        response = await self._send(req, self._timeout if timeout is None else Timeout.of(timeout))
-        resp = await _aread(response, self._address.url)
+        resp = await self._fetch(req, self._timeout if timeout is None else Timeout.of(timeout))
         return ClientResponse(resp.status_code, resp.headers, resp.content, resp.attempts)
 
     # --- readiness -----------------------------------------------------------------------
@@ -295,8 +301,8 @@ class AsyncHTTPClient(ClientBase):
                 break
             try:
                 response = await self._get(self._readyz_path, self._probe_timeout(remaining), NO_RETRY)
-            except ClientClosedError:
-                raise
+            except (ClientClosedError, ConfigurationError, TLSError):
+                raise  # waiting cannot fix these
             except BentoClientError as exc:
                 last, last_status = str(exc), None
             else:
@@ -339,19 +345,60 @@ class AsyncHTTPClient(ClientBase):
         return self._http
 
     async def _get(self, path: str, timeout: Timeout, retry: Optional[Retry] = None) -> ResponseData:
-        return await _aread(await self._send(self._get_request(path), timeout, retry), self._address.url)
+        return await self._fetch(self._get_request(path), timeout, retry)
+
+    async def _fetch(self, request: Request, timeout: Timeout, retry: Optional[Retry] = None) -> ResponseData:
+        """Send and read the whole body; a body that breaks off counts as a failed attempt."""
+        result = await self._exchange(request, timeout, retry, read=True)
+        assert isinstance(result, ResponseData)
+        return result
 
     async def _send(self, request: Request, timeout: Timeout, retry: Optional[Retry] = None) -> httpx.Response:
-        """Send with the retry policy and total deadline; the body is left to stream."""
+        """Send; the body is left to stream (file outputs, streams)."""
+        result = await self._exchange(request, timeout, retry, read=False)
+        assert isinstance(result, httpx.Response)
+        return result
+
+    async def _exchange(
+        self, request: Request, timeout: Timeout, retry: Optional[Retry], *, read: bool
+    ) -> Union[httpx.Response, ResponseData]:
+        # The same RequestPlan loop as SyncHTTPClient._exchange, with httpx underneath.
         http = self._client()
         plan = RequestPlan(self._address, request, timeout, self._retry if retry is None else retry)
-        scheme, host, port = self._address.logical_origin
         while True:
-            req, limits = plan.request, plan.attempt_timeout()
-            content = req.content if isinstance(req.content, (bytes, bytearray)) else _aiter(req.content)
-            headers = list(req.headers)
-            if req.body_length is not None and not isinstance(req.content, (bytes, bytearray)):
-                headers.append(("Content-Length", str(req.body_length)))
+            try:
+                response = await self._send_once(http, plan.request, plan.attempt_timeout())
+            except TransportError as err:
+                await asyncio.sleep(plan.after_error(err))
+                continue
+            try:
+                delay = plan.after_response(response.status_code, response.headers)
+            except BaseException:
+                await response.aclose()
+                raise
+            if delay is None:
+                response.extensions = {**response.extensions, "bentoclient_attempts": plan.attempts}
+                if not read:
+                    return response
+                try:
+                    return await _aread(response, self._address.url)
+                except TransportError as err:
+                    await asyncio.sleep(plan.after_error(err))
+                    continue
+            try:
+                await _aread(response, self._address.url)  # drain, so the connection can be reused
+            except TransportError:
+                pass  # a broken body of a response we drop anyway
+            if delay:
+                await asyncio.sleep(delay)
+
+    async def _send_once(self, http: httpx.AsyncClient, req: Request, limits: Timeout) -> httpx.Response:
+        scheme, host, port = self._address.logical_origin
+        content = req.content if isinstance(req.content, (bytes, bytearray)) else _aiter(req.content)
+        headers = list(req.headers)
+        if req.body_length is not None and not isinstance(req.content, (bytes, bytearray)):
+            headers.append(("Content-Length", str(req.body_length)))
+        with mapped_errors(self._address.url + req.target):
             built = http.build_request(
                 req.method,
                 f"{scheme}://{host}:{port}{req.target}",
@@ -359,28 +406,22 @@ class AsyncHTTPClient(ClientBase):
                 content=content,
                 timeout=httpx.Timeout(connect=limits.connect, read=limits.read, write=limits.write, pool=limits.pool),
             )
-            try:
-                with mapped_errors(self._address.url + req.target):
-                    response = await http.send(built, stream=True)
-            except TransportError as err:
-                await asyncio.sleep(plan.after_error(err))
-                continue
-            delay = plan.after_response(response.status_code, response.headers)
-            if delay is None:
-                response.extensions = {**response.extensions, "bentoclient_attempts": plan.attempts}
-                return response
-            await _aread(response, self._address.url)
-            if delay:
-                await asyncio.sleep(delay)
+            return await http.send(built, stream=True)
 
     async def _save_file(self, endpoint: Endpoint, response: httpx.Response) -> Any:
-        path, fh = self._new_output_file(_headers(response))
+        path = None
         try:
+            path, fh = self._new_output_file(_headers(response))
             with fh, mapped_errors(self._address.url):
                 async for chunk in response.aiter_raw():
                     fh.write(chunk)
-        except BaseException:
-            os.unlink(path)
+        except BaseException as exc:
+            if path is not None:
+                os.unlink(path)
+            if isinstance(exc, OSError):
+                raise BentoClientError(
+                    f"endpoint {endpoint.name!r}: cannot save the file output in {self._downloads_hint()}: {exc}"
+                ) from None
             raise
         finally:
             await response.aclose()

@@ -300,6 +300,9 @@ class ClientBase:
     def _downloads(self) -> str:
         return self._files.path()
 
+    def _downloads_hint(self) -> str:
+        return self._files.chosen or "a temporary folder"
+
     def _new_output_file(self, headers: Headers) -> tuple[str, BinaryIO]:
         return create_unique(self._downloads(), output_filename(headers))
 

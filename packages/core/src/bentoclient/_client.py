@@ -15,7 +15,14 @@ from ._retry import NO_RETRY, Retry
 from ._schema import Endpoint
 from ._tasks import ResultStatus, Task, parse_status, parse_task_id, submit_request
 from ._transport import HTTPTransport, Response, SSLOptions
-from .exceptions import BentoClientError, ClientClosedError, MissingDependencyError, TransportError
+from .exceptions import (
+    BentoClientError,
+    ClientClosedError,
+    ConfigurationError,
+    MissingDependencyError,
+    TLSError,
+    TransportError,
+)
 
 __all__ = ["ClientResponse", "SyncHTTPClient"]
 
@@ -99,19 +106,23 @@ class SyncHTTPClient(ClientBase):
         request = self._call_request(endpoint, args, kwargs)
         if endpoint.is_stream:
             return _stream_support(endpoint.name).sync_stream(self, endpoint, request)
-        return self._result(endpoint, self._send(request, self._timeout))
+        return self._result(endpoint, request)
 
-    def _result(self, endpoint: Endpoint, response: Response) -> Any:
+    def _result(self, endpoint: Endpoint, request: Request) -> Any:
+        if not is_file_output(endpoint):
+            data = self._fetch(request, self._timeout)
+            if data.status_code >= 400:
+                raise error_from_response(data, endpoint.name)
+            return decode_value(endpoint, data)
+        response = self._send(request, self._timeout)
         if response.status_code >= 400:
             raise error_from_response(_read(response), endpoint.name)
-        if is_file_output(endpoint):
-            return self._save_file(endpoint, response)
-        return decode_value(endpoint, _read(response))
+        return self._save_file(endpoint, response)
 
     # --- tasks ---------------------------------------------------------------------------
 
     def _checked(self, endpoint: Endpoint, request: Request) -> ResponseData:
-        response = _read(self._send(request, self._timeout))
+        response = self._fetch(request, self._timeout)
         if response.status_code >= 400:
             raise error_from_response(response, endpoint.name)
         return response
@@ -124,8 +135,7 @@ class SyncHTTPClient(ClientBase):
         return parse_status(self._checked(endpoint, self._task_request("GET", endpoint, "status", task_id)))
 
     def _task_result(self, endpoint: Endpoint, task_id: str) -> Any:
-        request = self._task_request("GET", endpoint, "get", task_id)
-        return self._result(endpoint, self._send(request, self._timeout))
+        return self._result(endpoint, self._task_request("GET", endpoint, "get", task_id))
 
     def _task_cancel(self, endpoint: Endpoint, task_id: str) -> None:
         self._checked(endpoint, self._task_request("PUT", endpoint, "cancel", task_id))
@@ -166,7 +176,7 @@ class SyncHTTPClient(ClientBase):
         (bytes/str), ``data`` (bytes/str, or a dict sent form-encoded) or ``json``.
         """
         req = self._raw_request(method, url, content=content, data=data, json_body=json, params=params, headers=headers)
-        resp = _read(self._send(req, self._timeout if timeout is None else Timeout.of(timeout)))
+        resp = self._fetch(req, self._timeout if timeout is None else Timeout.of(timeout))
         return ClientResponse(resp.status_code, resp.headers, resp.content, resp.attempts)
 
     # --- readiness -----------------------------------------------------------------------
@@ -196,8 +206,8 @@ class SyncHTTPClient(ClientBase):
                 break
             try:
                 response = self._get(self._readyz_path, self._probe_timeout(remaining), NO_RETRY)
-            except ClientClosedError:
-                raise
+            except (ClientClosedError, ConfigurationError, TLSError):
+                raise  # waiting cannot fix these
             except BentoClientError as exc:
                 last, last_status = str(exc), None
             else:
@@ -219,36 +229,69 @@ class SyncHTTPClient(ClientBase):
     # --- I/O -------------------------------------------------------------------------------
 
     def _get(self, path: str, timeout: Timeout, retry: Optional[Retry] = None) -> ResponseData:
-        return _read(self._send(self._get_request(path), timeout, retry))
+        return self._fetch(self._get_request(path), timeout, retry)
+
+    def _fetch(self, request: Request, timeout: Timeout, retry: Optional[Retry] = None) -> ResponseData:
+        """Send and read the whole body; a body that breaks off counts as a failed attempt."""
+        result = self._exchange(request, timeout, retry, read=True)
+        assert isinstance(result, ResponseData)
+        return result
 
     def _send(self, request: Request, timeout: Timeout, retry: Optional[Retry] = None) -> Response:
-        """Send with the retry policy and total deadline, following same-host redirects."""
+        """Send; the body is left to stream (file outputs, streams)."""
+        result = self._exchange(request, timeout, retry, read=False)
+        assert isinstance(result, Response)
+        return result
+
+    def _exchange(
+        self, request: Request, timeout: Timeout, retry: Optional[Retry], *, read: bool
+    ) -> Union[Response, ResponseData]:
+        # The retry policy, the total deadline and same-host redirects, driven by RequestPlan.
         if self._closed:
             raise ClientClosedError(f"{type(self).__name__} for {self._address.url} is closed; create a new client")
         plan = RequestPlan(self._address, request, timeout, self._retry if retry is None else retry)
         while True:
             try:
-                response = self._transport.send(plan.request, plan.attempt_timeout())
+                response = self._transport.send(plan.request, plan.attempt_timeout(), deadline=plan.deadline)
             except TransportError as err:
                 time.sleep(plan.after_error(err))
                 continue
-            delay = plan.after_response(response.status_code, response.headers)
+            try:
+                delay = plan.after_response(response.status_code, response.headers)
+            except BaseException:
+                response.close()
+                raise
             if delay is None:
                 response.attempts = plan.attempts
-                return response
-            _read(response)  # drain it, so the connection goes back to the pool
+                if not read:
+                    return response
+                try:
+                    return _read(response)
+                except TransportError as err:
+                    time.sleep(plan.after_error(err))
+                    continue
+            try:
+                _read(response)  # drain it, so the connection can go back to the pool
+            except TransportError:
+                pass  # a broken body of a response we drop anyway: its connection is discarded
             if delay:
                 time.sleep(delay)
 
     def _save_file(self, endpoint: Endpoint, response: Response) -> Any:
-        path, fh = self._new_output_file(response.headers)
+        path = None
         try:
+            path, fh = self._new_output_file(response.headers)
             with fh:
                 for chunk in response.iter_bytes():
                     fh.write(chunk)
-        except BaseException:
+        except BaseException as exc:
             response.close()
-            os.unlink(path)
+            if path is not None:
+                os.unlink(path)
+            if isinstance(exc, OSError):
+                raise BentoClientError(
+                    f"endpoint {endpoint.name!r}: cannot save the file output in {self._downloads_hint()}: {exc}"
+                ) from None
             raise
         return file_result(endpoint, path)
 

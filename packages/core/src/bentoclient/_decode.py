@@ -135,7 +135,7 @@ def decode_value(endpoint: Endpoint, response: ResponseData) -> Any:
         return response.text
     try:
         value = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         if _allows_string(schema) or not schema:
             return response.text
         raise ResponseDecodeError(

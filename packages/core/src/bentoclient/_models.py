@@ -56,6 +56,14 @@ def check_header_value(name: str, value: str, *, secret: bool = False) -> str:
         )
     if not name or any(ch in name for ch in "\r\n\0: \t"):
         raise ConfigurationError(f"header name {name!r} is not a valid HTTP field name")
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        shown = "the value" if secret else repr(value)
+        raise ConfigurationError(
+            f"header {name!r}: {shown} has characters HTTP headers cannot carry (only Latin-1); "
+            "encode it first (e.g. percent- or base64-encode it)"
+        ) from None
     return value
 
 
@@ -170,7 +178,7 @@ class ResponseData:
     def json(self) -> Any:
         try:
             return json.loads(self.content)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise ResponseDecodeError(f"response body is not valid JSON: {exc}", body=self.content) from None
 
 

@@ -80,11 +80,13 @@ def redirect_request(address: ServiceAddress, request: Request, status: int, loc
     """
     scheme, host, port = address.logical_origin
     current = f"{scheme}://{host}:{port}{request.target}"
-    parts = urlsplit(urljoin(current, location))
     try:
+        parts = urlsplit(urljoin(current, location))
         target_port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
-        target_port = -1
+        raise RemoteProtocolError(
+            f"{address.url}{request.target} redirected to a malformed location {location[:200]!r}", url=address.url
+        ) from None
     if (parts.scheme, parts.hostname or "", target_port) != (scheme, host, port):
         raise RemoteProtocolError(
             f"{address.url}{request.target} redirected to another host ({parts.scheme}://{parts.netloc}); "

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import NamedTuple, Optional
 
 from ._backoff import Backoff
-from .exceptions import BentoClientError, TransportError
+from .exceptions import BentoClientError, TLSError, TransportError
 
 __all__ = ["NO_RETRY", "Retry", "parse_retry_after"]
 
@@ -45,7 +45,7 @@ class Retry(NamedTuple):
 
     def delay_after_error(self, retries_done: int, error: BentoClientError, method: str) -> Optional[float]:
         """Seconds to wait before sending again after a transport error, or None to give up."""
-        if retries_done >= self.total or not isinstance(error, TransportError):
+        if retries_done >= self.total or not isinstance(error, TransportError) or isinstance(error, TLSError):
             return None
         if error.request_sent and not (self.retry_sent_requests or method.upper() in IDEMPOTENT_METHODS):
             return None

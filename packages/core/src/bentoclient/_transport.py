@@ -27,6 +27,7 @@ from .exceptions import (
     ReadError,
     ReadTimeout,
     RemoteProtocolError,
+    TLSError,
     WriteError,
     WriteTimeout,
 )
@@ -294,7 +295,7 @@ class HTTPTransport:
             ) from None
         except ssl.SSLError as exc:
             conn.close()
-            raise ConnectError(
+            raise TLSError(
                 f"TLS handshake with {url} failed: {exc.reason or exc}; pass verify= a CA bundle path or an "
                 "ssl.SSLContext that trusts the server's certificate",
                 url=url,

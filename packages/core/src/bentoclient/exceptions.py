@@ -47,6 +47,7 @@ __all__ = [
     "StreamTruncated",
     "ServerNotReady",
     "ServiceUnavailable",
+    "TLSError",
     "TimeoutException",
     "TooManyRequests",
     "TransportError",
@@ -184,6 +185,11 @@ class TransportError(BentoClientError):
 
 class ConnectError(TransportError):
     """The connection could not be opened (refused, unreachable, DNS, TLS handshake)."""
+
+
+class TLSError(ConnectError):
+    """The TLS handshake failed (certificate not trusted, wrong host name): a configuration
+    problem, so it is neither retried nor waited out."""
 
 
 class ReadError(TransportError):

@@ -1,0 +1,1 @@
+"""Fault tests: SyncHTTPClient against a loopback server that misbehaves on purpose."""
