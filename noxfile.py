@@ -84,6 +84,9 @@ OPTIONAL_TEST_DIRS = {
     "tests/integration/async_client": {"async"},
     "tests/integration/streams": {"stream"},
     "tests/integration/async_streams": {"async", "stream"},
+    "tests/faults_async": {"async"},
+    "tests/faults_stream": {"stream"},
+    "tests/faults_async_stream": {"async", "stream"},
 }
 LOAD_TESTS = "tests/integration/load"
 # What a combination re-runs of the core suite: the pure tests, and the file tests, whose
