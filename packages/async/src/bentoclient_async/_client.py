@@ -11,7 +11,7 @@ import contextlib
 import os
 import ssl
 import time
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator, Mapping
 from typing import Any, Optional, Union
 
 import httpx
@@ -53,8 +53,13 @@ __all__ = ["AsyncHTTPClient", "AsyncTask"]
 
 
 @contextlib.contextmanager
-def mapped_errors(url: str) -> Iterator[None]:
-    """httpx exceptions -> bentoclient's, so users never see ``httpx.*``."""
+def mapped_errors(url: str, *, body: bool = False) -> Iterator[None]:
+    """httpx exceptions -> bentoclient's, so users never see ``httpx.*``.
+
+    ``body=True`` while reading a response body: a body that breaks off (cut short,
+    a broken chunk) is a :class:`ReadError` there, as on ``SyncHTTPClient``, whatever
+    name httpx gives it.
+    """
     try:
         yield
     except httpx.ConnectTimeout as exc:
@@ -70,6 +75,8 @@ def mapped_errors(url: str) -> Iterator[None]:
             raise TLSError(f"TLS handshake with {url} failed: {exc}", url=url, request_sent=False) from None
         raise ConnectError(f"cannot connect to {url}: {exc}", url=url, request_sent=False) from None
     except httpx.RemoteProtocolError as exc:
+        if body:
+            raise ReadError(f"the response from {url} ended early or broke off: {exc}", url=url) from None
         raise RemoteProtocolError(f"{url}: {exc}", url=url) from None
     except httpx.ReadError as exc:
         raise ReadError(f"the connection to {url} broke while reading the response: {exc}", url=url) from None
@@ -81,6 +88,8 @@ def mapped_errors(url: str) -> Iterator[None]:
         raise ConfigurationError(f"the request to {url} is not valid HTTP: {exc}") from None
     except httpx.TransportError as exc:
         raise TransportError(f"{url}: {type(exc).__name__}: {exc}", url=url) from None
+    except httpx.InvalidURL as exc:  # not an httpx.TransportError: e.g. CR/LF in a request() path
+        raise ConfigurationError(f"cannot send a request to {url!r}: {exc}") from None
 
 
 def _headers(response: httpx.Response) -> Headers:
@@ -95,12 +104,67 @@ async def _aiter(chunks: Iterable[bytes]) -> AsyncIterator[bytes]:
 
 async def _aread(response: httpx.Response, url: str) -> ResponseData:
     try:
-        with mapped_errors(url):
-            content = await response.aread()
+        content = b"".join([chunk async for chunk in aiter_body(response, url, raw=False)])
     finally:
         await response.aclose()
     attempts: int = response.extensions.get("bentoclient_attempts", 1)
     return ResponseData(response.status_code, _headers(response), content, attempts)
+
+
+async def aiter_body(response: httpx.Response, url: str, *, raw: bool = True) -> AsyncGenerator[bytes, None]:
+    """The body of ``response`` in chunks (as sent, or decoded with ``raw=False``), errors
+    mapped, within the call's total deadline; ``aclose()`` it when stopping early.
+
+    ``Timeout(total=...)`` bounds reading the body too, as on ``SyncHTTPClient``: the read
+    timeout restarts with every chunk, so a body dripping in would otherwise never end.
+    """
+    deadline: Optional[float] = response.extensions.get("bentoclient_deadline")
+    chunks = response.aiter_raw() if raw else response.aiter_bytes()
+    try:
+        while True:
+            try:
+                with mapped_errors(url, body=True):
+                    if deadline is None:
+                        chunk = await chunks.__anext__()
+                    else:
+                        remaining = deadline - time.monotonic()
+                        if remaining <= 0:
+                            raise asyncio.TimeoutError()
+                        chunk = await asyncio.wait_for(chunks.__anext__(), remaining)
+            except StopAsyncIteration:
+                return
+            except asyncio.TimeoutError:
+                raise ReadTimeout(f"the total timeout ran out while reading the response from {url}", url=url) from None
+            yield chunk
+    finally:
+        await chunks.aclose()  # type: ignore[attr-defined]  # httpx's iterators are async generators
+
+
+def _closed_unanswered(exc: httpx.TransportError) -> bool:
+    """A reset, a broken pipe, or h11's "Server disconnected without sending a response"."""
+    return not isinstance(exc, httpx.RemoteProtocolError) or "without sending a response" in str(exc)
+
+
+class _Connections:
+    """The httpx client that a client and its ``with_options()`` copies share, made on first
+    use, and whether one of them closed it: closing either closes both, as documented."""
+
+    __slots__ = ("closed", "http")
+
+    def __init__(self) -> None:
+        self.http: Optional[httpx.AsyncClient] = None
+        self.closed = False
+
+
+class _ConnectTrace:
+    """An httpx ``trace`` extension that notes whether a request opened a new connection."""
+
+    def __init__(self) -> None:
+        self.opened = False
+
+    async def __call__(self, event: str, info: Mapping[str, Any]) -> None:
+        if event.startswith("connection.connect_"):  # connect_tcp, connect_unix_socket
+            self.opened = True
 
 
 class AsyncHTTPClient(ClientBase):
@@ -140,13 +204,17 @@ class AsyncHTTPClient(ClientBase):
             retry=retry,
         )
         self._verify = verify
-        self._http: Optional[httpx.AsyncClient] = None
+        self._conns = _Connections()
         self._setup_done = False
 
     # --- lifecycle -----------------------------------------------------------------------
 
     async def __aenter__(self) -> AsyncHTTPClient:
-        await self.setup()
+        try:
+            await self.setup()
+        except BaseException:
+            await self.close()  # __aexit__ does not run: the connections setup() opened would leak
+            raise
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -164,7 +232,9 @@ class AsyncHTTPClient(ClientBase):
     async def close(self) -> None:
         """Close the connections and remove the temporary download folder (if any)."""
         self._closed = True
-        http, self._http = self._http, None
+        conns = self._conns
+        conns.closed = True  # for the with_options() copies too
+        http, conns.http = conns.http, None
         if http is not None:
             await http.aclose()
         self._remove_downloads()
@@ -173,8 +243,13 @@ class AsyncHTTPClient(ClientBase):
 
     def __getstate__(self) -> dict[str, Any]:
         state = super().__getstate__()
-        state["_http"] = None  # connections belong to this process and event loop
+        state["_conns"] = _Connections()  # connections belong to this process and event loop
         return state
+
+    @property
+    def _http(self) -> Optional[httpx.AsyncClient]:
+        """The httpx client, once the first request made it (shared with ``with_options()`` copies)."""
+        return self._conns.http
 
     def _missing_attribute(self, name: str) -> Exception:
         if not self.__dict__.get("_setup_done", True) and not name.startswith("__"):
@@ -324,13 +399,14 @@ class AsyncHTTPClient(ClientBase):
     # --- I/O -------------------------------------------------------------------------------
 
     def _client(self) -> httpx.AsyncClient:
-        if self._closed:
+        conns = self._conns
+        if self._closed or conns.closed:
             raise ClientClosedError(f"{type(self).__name__} for {self._address.url} is closed; create a new client")
-        if self._http is None:
+        if conns.http is None:
             transport = None
             if self._address.scheme == "unix":
                 transport = httpx.AsyncHTTPTransport(uds=self._address.socket_path)
-            self._http = self.client_cls(
+            conns.http = self.client_cls(
                 transport=transport,
                 verify=_ssl_context(self._verify) if self._address.scheme == "https" else True,
                 timeout=None,
@@ -342,7 +418,7 @@ class AsyncHTTPClient(ClientBase):
                     keepalive_expiry=KEEPALIVE_EXPIRY,
                 ),
             )
-        return self._http
+        return conns.http
 
     async def _get(self, path: str, timeout: Timeout, retry: Optional[Retry] = None) -> ResponseData:
         return await self._fetch(self._get_request(path), timeout, retry)
@@ -377,7 +453,11 @@ class AsyncHTTPClient(ClientBase):
                 await response.aclose()
                 raise
             if delay is None:
-                response.extensions = {**response.extensions, "bentoclient_attempts": plan.attempts}
+                response.extensions = {
+                    **response.extensions,
+                    "bentoclient_attempts": plan.attempts,
+                    "bentoclient_deadline": plan.deadline,
+                }
                 if not read:
                     return response
                 try:
@@ -394,27 +474,45 @@ class AsyncHTTPClient(ClientBase):
 
     async def _send_once(self, http: httpx.AsyncClient, req: Request, limits: Timeout) -> httpx.Response:
         scheme, host, port = self._address.logical_origin
-        content = req.content if isinstance(req.content, (bytes, bytearray)) else _aiter(req.content)
         headers = list(req.headers)
         if req.body_length is not None and not isinstance(req.content, (bytes, bytearray)):
             headers.append(("Content-Length", str(req.body_length)))
+        replayable = isinstance(req.content, (bytes, bytearray)) or bool(getattr(req.content, "replayable", False))
+        timeout = httpx.Timeout(connect=limits.connect, read=limits.read, write=limits.write, pool=limits.pool)
         with mapped_errors(self._address.url + req.target):
-            built = http.build_request(
-                req.method,
-                f"{scheme}://{host}:{port}{req.target}",
-                headers=headers,
-                content=content,
-                timeout=httpx.Timeout(connect=limits.connect, read=limits.read, write=limits.write, pool=limits.pool),
-            )
-            return await http.send(built, stream=True)
+            resent = False
+            while True:
+                connects = _ConnectTrace()
+                content = req.content if isinstance(req.content, (bytes, bytearray)) else _aiter(req.content)
+                built = http.build_request(
+                    req.method,
+                    f"{scheme}://{host}:{port}{req.target}",
+                    headers=headers,
+                    content=content,
+                    timeout=timeout,
+                    extensions={"trace": connects},
+                )
+                try:
+                    return await http.send(built, stream=True)
+                except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError) as exc:
+                    # A kept-alive connection the server closed just as the request went out
+                    # (bentoml/BentoML#4971) is sent once more, on a fresh connection, as the
+                    # sync transport does; not a new connection's failure, nor a malformed answer.
+                    if resent or connects.opened or not _closed_unanswered(exc) or not replayable:
+                        raise
+                    resent = True
 
     async def _save_file(self, endpoint: Endpoint, response: httpx.Response) -> Any:
         path = None
         try:
             path, fh = self._new_output_file(_headers(response))
-            with fh, mapped_errors(self._address.url):
-                async for chunk in response.aiter_raw():
-                    fh.write(chunk)
+            body = aiter_body(response, self._address.url)
+            try:
+                with fh:
+                    async for chunk in body:
+                        fh.write(chunk)
+            finally:
+                await body.aclose()
         except BaseException as exc:
             if path is not None:
                 os.unlink(path)

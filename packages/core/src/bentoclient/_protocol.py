@@ -85,7 +85,9 @@ def redirect_request(address: ServiceAddress, request: Request, status: int, loc
         target_port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
         raise RemoteProtocolError(
-            f"{address.url}{request.target} redirected to a malformed location {location[:200]!r}", url=address.url
+            f"{address.url}{request.target} redirected to a malformed location {location[:200]!r}; bentoclient "
+            "follows redirects only on the service's own host, never to another host",
+            url=address.url,
         ) from None
     if (parts.scheme, parts.hostname or "", target_port) != (scheme, host, port):
         raise RemoteProtocolError(

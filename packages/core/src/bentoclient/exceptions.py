@@ -296,7 +296,9 @@ def _detail_text(detail: Any) -> str:
     parts = []
     for item in detail[:5]:
         if isinstance(item, dict) and "msg" in item:
-            loc = ".".join(str(x) for x in item.get("loc", ()) if x != "body")
+            where = item.get("loc")
+            where = where if isinstance(where, (list, tuple)) else () if where is None else (where,)
+            loc = ".".join(str(x) for x in where if x != "body")
             parts.append(f"{loc}: {item['msg']}" if loc else str(item["msg"]))
     return "; " + "; ".join(parts) if parts else ""
 

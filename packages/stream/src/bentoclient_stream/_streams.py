@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, Iterator
 from typing import TYPE_CHECKING, Any, Optional
 
 from bentoclient._decode import error_from_response
@@ -110,8 +110,9 @@ class AsyncStream:
         self._request = request
         self._response: Optional[httpx.Response] = None
         self._decoder = stream_decoder(endpoint)
-        self._chunks: Optional[AsyncIterator[bytes]] = None
+        self._chunks: Optional[AsyncGenerator[bytes, None]] = None
         self._pending: deque[Any] = deque()
+        self._started = False
         self._finished = False
         self._closed = False
 
@@ -120,44 +121,51 @@ class AsyncStream:
         return None if self._response is None else self._response.status_code
 
     async def _start(self) -> None:
-        if self._response is not None:
+        if self._started:
             return
-        from bentoclient_async._client import _aread
+        self._started = True  # sent once: a failed start is not sent again by the next read
+        from bentoclient_async._client import _aread, aiter_body
 
-        response = await self._client._send(self._request, self._client._timeout)
-        if response.status_code >= 400:
-            raise error_from_response(await _aread(response, self._client._address.url), self.endpoint.name)
+        try:
+            response = await self._client._send(self._request, self._client._timeout)
+            if response.status_code >= 400:
+                raise error_from_response(await _aread(response, self._client._address.url), self.endpoint.name)
+        except BaseException:
+            self._closed = True
+            raise
         self._response = response
-        self._chunks = response.aiter_raw()
+        self._chunks = aiter_body(response, self._client._address.url)
 
     def __aiter__(self) -> AsyncStream:
         return self
 
     async def __anext__(self) -> Any:
-        from bentoclient_async._client import mapped_errors
-
         if self._closed:
             raise StopAsyncIteration
         await self._start()
-        assert self._chunks is not None
-        while not self._pending:
-            if self._finished:
-                await self.aclose()
-                raise StopAsyncIteration
-            try:
-                with mapped_errors(self._client._address.url):
+        if self._closed or self._chunks is None:  # closed while starting
+            raise StopAsyncIteration
+        try:
+            while not self._pending and not self._finished:
+                try:
                     chunk = await self._chunks.__anext__()
-            except StopAsyncIteration:
-                self._finished = True
-                self._pending.extend(self._decoder.finish())
-                continue
-            except StreamTruncated:
-                await self.aclose()
-                raise
-            except ReadError as err:
-                await self.aclose()
-                raise _truncated(self.endpoint, err) from None
-            self._pending.extend(self._decoder.feed(chunk))
+                except StopAsyncIteration:
+                    self._finished = True
+                    self._pending.extend(self._decoder.finish())
+                except StreamTruncated:
+                    raise
+                except ReadError as err:
+                    raise _truncated(self.endpoint, err) from None
+                else:
+                    self._pending.extend(self._decoder.feed(chunk))
+        except BaseException:
+            # Whatever ends the stream early (a broken or stalled body, an item that does
+            # not decode, a cancelled task) releases its connection now, as SyncStream does.
+            await self.aclose()
+            raise
+        if not self._pending:
+            await self.aclose()
+            raise StopAsyncIteration
         return self._pending.popleft()
 
     async def __aenter__(self) -> AsyncStream:
@@ -170,8 +178,13 @@ class AsyncStream:
     async def aclose(self) -> None:
         """Stop reading and release the connection."""
         self._closed = True
-        if self._response is not None:
-            await self._response.aclose()
+        chunks, self._chunks = self._chunks, None
+        try:
+            if chunks is not None:
+                await chunks.aclose()
+        finally:
+            if self._response is not None:
+                await self._response.aclose()
 
     close = aclose
 
