@@ -1,0 +1,745 @@
+"""One measurement in a fresh process: ``python worker.py SCENARIO IMPL PARAMS_JSON``.
+
+The runner (``run.py``) starts this file with the interpreter of the implementation
+being measured: bentoclient and raw ``http.client`` run in the bench environment, BentoML's
+client and raw httpx in the server's (the only one with BentoML installed).  The worker
+measures its own CPU time, wall time and peak memory, and prints one line
+``BENCH-RESULT {json}`` for the runner to read.
+
+Each scenario has a registry of implementations (``SCENARIOS``).  A ``None`` entry is
+reported as "n/a (not implemented yet)"; measuring a new client is one function plus its
+registry entry.  Standard library only at the top: the third-party imports happen inside
+the functions, in the interpreter that has them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import http.client
+import inspect
+import json
+import os
+import resource
+import sys
+import time
+from collections.abc import Awaitable, Iterator
+from typing import Any, Callable, Optional, Union, cast
+from urllib.parse import urlsplit
+
+__all__ = ["IMPORT_STATEMENTS", "MARK", "REQUIRES", "RUNTIME", "SCENARIOS", "import_probe"]
+
+MARK = "BENCH-RESULT "
+Params = dict[str, Any]
+Result = dict[str, Any]
+Runner = Union[Callable[[Params], Result], Callable[[Params], Awaitable[Result]]]
+
+#: Which interpreter runs an implementation: the bench environment's or BentoML's.
+RUNTIME = {"bentoclient": "bench", "http.client": "bench", "asyncio": "bench", "bentoml": "server", "httpx": "server"}
+
+ECHO_BODY = b'{"text":"hi","n":1}'
+ECHO_VALUE = {"text": "hi", "n": 1}
+JSON_HEADERS = {"Content-Type": "application/json"}
+CHUNK = 64 * 1024  # what bentoclient reads and sends at a time; the raw loops use the same
+
+
+# --- measuring --------------------------------------------------------------------------
+
+
+def _status_kib(field: str) -> Optional[int]:
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _maxrss_kib() -> int:
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)  # KiB on Linux
+
+
+class PeakRSS:
+    """Peak resident memory above a baseline taken by :meth:`start` (after imports and setup).
+
+    On Linux the kernel's high-water mark is reset at the start (``/proc/self/clear_refs``),
+    so the peak is that of the measured part alone.
+    """
+
+    def __init__(self) -> None:
+        self.base_kib = 0
+        self.exact = False
+
+    def start(self) -> None:
+        gc.collect()
+        try:
+            with open("/proc/self/clear_refs", "w") as fh:
+                fh.write("5")
+            self.exact = True
+        except OSError:
+            self.exact = False
+        current = _status_kib("VmRSS")
+        # Without a reset the old peak stays: growth is then counted above it (an underestimate).
+        self.base_kib = current if (self.exact and current is not None) else _maxrss_kib()
+
+    def growth_mib(self) -> float:
+        peak = _status_kib("VmHWM") or _maxrss_kib()
+        return max(0, peak - self.base_kib) / 1024
+
+
+@contextlib.contextmanager
+def profiled(params: Params) -> Iterator[None]:
+    """Profile the block with cProfile when the runner asks (``params["profile"]`` = output path).
+
+    The profiler's clock is the process CPU time, so time spent waiting for the server does
+    not count: the profile shows where the client's CPU goes.
+    """
+    path = params.get("profile")
+    if not path:
+        yield
+        return
+    import cProfile
+
+    profiler = cProfile.Profile(time.process_time)
+    profiler.enable()
+    try:
+        yield
+    finally:
+        profiler.disable()
+        profiler.dump_stats(path)
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def _host_port(url: str) -> tuple[str, int]:
+    parts = urlsplit(url)
+    return parts.hostname or "127.0.0.1", parts.port or 80
+
+
+def _check(got: Any, expected: Any, what: str) -> None:
+    if got != expected:
+        raise AssertionError(f"{what}: expected {expected!r}, got {got!r}")
+
+
+# --- 2. construct + first call -----------------------------------------------------------
+
+
+def _timed(params: Params, build_and_call: Callable[[], Any]) -> Result:
+    cpu0, t0 = time.process_time(), time.perf_counter()
+    with profiled(params):
+        value = build_and_call()
+    wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    _check(value, ECHO_VALUE, "first call")
+    return {"wall_ms": wall * 1e3, "cpu_ms": cpu * 1e3}
+
+
+def construct_bentoclient(p: Params) -> Result:
+    from bentoclient import SyncHTTPClient
+
+    clients: list[Any] = []
+
+    def run() -> Any:
+        clients.append(SyncHTTPClient(p["url"]))
+        return clients[0].echo(text="hi", n=1)
+
+    try:
+        return _timed(p, run)
+    finally:
+        for c in clients:
+            c.close()
+
+
+def construct_bentoml(p: Params) -> Result:
+    from bentoml import SyncHTTPClient
+
+    clients: list[Any] = []
+
+    def run() -> Any:
+        clients.append(SyncHTTPClient(p["url"]))
+        return clients[0].echo(text="hi", n=1)
+
+    try:
+        return _timed(p, run)
+    finally:
+        for c in clients:
+            c.close()
+
+
+def construct_http_client(p: Params) -> Result:
+    host, port = _host_port(p["url"])
+    conns: list[http.client.HTTPConnection] = []
+
+    def run() -> Any:
+        conn = http.client.HTTPConnection(host, port)
+        conns.append(conn)
+        conn.request("POST", "/echo", ECHO_BODY, JSON_HEADERS)
+        return json.loads(conn.getresponse().read())
+
+    try:
+        return _timed(p, run)
+    finally:
+        for c in conns:
+            c.close()
+
+
+def construct_httpx(p: Params) -> Result:
+    import httpx
+
+    clients: list[httpx.Client] = []
+
+    def run() -> Any:
+        client = httpx.Client(base_url=p["url"])
+        clients.append(client)
+        return json.loads(client.post("/echo", content=ECHO_BODY, headers=JSON_HEADERS).content)
+
+    try:
+        return _timed(p, run)
+    finally:
+        for c in clients:
+            c.close()
+
+
+# --- 3. sequential small JSON calls ------------------------------------------------------
+
+
+def _sync_loop(params: Params, call: Callable[[], Any]) -> Result:
+    for _ in range(params["warmup"]):
+        _check(call(), ECHO_VALUE, "warm-up call")
+    n = params["n"]
+    latencies = [0.0] * n
+    clock = time.perf_counter
+    gc.collect()
+    with profiled(params):
+        cpu0, t0 = time.process_time(), clock()
+        for i in range(n):
+            start = clock()
+            call()
+            latencies[i] = clock() - start
+        wall, cpu = clock() - t0, time.process_time() - cpu0
+    return {
+        "cpu_us": cpu / n * 1e6,
+        "p50_us": _percentile(latencies, 0.50) * 1e6,
+        "p99_us": _percentile(latencies, 0.99) * 1e6,
+        "calls_per_s": n / wall,
+    }
+
+
+def sync_bentoclient(p: Params) -> Result:
+    from bentoclient import SyncHTTPClient
+
+    with SyncHTTPClient(p["url"]) as client:
+        echo = client.echo
+        return _sync_loop(p, lambda: echo(text="hi", n=1))
+
+
+def sync_bentoml(p: Params) -> Result:
+    from bentoml import SyncHTTPClient
+
+    with SyncHTTPClient(p["url"]) as client:
+        echo = client.echo
+        return _sync_loop(p, lambda: echo(text="hi", n=1))
+
+
+def sync_http_client(p: Params) -> Result:
+    conn = http.client.HTTPConnection(*_host_port(p["url"]))
+
+    def call() -> Any:
+        conn.request("POST", "/echo", ECHO_BODY, JSON_HEADERS)
+        return json.loads(conn.getresponse().read())
+
+    try:
+        return _sync_loop(p, call)
+    finally:
+        conn.close()
+
+
+def sync_httpx(p: Params) -> Result:
+    import httpx
+
+    with httpx.Client(base_url=p["url"]) as client:
+        return _sync_loop(p, lambda: json.loads(client.post("/echo", content=ECHO_BODY, headers=JSON_HEADERS).content))
+
+
+# --- 4. concurrent async calls -----------------------------------------------------------
+
+
+async def _async_loop(params: Params, call: Callable[[], Awaitable[Any]]) -> Result:
+    concurrency = params["concurrency"]
+
+    async def run(total: int, latencies: list[float]) -> None:
+        left = total
+
+        async def worker() -> None:
+            nonlocal left
+            while left > 0:
+                left -= 1
+                start = time.perf_counter()
+                value = await call()
+                latencies.append(time.perf_counter() - start)
+                if len(latencies) == 1:
+                    _check(value, ECHO_VALUE, "first async call")
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+
+    await run(params["warmup"], [])
+    n = params["n"]
+    latencies: list[float] = []
+    gc.collect()
+    with profiled(params):
+        cpu0, t0 = time.process_time(), time.perf_counter()
+        await run(n, latencies)
+        wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    return {
+        "cpu_us": cpu / n * 1e6,
+        "p50_us": _percentile(latencies, 0.50) * 1e6,
+        "p99_us": _percentile(latencies, 0.99) * 1e6,
+        "calls_per_s": n / wall,
+    }
+
+
+async def async_bentoclient(p: Params) -> Result:
+    from bentoclient_async import AsyncHTTPClient
+
+    async with AsyncHTTPClient(p["url"]) as client:
+        echo = client.echo
+        return await _async_loop(p, lambda: echo(text="hi", n=1))
+
+
+async def async_bentoml(p: Params) -> Result:
+    from bentoml import AsyncHTTPClient
+
+    async with AsyncHTTPClient(p["url"]) as client:
+        echo = client.echo
+        return await _async_loop(p, lambda: echo(text="hi", n=1))
+
+
+async def async_httpx(p: Params) -> Result:
+    import httpx
+
+    async with httpx.AsyncClient(base_url=p["url"]) as client:
+
+        async def call() -> Any:
+            response = await client.post("/echo", content=ECHO_BODY, headers=JSON_HEADERS)
+            return json.loads(response.content)
+
+        return await _async_loop(p, call)
+
+
+async def async_asyncio(p: Params) -> Result:
+    """The floor without httpx: asyncio streams, one kept-alive connection per call in flight."""
+    host, port = _host_port(p["url"])
+    head = f"POST /echo HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
+    request = head.encode() + b"Content-Length: %d\r\n\r\n%s" % (len(ECHO_BODY), ECHO_BODY)
+    idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+    opened: list[asyncio.StreamWriter] = []
+
+    async def call() -> Any:
+        if idle:
+            reader, writer = idle.pop()
+        else:
+            reader, writer = await asyncio.open_connection(host, port)
+            opened.append(writer)
+        writer.write(request)
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = 0
+        for line in head.split(b"\r\n"):
+            if line[:15].lower() == b"content-length:":
+                length = int(line[15:])
+        body = await reader.readexactly(length)
+        idle.append((reader, writer))
+        return json.loads(body)
+
+    try:
+        return await _async_loop(p, call)
+    finally:
+        for writer in opened:
+            writer.close()
+
+
+# --- 5. file upload and download ---------------------------------------------------------
+
+
+def _transfer_loop(params: Params, warm: Callable[[], None], once: Callable[[], None]) -> Result:
+    """Time ``once`` ``reps`` times after a small warm-up transfer; peak RSS growth over all of them."""
+    warm()
+    rss = PeakRSS()
+    times = []
+    rss.start()
+    cpu0 = time.process_time()
+    with profiled(params):
+        for _ in range(params["reps"]):
+            t0 = time.perf_counter()
+            once()
+            times.append(time.perf_counter() - t0)
+    cpu = time.process_time() - cpu0
+    return {
+        "time_ms": _median(times) * 1e3,
+        "cpu_ms": cpu / len(times) * 1e3,
+        "rss_mib": rss.growth_mib(),
+        "rss_exact": rss.exact,
+    }
+
+
+def _check_upload(reply: Any, params: Params, small: bool) -> None:
+    size = params["warm_size"] if small else params["size"]
+    sha = params["warm_sha256"] if small else params["sha256"]
+    _check(reply.get("size"), size, "uploaded size")
+    if sha:
+        _check(reply.get("sha256"), sha, "uploaded SHA-256")
+
+
+def upload_bentoclient(p: Params) -> Result:
+    from pathlib import Path
+
+    from bentoclient import SyncHTTPClient
+
+    with SyncHTTPClient(p["url"]) as client:
+        return _transfer_loop(
+            p,
+            lambda: _check_upload(client.upload(file=Path(p["warm_path"])), p, True),
+            lambda: _check_upload(client.upload(file=Path(p["path"])), p, False),
+        )
+
+
+def upload_bentoml(p: Params) -> Result:
+    from pathlib import Path
+
+    from bentoml import SyncHTTPClient
+
+    with SyncHTTPClient(p["url"]) as client:
+        return _transfer_loop(
+            p,
+            lambda: _check_upload(client.upload(file=Path(p["warm_path"])), p, True),
+            lambda: _check_upload(client.upload(file=Path(p["path"])), p, False),
+        )
+
+
+def upload_http_client(p: Params) -> Result:
+    conn = http.client.HTTPConnection(*_host_port(p["url"]))
+    boundary = "benchboundary7f3a9c"
+
+    def upload(path: str) -> Any:
+        head = (
+            f"--{boundary}\r\n"
+            f'Content-Disposition: form-data; name="file"; filename="{os.path.basename(path)}"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n"
+        ).encode()
+        tail = f"\r\n--{boundary}--\r\n".encode()
+        size = os.path.getsize(path)
+        conn.putrequest("POST", "/upload")
+        conn.putheader("Content-Type", f"multipart/form-data; boundary={boundary}")
+        conn.putheader("Content-Length", str(len(head) + size + len(tail)))
+        conn.endheaders()
+        conn.send(head)
+        with open(path, "rb") as fh:
+            while True:
+                chunk = fh.read(CHUNK)
+                if not chunk:
+                    break
+                conn.send(chunk)
+        conn.send(tail)
+        return json.loads(conn.getresponse().read())
+
+    try:
+        return _transfer_loop(
+            p,
+            lambda: _check_upload(upload(p["warm_path"]), p, True),
+            lambda: _check_upload(upload(p["path"]), p, False),
+        )
+    finally:
+        conn.close()
+
+
+def upload_httpx(p: Params) -> Result:
+    import httpx
+
+    def upload(client: httpx.Client, path: str) -> Any:
+        with open(path, "rb") as fh:
+            files = {"file": (os.path.basename(path), fh, "application/octet-stream")}
+            return client.post("/upload", files=files).json()
+
+    with httpx.Client(base_url=p["url"], timeout=600) as client:
+        return _transfer_loop(
+            p,
+            lambda: _check_upload(upload(client, p["warm_path"]), p, True),
+            lambda: _check_upload(upload(client, p["path"]), p, False),
+        )
+
+
+def _check_file(path: Any, size: int) -> None:
+    got = os.path.getsize(path)
+    os.unlink(path)
+    _check(got, size, "downloaded size")
+
+
+def _download_via_client(p: Params, client: Any) -> Result:
+    return _transfer_loop(
+        p,
+        lambda: _check_file(client.download(size=p["warm_size"]), p["warm_size"]),
+        lambda: _check_file(client.download(size=p["size"]), p["size"]),
+    )
+
+
+def download_bentoclient(p: Params) -> Result:
+    from bentoclient import SyncHTTPClient
+
+    with SyncHTTPClient(p["url"], timeout=600, download_dir=p["work_dir"]) as client:
+        return _download_via_client(p, client)
+
+
+def download_bentoml(p: Params) -> Result:
+    from bentoml import SyncHTTPClient
+
+    with SyncHTTPClient(p["url"], timeout=600) as client:
+        return _download_via_client(p, client)
+
+
+def download_http_client(p: Params) -> Result:
+    conn = http.client.HTTPConnection(*_host_port(p["url"]))
+    target = os.path.join(p["work_dir"], "raw-http-client.bin")
+
+    def download(size: int) -> None:
+        conn.request("POST", "/download", json.dumps({"size": size}).encode(), JSON_HEADERS)
+        response = conn.getresponse()
+        with open(target, "wb") as fh:
+            while True:
+                chunk = response.read(CHUNK)  # not read1(): before 3.13 it leaves a finished body open
+                if not chunk:
+                    break
+                fh.write(chunk)
+        _check_file(target, size)
+
+    try:
+        return _transfer_loop(p, lambda: download(p["warm_size"]), lambda: download(p["size"]))
+    finally:
+        conn.close()
+
+
+def download_httpx(p: Params) -> Result:
+    import httpx
+
+    target = os.path.join(p["work_dir"], "raw-httpx.bin")
+
+    def download(client: httpx.Client, size: int) -> None:
+        with client.stream("POST", "/download", json={"size": size}) as response, open(target, "wb") as fh:
+            for chunk in response.iter_bytes():
+                fh.write(chunk)
+        _check_file(target, size)
+
+    with httpx.Client(base_url=p["url"], timeout=600) as client:
+        return _transfer_loop(p, lambda: download(client, p["warm_size"]), lambda: download(client, p["size"]))
+
+
+# --- 6. streaming ------------------------------------------------------------------------
+
+
+def _stream_loop(params: Params, stream: Callable[[int], Iterator[str]]) -> Result:
+    """Time to first item over ``ttfi_reps`` short streams; items/s and CPU per item over ``reps`` long ones."""
+    n, width = params["n"], params["item_width"]
+    _check(sum(map(len, stream(10))), 10 * width, "warm-up stream length")
+    gc.collect()
+    ttfi = []
+    with profiled(params):
+        for _ in range(params["ttfi_reps"]):
+            t0 = time.perf_counter()
+            items = stream(3)
+            first = next(items)
+            ttfi.append(time.perf_counter() - t0)
+            _check(len(first) + sum(map(len, items)), 3 * width, "short stream length")
+        rates = []
+        cpu0 = time.process_time()
+        for _ in range(params["reps"]):
+            t0 = time.perf_counter()
+            chars = sum(map(len, stream(n)))
+            rates.append(n / (time.perf_counter() - t0))
+            _check(chars, n * width, "streamed characters")
+        cpu = time.process_time() - cpu0
+    return {
+        "ttfi_ms": _median(ttfi) * 1e3,
+        "items_per_s": _median(rates),
+        "cpu_us_per_item": cpu / (n * len(rates)) * 1e6,
+    }
+
+
+def stream_bentoclient(p: Params) -> Result:
+    from bentoclient import SyncHTTPClient
+
+    with SyncHTTPClient(p["url"]) as client:
+
+        def stream(n: int) -> Iterator[str]:
+            with client.stream(n=n) as items:
+                yield from items
+
+        return _stream_loop(p, stream)
+
+
+def stream_bentoml(p: Params) -> Result:
+    from bentoml import SyncHTTPClient
+
+    with SyncHTTPClient(p["url"]) as client:
+        return _stream_loop(p, lambda n: iter(client.stream(n=n)))
+
+
+def stream_http_client(p: Params) -> Result:
+    conn = http.client.HTTPConnection(*_host_port(p["url"]))
+
+    def stream(n: int) -> Iterator[str]:
+        conn.request("POST", "/stream", json.dumps({"n": n}).encode(), JSON_HEADERS)
+        response = conn.getresponse()
+        while True:
+            chunk = response.read1(CHUNK)
+            if not chunk:
+                return
+            yield chunk.decode()
+
+    try:
+        return _stream_loop(p, stream)
+    finally:
+        conn.close()
+
+
+def stream_httpx(p: Params) -> Result:
+    import httpx
+
+    with httpx.Client(base_url=p["url"]) as client:
+
+        def stream(n: int) -> Iterator[str]:
+            with client.stream("POST", "/stream", json={"n": n}) as response:
+                yield from response.iter_text()
+
+        return _stream_loop(p, stream)
+
+
+# --- 7. waiting for a server that is not there -------------------------------------------
+
+
+def _ready_wait(params: Params, construct: Callable[[str, float], Any]) -> Result:
+    url = f"http://127.0.0.1:{params['port']}"
+    cpu0, t0 = time.process_time(), time.perf_counter()
+    raised = ""
+    with profiled(params):
+        try:
+            construct(url, params["timeout"])
+        except Exception as exc:  # each client raises its own "not ready" error
+            raised = type(exc).__name__
+    wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    if not raised:
+        raise AssertionError(f"a client was constructed against {url}, where nothing should listen")
+    return {"cpu_pct": cpu / wall * 100, "wall_s": wall, "cpu_ms": cpu * 1e3, "raised": raised}
+
+
+def ready_bentoclient(p: Params) -> Result:
+    from bentoclient import SyncHTTPClient
+
+    return _ready_wait(p, lambda url, t: SyncHTTPClient(url, server_ready_timeout=t))
+
+
+def ready_bentoml(p: Params) -> Result:
+    from bentoml import SyncHTTPClient
+
+    return _ready_wait(p, lambda url, t: SyncHTTPClient(url, server_ready_timeout=t))
+
+
+# --- registry ------------------------------------------------------------------------------
+
+#: scenario -> implementation -> function (None: not implemented yet, reported as n/a).
+SCENARIOS: dict[str, dict[str, Optional[Runner]]] = {
+    "construct": {
+        "bentoclient": construct_bentoclient,
+        "bentoml": construct_bentoml,
+        "http.client": construct_http_client,
+        "httpx": construct_httpx,
+    },
+    "sync": {
+        "bentoclient": sync_bentoclient,
+        "bentoml": sync_bentoml,
+        "http.client": sync_http_client,
+        "httpx": sync_httpx,
+    },
+    "async": {
+        "bentoclient": async_bentoclient,  # when bentoclient-async provides it (REQUIRES)
+        "bentoml": async_bentoml,
+        "httpx": async_httpx,
+        "asyncio": async_asyncio,
+    },
+    "upload": {
+        "bentoclient": upload_bentoclient,
+        "bentoml": upload_bentoml,
+        "http.client": upload_http_client,
+        "httpx": upload_httpx,
+    },
+    "download": {
+        "bentoclient": download_bentoclient,
+        "bentoml": download_bentoml,
+        "http.client": download_http_client,
+        "httpx": download_httpx,
+    },
+    "stream": {
+        "bentoclient": stream_bentoclient,  # when bentoclient-stream provides it (REQUIRES)
+        "bentoml": stream_bentoml,
+        "http.client": stream_http_client,
+        "httpx": stream_httpx,
+    },
+    "ready": {
+        "bentoclient": ready_bentoclient,
+        "bentoml": ready_bentoml,
+    },
+}
+
+#: What an implementation needs beyond its registry entry: a statement that must run in its
+#: interpreter, else the implementation counts as not implemented yet (n/a).
+REQUIRES: dict[tuple[str, str], str] = {
+    ("async", "bentoclient"): "from bentoclient_async import AsyncHTTPClient",
+    ("stream", "bentoclient"): "import bentoclient_stream; bentoclient_stream.sync_stream",
+}
+
+#: 1. cold import: what each implementation's user writes first (run by :func:`import_probe`).
+IMPORT_STATEMENTS: dict[str, Optional[str]] = {
+    "bentoclient": "from bentoclient import SyncHTTPClient",
+    "bentoml": "from bentoml import SyncHTTPClient",
+    "http.client": "import http.client",
+    "httpx": "import httpx",
+}
+
+
+def import_probe(statement: str) -> str:
+    """Code for ``python -c``: times ``statement`` in a fresh interpreter and counts the modules it adds."""
+    return (
+        "import sys, time\n"
+        "before = set(sys.modules)\n"
+        "c0, t0 = time.process_time(), time.perf_counter()\n"
+        f"{statement}\n"
+        "wall, cpu = time.perf_counter() - t0, time.process_time() - c0\n"
+        "added = len(set(sys.modules) - before)\n"
+        "import json\n"
+        f"print({MARK!r} + json.dumps({{'wall_ms': wall * 1e3, 'cpu_ms': cpu * 1e3, 'modules': added}}))\n"
+    )
+
+
+def main(argv: list[str]) -> int:
+    scenario, impl, raw = argv
+    fn = SCENARIOS[scenario][impl]
+    if fn is None:
+        raise SystemExit(f"{impl} has no {scenario} implementation")
+    params: Params = json.loads(raw)
+    outcome = fn(params)
+    result = asyncio.run(outcome) if inspect.iscoroutine(outcome) else cast(Result, outcome)
+    print(MARK + json.dumps(result), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
