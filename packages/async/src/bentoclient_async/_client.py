@@ -406,9 +406,17 @@ class AsyncHTTPClient(ClientBase):
             transport = None
             if self._address.scheme == "unix":
                 transport = httpx.AsyncHTTPTransport(uds=self._address.socket_path)
+            # verify=True would make httpx load the whole CA bundle (~50 ms) for a client that
+            # never speaks TLS (redirects to https are refused): an empty context costs nothing
+            # and, trusting no CA, could not verify anything if it were ever used.
+            tls = (
+                _ssl_context(self._verify)
+                if self._address.scheme == "https"
+                else ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            )
             conns.http = self.client_cls(
                 transport=transport,
-                verify=_ssl_context(self._verify) if self._address.scheme == "https" else True,
+                verify=tls,
                 timeout=None,
                 follow_redirects=False,  # the protocol layer decides (same host only)
                 trust_env=False,

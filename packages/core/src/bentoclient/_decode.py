@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import unicodedata
 from collections.abc import Mapping
 from typing import Any, Optional
 from urllib.parse import unquote
@@ -196,6 +195,8 @@ def sanitize_filename(name: str) -> str:
     The result is at most :data:`MAX_NAME_BYTES` bytes of UTF-8 (the extension kept), never
     ``.``/``..`` or a hidden name, and never a Windows device name such as ``CON`` or ``nul.txt``.
     """
+    import unicodedata  # only for file outputs
+
     name = unicodedata.normalize("NFC", name).replace("\\", "/")
     name = name.rsplit("/", 1)[-1]
     name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")

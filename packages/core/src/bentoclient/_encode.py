@@ -240,6 +240,12 @@ def _has_binary_value(endpoint: Endpoint, bound: Mapping[str, Any]) -> bool:
 
 def encode_body(endpoint: Endpoint, bound: Mapping[str, Any]) -> EncodedBody:
     """The request body for a bound call (JSON object, root value or multipart form)."""
+    if not endpoint.needs_inspection:  # the common case: a plain JSON object
+        try:
+            data = _dumps(bound)
+        except (TypeError, ValueError, RecursionError):
+            data = encode_json_fields(endpoint, bound)  # names the argument that failed
+        return EncodedBody(JSON_TYPE, data, len(data))
     if endpoint.root_input:
         root = endpoint.input
         binary_root = root.get("type") == "string" and root.get("format") == "binary"

@@ -33,6 +33,11 @@ class Headers(Mapping[str, str]):
     def __getitem__(self, key: str) -> str:
         return self._items[key.lower()][1]
 
+    def get_all(self, key: str, failobj: Optional[list[str]] = None) -> Optional[list[str]]:
+        """The value as a one-item list (``http.client`` asks for headers this way)."""
+        item = self._items.get(key.lower())
+        return failobj if item is None else [item[1]]
+
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and key.lower() in self._items
 

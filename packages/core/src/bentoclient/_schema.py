@@ -36,6 +36,7 @@ class Endpoint:
         "is_stream",
         "is_task",
         "name",
+        "needs_inspection",
         "output",
         "root_input",
         "route",
@@ -65,6 +66,14 @@ class Endpoint:
         self.batchable = batchable
         self.description = description
         self._by_name = {f.name: f for f in fields}
+        # Whether call values need a look before plain JSON encoding (files, bytes fields,
+        # data frames); decided once here rather than on every call.
+        self.needs_inspection = root_input or any(
+            f.is_file
+            or f.schema.get("type") == "dataframe"
+            or (f.schema.get("type") == "string" and f.schema.get("format") == "binary")
+            for f in fields
+        )
 
     def __repr__(self) -> str:
         return f"<Endpoint {self.signature_text()} POST {self.route}>"
