@@ -19,7 +19,7 @@ import httpx
 from bentoclient._base import ClientBase, ClientResponse, file_result
 from bentoclient._decode import decode_value, error_from_response, is_file_output
 from bentoclient._models import Headers, Request, ResponseData, Timeout, TimeoutTypes
-from bentoclient._protocol import READY_BACKOFF, RequestPlan
+from bentoclient._protocol import RequestPlan
 from bentoclient._retry import NO_RETRY, Retry
 from bentoclient._schema import Endpoint
 from bentoclient._tasks import (
@@ -367,34 +367,28 @@ class AsyncHTTPClient(ClientBase):
 
     async def wait_until_server_ready(self, timeout: Optional[float] = None) -> None:
         """Poll ``GET /readyz`` with back-off until it answers 200, for up to ``timeout`` seconds."""
-        wait = self._ready_wait_for(timeout)
-        deadline = time.monotonic() + wait
-        last, last_status, prefix_checked = "no answer", None, False
-        for delay in READY_BACKOFF.delays():
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                break
+        wait = self._start_ready_wait(timeout)
+        while (limits := wait.next_probe()) is not None:
             try:
-                response = await self._get(self._readyz_path, self._probe_timeout(remaining), NO_RETRY)
+                response = await self._get(self._readyz_path, limits, NO_RETRY)
             except (ClientClosedError, ConfigurationError, TLSError):
                 raise  # waiting cannot fix these
             except BentoClientError as exc:
-                last, last_status = str(exc), None
+                wait.no_answer(exc)
             else:
-                if response.status_code == 200:
+                step = wait.answered(response)
+                if step == wait.READY:
                     return
-                last_status = response.status_code
-                last = f"HTTP {response.status_code} {response.text.strip()[:200]}"
-                if response.status_code == 404 and not prefix_checked:
-                    prefix_checked = True
-                    try:
-                        found = self._use_prefix_from(await self._get("/schema.json", self._probe_timeout(remaining)))
-                    except BentoClientError:
-                        found = False
-                    if found:
-                        continue
-            await asyncio.sleep(max(0.0, min(delay, deadline - time.monotonic())))
-        raise self._not_ready(wait, last, last_status)
+                if step == wait.CHECK_PREFIX and await self._prefix_found(limits):
+                    continue
+            await asyncio.sleep(wait.pause())
+        raise wait.error()
+
+    async def _prefix_found(self, limits: Timeout) -> bool:
+        try:
+            return self._use_prefix_from(await self._get("/schema.json", limits))
+        except BentoClientError:
+            return False
 
     # --- I/O -------------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, BinaryIO, Optional, TypeVar, Union
 from urllib.parse import urlencode, urlsplit
@@ -15,7 +16,7 @@ from urllib.parse import urlencode, urlsplit
 from ._decode import output_filename
 from ._encode import bind_arguments, encode_body
 from ._models import Headers, Request, ResponseData, Timeout, TimeoutTypes, check_header_value
-from ._protocol import USER_AGENT, derive_path_prefix, ready_wait_seconds, resolve_token
+from ._protocol import READY_BACKOFF, USER_AGENT, derive_path_prefix, ready_wait_seconds, resolve_token
 from ._retry import Retry
 from ._schema import Endpoint, ServiceSchema, parse_schema
 from ._tasks import check_task_id, task_target
@@ -266,22 +267,10 @@ class ClientBase:
             clone._headers = tuple(h for h in self._headers if h[0].lower() not in names) + extra
         return clone
 
-    # --- readiness helpers -----------------------------------------------------------------
+    # --- readiness ------------------------------------------------------------------------
 
-    def _probe_timeout(self, remaining: float) -> Timeout:
-        return self._timeout.clipped(remaining)
-
-    def _ready_wait_for(self, timeout: Optional[float]) -> float:
-        return ready_wait_seconds(self.timeout, timeout)
-
-    def _not_ready(self, wait: float, last: str, last_status: Optional[int]) -> ServerNotReady:
-        return ServerNotReady(
-            f"{self._address.url}{self._readyz_path} did not answer 200 within {wait:g} seconds "
-            f"(last: {last}); check that the service is running at this URL, or wait longer with "
-            "server_ready_timeout=",
-            url=self._address.url,
-            status_code=last_status,
-        )
+    def _start_ready_wait(self, timeout: Optional[float]) -> ReadyWait:
+        return ReadyWait(self, ready_wait_seconds(self.timeout, timeout))
 
     def _use_prefix_from(self, response: ResponseData) -> bool:
         """For a ``path_prefix`` service, ``/readyz`` lives under the prefix of its routes."""
@@ -308,6 +297,71 @@ class ClientBase:
 
     def _remove_downloads(self) -> None:
         self._files.remove_temp()
+
+
+class ReadyWait:
+    """One readiness wait, without I/O: probe limits, back-off, the path-prefix check, the error.
+
+    Both clients drive it the same way::
+
+        wait = client._start_ready_wait(timeout)
+        while (limits := wait.next_probe()) is not None:
+            try:
+                response = get(client._readyz_path, limits)
+            except (ClientClosedError, ConfigurationError, TLSError):
+                raise  # waiting cannot fix these
+            except BentoClientError as exc:
+                wait.no_answer(exc)
+            else:
+                if wait.answered(response) is READY: return
+                if CHECK_PREFIX and client._use_prefix_from(get("/schema.json", limits)): continue
+            sleep(wait.pause())
+        raise wait.error()
+    """
+
+    READY = "ready"
+    CHECK_PREFIX = "check-prefix"
+    RETRY = "retry"
+
+    def __init__(self, client: ClientBase, seconds: float) -> None:
+        self._client = client
+        self.seconds = seconds
+        self.deadline = time.monotonic() + seconds
+        self._delays = READY_BACKOFF.delays()
+        self._last = "no answer"
+        self._last_status: Optional[int] = None
+        self._prefix_checked = False
+
+    def next_probe(self) -> Optional[Timeout]:
+        """The limits for the next probe, or None when the time is up."""
+        remaining = self.deadline - time.monotonic()
+        return None if remaining <= 0 else self._client._timeout.clipped(remaining)
+
+    def no_answer(self, error: BentoClientError) -> None:
+        self._last, self._last_status = str(error), None
+
+    def answered(self, response: ResponseData) -> str:
+        if response.status_code == 200:
+            return self.READY
+        self._last_status = response.status_code
+        self._last = f"HTTP {response.status_code} {response.text.strip()[:200]}"
+        if response.status_code == 404 and not self._prefix_checked:
+            self._prefix_checked = True
+            return self.CHECK_PREFIX
+        return self.RETRY
+
+    def pause(self) -> float:
+        return max(0.0, min(next(self._delays), self.deadline - time.monotonic()))
+
+    def error(self) -> ServerNotReady:
+        client = self._client
+        return ServerNotReady(
+            f"{client._address.url}{client._readyz_path} did not answer 200 within {self.seconds:g} seconds "
+            f"(last: {self._last}); check that the service is running at this URL, or wait longer with "
+            "server_ready_timeout=",
+            url=client._address.url,
+            status_code=self._last_status,
+        )
 
 
 class DownloadFolder:

@@ -10,7 +10,7 @@ from typing import Any, Optional, Union
 from ._base import ClientBase, ClientResponse, file_result
 from ._decode import decode_value, error_from_response, is_file_output
 from ._models import Request, ResponseData, Timeout, TimeoutTypes
-from ._protocol import READY_BACKOFF, RequestPlan
+from ._protocol import RequestPlan
 from ._retry import NO_RETRY, Retry
 from ._schema import Endpoint
 from ._tasks import ResultStatus, Task, parse_status, parse_task_id, submit_request
@@ -197,34 +197,28 @@ class SyncHTTPClient(ClientBase):
         Raises :class:`~bentoclient.exceptions.ServerNotReady` (a ``ServiceUnavailable`` and a
         ``TimeoutException``) naming the URL and the last answer when time runs out.
         """
-        wait = self._ready_wait_for(timeout)
-        deadline = time.monotonic() + wait
-        last, last_status, prefix_checked = "no answer", None, False
-        for delay in READY_BACKOFF.delays():
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                break
+        wait = self._start_ready_wait(timeout)
+        while (limits := wait.next_probe()) is not None:
             try:
-                response = self._get(self._readyz_path, self._probe_timeout(remaining), NO_RETRY)
+                response = self._get(self._readyz_path, limits, NO_RETRY)
             except (ClientClosedError, ConfigurationError, TLSError):
                 raise  # waiting cannot fix these
             except BentoClientError as exc:
-                last, last_status = str(exc), None
+                wait.no_answer(exc)
             else:
-                if response.status_code == 200:
+                step = wait.answered(response)
+                if step == wait.READY:
                     return
-                last_status = response.status_code
-                last = f"HTTP {response.status_code} {response.text.strip()[:200]}"
-                if response.status_code == 404 and not prefix_checked:
-                    prefix_checked = True
-                    try:
-                        found = self._use_prefix_from(self._get("/schema.json", self._probe_timeout(remaining)))
-                    except BentoClientError:
-                        found = False
-                    if found:
-                        continue
-            time.sleep(max(0.0, min(delay, deadline - time.monotonic())))
-        raise self._not_ready(wait, last, last_status)
+                if step == wait.CHECK_PREFIX and self._prefix_found(limits):
+                    continue
+            time.sleep(wait.pause())
+        raise wait.error()
+
+    def _prefix_found(self, limits: Timeout) -> bool:
+        try:
+            return self._use_prefix_from(self._get("/schema.json", limits))
+        except BentoClientError:
+            return False
 
     # --- I/O -------------------------------------------------------------------------------
 

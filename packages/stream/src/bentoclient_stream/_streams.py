@@ -28,6 +28,22 @@ def _truncated(endpoint: Endpoint, error: ReadError) -> StreamTruncated:
     return err
 
 
+def _decode(endpoint: Endpoint, response: Response, decoder: StreamDecoder) -> Iterator[Any]:
+    # A function, not a method: a generator holding its SyncStream would make a reference
+    # cycle, so a stream dropped half-way (``break`` without ``with``) would keep its
+    # connection until the cyclic garbage collector ran, instead of releasing it at once.
+    try:
+        for chunk in response.iter_bytes():
+            yield from decoder.feed(chunk)
+    except StreamTruncated:
+        raise
+    except ReadError as err:
+        raise _truncated(endpoint, err) from None
+    finally:
+        response.close()
+    yield from decoder.finish()
+
+
 class SyncStream:
     """The items of one streaming call on ``SyncHTTPClient``; iterate it once."""
 
@@ -58,19 +74,7 @@ class SyncStream:
         if response.status_code >= 400:
             raise error_from_response(_read(response), self.endpoint.name)
         self._response = response
-        self._items = self._decode(response, stream_decoder(self.endpoint))
-
-    def _decode(self, response: Response, decoder: StreamDecoder) -> Iterator[Any]:
-        try:
-            for chunk in response.iter_bytes():
-                yield from decoder.feed(chunk)
-        except StreamTruncated:
-            raise
-        except ReadError as err:
-            raise _truncated(self.endpoint, err) from None
-        finally:
-            response.close()
-        yield from decoder.finish()
+        self._items = _decode(self.endpoint, response, stream_decoder(self.endpoint))
 
     def __iter__(self) -> SyncStream:
         return self
