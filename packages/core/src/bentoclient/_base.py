@@ -190,6 +190,11 @@ class ClientBase:
         headers: Optional[Mapping[str, str]],
     ) -> Request:
         target = self._target_for(url)
+        if any(not "\x21" <= ch <= "\x7e" for ch in target):
+            raise ConfigurationError(
+                f"request(): the path {target!r} has spaces, control or non-ASCII characters; "
+                "percent-encode it first (urllib.parse.quote)"
+            )
         if params:
             target += ("&" if "?" in target else "?") + urlencode(params, doseq=True)
         hdrs = list(self._headers)

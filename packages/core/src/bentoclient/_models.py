@@ -145,8 +145,9 @@ class Request(NamedTuple):
     """One HTTP request as the protocol layer describes it, for any transport to send.
 
     ``target`` is the path (and query) relative to the service's base URL.  ``content`` is
-    the whole body as bytes, or a re-iterable of byte chunks (iterating it again replays
-    the body, which is what lets a transport retry a stale connection).  When
+    the whole body as bytes, or an iterable of byte chunks; a transport sends a body again
+    (to retry a stale connection) only when it is bytes or says ``replayable = True``
+    (iterating it again then produces the same bytes).  When
     ``content_length`` is None and the content is not bytes the body is sent chunked.
     """
 

@@ -1,0 +1,1 @@
+"""Fault tests: AsyncHTTPClient against a loopback server that misbehaves on purpose."""

@@ -1,0 +1,104 @@
+"""Fixtures for the async fault tests: fault servers, AsyncHTTPClients closed in their own event
+loop, TLS files, and a leak check after every test (ResourceWarning, descriptors, threads,
+temporary download folders, responses left open in httpx's pool).
+"""
+
+from __future__ import annotations
+
+import shutil
+import ssl
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Optional
+
+import pytest
+
+TESTS = Path(__file__).resolve().parent.parent
+if str(TESTS) not in sys.path:
+    sys.path.insert(0, str(TESTS))
+
+from faults.conftest import snapshot  # noqa: E402
+from faultserver import HOST, OTHER_HOST, FaultServer  # noqa: E402
+
+from .support import AsyncClients, TLSFiles, assert_no_leaks, make_tls_files  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def private_tempdir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A temp dir of this test's own (other processes on the machine make ``bentoclient-*`` too)."""
+    tmp_path_factory.getbasetemp()  # fixed before tempfile.tempdir changes
+    folder = tempfile.mkdtemp(prefix="faults-async-")
+    monkeypatch.setattr(tempfile, "tempdir", folder)
+    yield folder
+    monkeypatch.undo()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def no_leaks(private_tempdir: str) -> Iterator[None]:
+    """After every test (and after its servers stopped): nothing of the test is left open."""
+    before = snapshot()
+    yield
+    assert_no_leaks(before)
+
+
+def serve(host: str = HOST, tls: Optional[ssl.SSLContext] = None) -> Iterator[FaultServer]:
+    server = FaultServer(host, tls=tls)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+    assert not server.errors, f"fault server behaviours failed: {server.errors}"
+
+
+@pytest.fixture
+def server() -> Iterator[FaultServer]:
+    """A fault server on 127.0.0.1, stopped at the end of the test."""
+    yield from serve()
+
+
+@pytest.fixture
+def other_host() -> Iterator[FaultServer]:
+    """A second fault server on another host (127.0.0.2): redirects must never reach it."""
+    yield from serve(OTHER_HOST)
+
+
+@pytest.fixture
+def other_port() -> Iterator[FaultServer]:
+    """A second fault server on 127.0.0.1 but another port."""
+    yield from serve()
+
+
+def _clients(url: str) -> Iterator[AsyncClients]:
+    clients = AsyncClients(url)
+    yield clients
+    for client in clients.made:  # clients.run() closed them; a test that never ran one is a bug
+        assert client._closed, f"{client!r} was never closed: build clients inside clients.run()"
+
+
+@pytest.fixture
+def clients(server: FaultServer) -> Iterator[AsyncClients]:
+    """Build AsyncHTTPClients for ``server``; ``clients.run(main)`` runs a test's coroutine."""
+    yield from _clients(server.url)
+
+
+@pytest.fixture(scope="session")
+def tls_files(tmp_path_factory: pytest.TempPathFactory) -> TLSFiles:
+    """A throwaway CA and a server certificate for IP 127.0.0.1, made with openssl now."""
+    return make_tls_files(tmp_path_factory.mktemp("async-certs"))
+
+
+@pytest.fixture
+def tls_server(tls_files: TLSFiles) -> Iterator[FaultServer]:
+    """A fault server speaking HTTPS with the test CA's certificate."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tls_files.cert, tls_files.key)
+    yield from serve(tls=context)
+
+
+@pytest.fixture
+def tls_clients(tls_server: FaultServer) -> Iterator[AsyncClients]:
+    yield from _clients(tls_server.url)

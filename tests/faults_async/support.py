@@ -1,0 +1,172 @@
+"""Helpers of the async fault tests (plain functions and classes; the fixtures are in conftest.py).
+
+Shared with ``tests/faults_async_stream``.  The descriptor/thread/temp-folder snapshot and
+the quick limits come from ``tests/faults/conftest.py``, so both matrices check the same things.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import shutil
+import subprocess
+import sys
+import warnings
+from collections.abc import Awaitable
+from pathlib import Path
+from typing import Any, Callable, NamedTuple, Optional, TypeVar
+
+import pytest
+
+TESTS = Path(__file__).resolve().parent.parent
+if str(TESTS) not in sys.path:
+    sys.path.insert(0, str(TESTS))
+
+from faults.conftest import FAST_RETRY, QUICK, Snapshot, assert_nothing_leaked  # noqa: E402
+
+from bentoclient_async import AsyncHTTPClient  # noqa: E402
+
+T = TypeVar("T")
+
+__all__ = [
+    "FAST_RETRY",
+    "QUICK",
+    "AsyncClients",
+    "TLSFiles",
+    "assert_no_leaks",
+    "make_tls_files",
+    "open_responses",
+]
+
+
+# --- leaks ------------------------------------------------------------------------------------
+
+
+def assert_no_leaks(before: Snapshot) -> None:
+    """Nothing unclosed is left to the garbage collector, and descriptors, threads and
+    ``bentoclient-*`` temporary folders are back to ``before``.
+
+    A socket or transport that only the collector closes warns with ``ResourceWarning``;
+    collecting here, with every warning recorded, pins such a leak on the test that made it.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        gc.collect()
+    unclosed = [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)]
+    if unclosed:
+        pytest.fail(f"ResourceWarning (closed only by the garbage collector): {unclosed}")
+    assert_nothing_leaked(before)
+
+
+def open_responses(client: AsyncHTTPClient) -> int:
+    """Responses of ``client`` never closed: each still holds a connection of httpx's pool."""
+    http = client._http
+    if http is None:
+        return 0
+    pool: Any = getattr(getattr(http, "_transport", None), "_pool", None)
+    requests = getattr(pool, "_requests", None)
+    if requests is None:  # httpcore's internals changed: make this check fail loudly, not pass
+        raise AssertionError("cannot find httpcore's connection pool behind the httpx client")
+    return len(requests)
+
+
+# --- clients ----------------------------------------------------------------------------------
+
+
+class AsyncClients:
+    """Builds the AsyncHTTPClients of one test and closes them in the test's event loop.
+
+    ``clients()`` builds one (quick timeouts and fast retries unless given; no I/O),
+    ``await clients.ready()`` builds one and sets it up.  ``clients.run(main)`` runs the
+    coroutine function ``main`` with ``asyncio.run``; when it ends, however it ends, each
+    client is checked for responses left open and closed, inside that loop, and the loop
+    must have reported no error (an exception never retrieved, a callback that failed).
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.made: list[AsyncHTTPClient] = []
+
+    def __call__(self, url: Optional[str] = None, **options: Any) -> AsyncHTTPClient:
+        options.setdefault("timeout", QUICK)
+        options.setdefault("retry", FAST_RETRY)
+        client = AsyncHTTPClient(url or self.url, **options)
+        self.made.append(client)
+        return client
+
+    async def ready(self, url: Optional[str] = None, **options: Any) -> AsyncHTTPClient:
+        client = self(url, **options)
+        await client.setup()
+        return client
+
+    def run(self, main: Callable[[], Awaitable[T]]) -> T:
+        loop_errors: list[str] = []
+
+        def handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+            loop_errors.append(f"{context.get('message')}: {context.get('exception')!r}")
+
+        async def wrapper() -> T:
+            asyncio.get_running_loop().set_exception_handler(handler)
+            try:
+                result = await main()
+            except BaseException:
+                await self.close_all(check=False)  # the test's own failure is the one to see
+                raise
+            await self.close_all()
+            return result
+
+        result = asyncio.run(wrapper())
+        assert not loop_errors, f"the event loop reported errors: {loop_errors}"
+        return result
+
+    async def close_all(self, *, check: bool = True) -> None:
+        """Close every client; fail if one still had a response open (a leaked connection)."""
+        left = [(client.url, n) for client in self.made if (n := open_responses(client))]
+        for client in self.made:
+            await client.close()
+        assert not (check and left), f"responses never closed (connections not given back): {left}"
+        for client in self.made:
+            assert client._http is None
+
+
+# --- TLS ----------------------------------------------------------------------------------------
+
+
+class TLSFiles(NamedTuple):
+    ca: str  # the test CA's certificate (what verify= gets)
+    cert: str  # the server's certificate, for 127.0.0.1, signed by the CA
+    key: str
+
+
+def _openssl(*args: str, cwd: Path) -> None:
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.fail("the TLS fault tests need the openssl command line tool to make a test CA; install openssl")
+    subprocess.run([openssl, *args], cwd=cwd, check=True, capture_output=True, timeout=60)
+
+
+def make_tls_files(folder: Path) -> TLSFiles:
+    """A throwaway CA and a server certificate for IP 127.0.0.1 in ``folder`` (as tests/faults does)."""
+    ec = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes")
+    _openssl(
+        "req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+        "-subj", "/CN=bentoclient async test CA",
+        "-addext", "basicConstraints=critical,CA:TRUE",
+        "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+        cwd=folder,
+    )  # fmt: skip
+    _openssl("req", *ec, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1", cwd=folder)
+    (folder / "server.ext").write_text(
+        "subjectAltName=IP:127.0.0.1\n"
+        "basicConstraints=critical,CA:FALSE\n"
+        "keyUsage=critical,digitalSignature\n"
+        "extendedKeyUsage=serverAuth\n"
+        "subjectKeyIdentifier=hash\n"
+        "authorityKeyIdentifier=keyid,issuer\n"
+    )
+    _openssl(
+        "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+        "-out", "server.pem", "-days", "2", "-extfile", "server.ext",
+        cwd=folder,
+    )  # fmt: skip
+    return TLSFiles(str(folder / "ca.pem"), str(folder / "server.pem"), str(folder / "server.key"))

@@ -1,0 +1,1 @@
+"""Fault tests: streaming endpoints through AsyncHTTPClient against a misbehaving loopback server."""

@@ -1,0 +1,1 @@
+"""Fault tests: streaming endpoints through SyncHTTPClient against a misbehaving loopback server."""
