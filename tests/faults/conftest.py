@@ -123,8 +123,8 @@ def no_leaks(private_tempdir: str) -> Iterator[None]:
 # --- servers and clients ------------------------------------------------------------------
 
 
-def _serve(host: str = HOST, tls: Optional[ssl.SSLContext] = None) -> Iterator[FaultServer]:
-    server = FaultServer(host, tls=tls)
+def running(server: FaultServer) -> Iterator[FaultServer]:
+    """Start ``server``, stop it after the test, and fail if one of its scripted behaviours failed."""
     server.start()
     try:
         yield server
@@ -133,22 +133,27 @@ def _serve(host: str = HOST, tls: Optional[ssl.SSLContext] = None) -> Iterator[F
     assert not server.errors, f"fault server behaviours failed: {server.errors}"
 
 
+def serve_at(host: str = HOST, tls: Optional[ssl.SSLContext] = None) -> Iterator[FaultServer]:
+    """A running fault server on ``host`` (for fixtures: ``yield from serve_at(...)``)."""
+    yield from running(FaultServer(host, tls=tls))
+
+
 @pytest.fixture
 def server() -> Iterator[FaultServer]:
     """A fault server on 127.0.0.1, stopped at the end of the test."""
-    yield from _serve()
+    yield from serve_at()
 
 
 @pytest.fixture
 def other_host() -> Iterator[FaultServer]:
     """A second fault server on another host (127.0.0.2): redirects must never reach it."""
-    yield from _serve(OTHER_HOST)
+    yield from serve_at(OTHER_HOST)
 
 
 @pytest.fixture
 def other_port() -> Iterator[FaultServer]:
     """A second fault server on 127.0.0.1 but another port."""
-    yield from _serve()
+    yield from serve_at()
 
 
 def _client_factory(default_url: str) -> Iterator[ClientFactory]:
@@ -224,7 +229,7 @@ def tls_server(tls_files: TLSFiles) -> Iterator[FaultServer]:
     """A fault server speaking HTTPS with the test CA's certificate."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(tls_files.cert, tls_files.key)
-    yield from _serve(tls=context)
+    yield from serve_at(tls=context)
 
 
 @pytest.fixture

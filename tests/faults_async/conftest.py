@@ -5,13 +5,10 @@ temporary download folders, responses left open in httpx's pool).
 
 from __future__ import annotations
 
-import shutil
 import ssl
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Optional
 
 import pytest
 
@@ -19,57 +16,36 @@ TESTS = Path(__file__).resolve().parent.parent
 if str(TESTS) not in sys.path:
     sys.path.insert(0, str(TESTS))
 
-from faults.conftest import snapshot  # noqa: E402
-from faultserver import HOST, OTHER_HOST, FaultServer  # noqa: E402
+from faults.conftest import private_tempdir, serve_at, snapshot  # noqa: E402, F401  # private_tempdir: a fixture
+from faultserver import OTHER_HOST, FaultServer  # noqa: E402
 
 from .support import AsyncClients, TLSFiles, assert_no_leaks, make_tls_files  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
-def private_tempdir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A temp dir of this test's own (other processes on the machine make ``bentoclient-*`` too)."""
-    tmp_path_factory.getbasetemp()  # fixed before tempfile.tempdir changes
-    folder = tempfile.mkdtemp(prefix="faults-async-")
-    monkeypatch.setattr(tempfile, "tempdir", folder)
-    yield folder
-    monkeypatch.undo()
-    shutil.rmtree(folder, ignore_errors=True)
-
-
-@pytest.fixture(autouse=True)
-def no_leaks(private_tempdir: str) -> Iterator[None]:
+def no_leaks(private_tempdir: str) -> Iterator[None]:  # noqa: F811  # the imported fixture, by name
     """After every test (and after its servers stopped): nothing of the test is left open."""
     before = snapshot()
     yield
     assert_no_leaks(before)
 
 
-def serve(host: str = HOST, tls: Optional[ssl.SSLContext] = None) -> Iterator[FaultServer]:
-    server = FaultServer(host, tls=tls)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-    assert not server.errors, f"fault server behaviours failed: {server.errors}"
-
-
 @pytest.fixture
 def server() -> Iterator[FaultServer]:
     """A fault server on 127.0.0.1, stopped at the end of the test."""
-    yield from serve()
+    yield from serve_at()
 
 
 @pytest.fixture
 def other_host() -> Iterator[FaultServer]:
     """A second fault server on another host (127.0.0.2): redirects must never reach it."""
-    yield from serve(OTHER_HOST)
+    yield from serve_at(OTHER_HOST)
 
 
 @pytest.fixture
 def other_port() -> Iterator[FaultServer]:
     """A second fault server on 127.0.0.1 but another port."""
-    yield from serve()
+    yield from serve_at()
 
 
 def _clients(url: str) -> Iterator[AsyncClients]:
@@ -96,7 +72,7 @@ def tls_server(tls_files: TLSFiles) -> Iterator[FaultServer]:
     """A fault server speaking HTTPS with the test CA's certificate."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(tls_files.cert, tls_files.key)
-    yield from serve(tls=context)
+    yield from serve_at(tls=context)
 
 
 @pytest.fixture

@@ -4,9 +4,7 @@ AsyncHTTPClients closed in their own event loop (tests/faults_async), and the sa
 
 from __future__ import annotations
 
-import shutil
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,25 +14,14 @@ TESTS = Path(__file__).resolve().parent.parent
 if str(TESTS) not in sys.path:
     sys.path.insert(0, str(TESTS))
 
-from faults.conftest import snapshot  # noqa: E402
+from faults.conftest import private_tempdir, running, snapshot  # noqa: E402, F401  # private_tempdir: a fixture
 from faults_async.support import AsyncClients, assert_no_leaks  # noqa: E402
 from faults_stream.streaming import serve_streams  # noqa: E402
 from faultserver import FaultServer  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
-def private_tempdir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A temp dir of this test's own (other processes on the machine make ``bentoclient-*`` too)."""
-    tmp_path_factory.getbasetemp()  # fixed before tempfile.tempdir changes
-    folder = tempfile.mkdtemp(prefix="faults-async-stream-")
-    monkeypatch.setattr(tempfile, "tempdir", folder)
-    yield folder
-    monkeypatch.undo()
-    shutil.rmtree(folder, ignore_errors=True)
-
-
-@pytest.fixture(autouse=True)
-def no_leaks(private_tempdir: str) -> Iterator[None]:
+def no_leaks(private_tempdir: str) -> Iterator[None]:  # noqa: F811  # the imported fixture, by name
     """After every test (and after its server stopped): nothing of the test is left open."""
     before = snapshot()
     yield
@@ -44,13 +31,7 @@ def no_leaks(private_tempdir: str) -> Iterator[None]:
 @pytest.fixture
 def server() -> Iterator[FaultServer]:
     """A fault server on 127.0.0.1 with the streaming endpoints of ``faults_stream.streaming``."""
-    server = serve_streams(FaultServer())
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-    assert not server.errors, f"fault server behaviours failed: {server.errors}"
+    yield from running(serve_streams(FaultServer()))
 
 
 @pytest.fixture

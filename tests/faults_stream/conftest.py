@@ -6,9 +6,7 @@ descriptors, threads, temporary folders, pooled connections).
 from __future__ import annotations
 
 import gc
-import shutil
 import sys
-import tempfile
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +18,15 @@ TESTS = Path(__file__).resolve().parent.parent
 if str(TESTS) not in sys.path:
     sys.path.insert(0, str(TESTS))
 
-from faults.conftest import FAST_RETRY, QUICK, assert_nothing_leaked, assert_pool_clean, snapshot  # noqa: E402
+from faults.conftest import (  # noqa: E402
+    FAST_RETRY,
+    QUICK,
+    assert_nothing_leaked,
+    assert_pool_clean,
+    private_tempdir,  # noqa: F401  # a fixture, used by this folder's tests
+    running,
+    snapshot,
+)
 from faultserver import FaultServer  # noqa: E402
 
 from bentoclient import SyncHTTPClient  # noqa: E402
@@ -31,18 +37,7 @@ ClientFactory = Callable[..., SyncHTTPClient]
 
 
 @pytest.fixture(autouse=True)
-def private_tempdir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A temp dir of this test's own (other processes on the machine make ``bentoclient-*`` too)."""
-    tmp_path_factory.getbasetemp()  # fixed before tempfile.tempdir changes
-    folder = tempfile.mkdtemp(prefix="faults-stream-")
-    monkeypatch.setattr(tempfile, "tempdir", folder)
-    yield folder
-    monkeypatch.undo()
-    shutil.rmtree(folder, ignore_errors=True)
-
-
-@pytest.fixture(autouse=True)
-def no_leaks(private_tempdir: str) -> Iterator[None]:
+def no_leaks(private_tempdir: str) -> Iterator[None]:  # noqa: F811  # the imported fixture, by name
     """After every test (and after its server stopped): nothing of the test is left open,
     and nothing was left for the garbage collector to close (a ``ResourceWarning``)."""
     before = snapshot()
@@ -59,13 +54,7 @@ def no_leaks(private_tempdir: str) -> Iterator[None]:
 @pytest.fixture
 def server() -> Iterator[FaultServer]:
     """A fault server on 127.0.0.1 with the streaming endpoints of ``streaming.STREAM_SCHEMA``."""
-    server = serve_streams(FaultServer())
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-    assert not server.errors, f"fault server behaviours failed: {server.errors}"
+    yield from running(serve_streams(FaultServer()))
 
 
 @pytest.fixture
