@@ -195,10 +195,8 @@ def _openssl(*args: str, cwd: Path) -> None:
     subprocess.run([openssl, *args], cwd=cwd, check=True, capture_output=True, timeout=60)
 
 
-@pytest.fixture(scope="session")
-def tls_files(tmp_path_factory: pytest.TempPathFactory) -> TLSFiles:
-    """A throwaway CA and a server certificate for IP 127.0.0.1, made with openssl now."""
-    folder = tmp_path_factory.mktemp("certs")
+def make_tls_files(folder: Path) -> TLSFiles:
+    """A throwaway CA and a server certificate for IP 127.0.0.1 in ``folder``, made with openssl now."""
     ec = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes")
     _openssl(
         "req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
@@ -222,6 +220,11 @@ def tls_files(tmp_path_factory: pytest.TempPathFactory) -> TLSFiles:
         cwd=folder,
     )  # fmt: skip
     return TLSFiles(str(folder / "ca.pem"), str(folder / "server.pem"), str(folder / "server.key"))
+
+
+@pytest.fixture(scope="session")
+def tls_files(tmp_path_factory: pytest.TempPathFactory) -> TLSFiles:
+    return make_tls_files(tmp_path_factory.mktemp("certs"))
 
 
 @pytest.fixture

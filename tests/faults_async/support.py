@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import shutil
-import subprocess
 import sys
 import warnings
 from collections.abc import Awaitable
 from pathlib import Path
-from typing import Any, Callable, NamedTuple, Optional, TypeVar
+from typing import Any, Callable, Optional, TypeVar
 
 import pytest
 
@@ -22,7 +20,7 @@ TESTS = Path(__file__).resolve().parent.parent
 if str(TESTS) not in sys.path:
     sys.path.insert(0, str(TESTS))
 
-from faults.conftest import FAST_RETRY, QUICK, Snapshot, assert_nothing_leaked  # noqa: E402
+from faults.conftest import FAST_RETRY, QUICK, Snapshot, TLSFiles, assert_nothing_leaked, make_tls_files  # noqa: E402
 
 from bentoclient_async import AsyncHTTPClient  # noqa: E402
 
@@ -130,43 +128,3 @@ class AsyncClients:
 
 
 # --- TLS ----------------------------------------------------------------------------------------
-
-
-class TLSFiles(NamedTuple):
-    ca: str  # the test CA's certificate (what verify= gets)
-    cert: str  # the server's certificate, for 127.0.0.1, signed by the CA
-    key: str
-
-
-def _openssl(*args: str, cwd: Path) -> None:
-    openssl = shutil.which("openssl")
-    if openssl is None:
-        pytest.fail("the TLS fault tests need the openssl command line tool to make a test CA; install openssl")
-    subprocess.run([openssl, *args], cwd=cwd, check=True, capture_output=True, timeout=60)
-
-
-def make_tls_files(folder: Path) -> TLSFiles:
-    """A throwaway CA and a server certificate for IP 127.0.0.1 in ``folder`` (as tests/faults does)."""
-    ec = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes")
-    _openssl(
-        "req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
-        "-subj", "/CN=bentoclient async test CA",
-        "-addext", "basicConstraints=critical,CA:TRUE",
-        "-addext", "keyUsage=critical,keyCertSign,cRLSign",
-        cwd=folder,
-    )  # fmt: skip
-    _openssl("req", *ec, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1", cwd=folder)
-    (folder / "server.ext").write_text(
-        "subjectAltName=IP:127.0.0.1\n"
-        "basicConstraints=critical,CA:FALSE\n"
-        "keyUsage=critical,digitalSignature\n"
-        "extendedKeyUsage=serverAuth\n"
-        "subjectKeyIdentifier=hash\n"
-        "authorityKeyIdentifier=keyid,issuer\n"
-    )
-    _openssl(
-        "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-        "-out", "server.pem", "-days", "2", "-extfile", "server.ext",
-        cwd=folder,
-    )  # fmt: skip
-    return TLSFiles(str(folder / "ca.pem"), str(folder / "server.pem"), str(folder / "server.key"))
