@@ -158,3 +158,14 @@ def test_sync_and_async_expose_the_same_surface() -> None:
     assert list(inspect.signature(SyncHTTPClient.__init__).parameters) == list(
         inspect.signature(AsyncHTTPClient.__init__).parameters
     )
+
+
+def test_with_options_copy_made_before_setup_works_after_it(demo_url: str) -> None:
+    async def main() -> None:
+        client = AsyncHTTPClient(demo_url)
+        quick = client.with_options(timeout=10)  # no I/O yet: nothing is known about the service
+        async with client:
+            assert await quick.classify([[9.0]]) == [1]  # the copy shares what setup() read
+            assert await quick.call("classify", [[1.0]]) == [0]
+
+    run(main)

@@ -21,7 +21,7 @@ from bentoclient._decode import decode_value, error_from_response, is_file_outpu
 from bentoclient._models import Headers, Request, ResponseData, Timeout, TimeoutTypes
 from bentoclient._protocol import RequestPlan
 from bentoclient._retry import NO_RETRY, Retry
-from bentoclient._schema import Endpoint
+from bentoclient._schema import Endpoint, ServiceSchema
 from bentoclient._tasks import (
     PollPlan,
     ResultStatus,
@@ -146,14 +146,17 @@ def _closed_unanswered(exc: httpx.TransportError) -> bool:
 
 
 class _Connections:
-    """The httpx client that a client and its ``with_options()`` copies share, made on first
-    use, and whether one of them closed it: closing either closes both, as documented."""
+    """What a client and its ``with_options()`` copies share: the httpx client (made on first
+    use), whether one of them closed it (closing either closes both, as documented), and the
+    schema once one of them was set up (a copy made before ``setup()`` works after it)."""
 
-    __slots__ = ("closed", "http")
+    __slots__ = ("closed", "http", "readyz_path", "schema")
 
     def __init__(self) -> None:
         self.http: Optional[httpx.AsyncClient] = None
         self.closed = False
+        self.schema: Optional[ServiceSchema] = None
+        self.readyz_path = "/readyz"
 
 
 class _ConnectTrace:
@@ -222,12 +225,22 @@ class AsyncHTTPClient(ClientBase):
 
     async def setup(self) -> None:
         """Wait for readiness and read the schema (once); ``async with`` calls this."""
-        if self._setup_done:
+        if self._adopt_setup():
             return
         if self._ready_wait > 0:
             await self.wait_until_server_ready(self._ready_wait)
-        self._set_schema_from(await self._get("/schema.json", self._timeout))
+        self._conns.schema = self._set_schema_from(await self._get("/schema.json", self._timeout))
+        self._conns.readyz_path = self._readyz_path
         self._setup_done = True
+
+    def _adopt_setup(self) -> bool:
+        """Whether this client is set up, taking the schema a ``with_options()`` relative read."""
+        schema = self._conns.schema
+        if not self._setup_done and schema is not None:
+            self._set_schema(schema)
+            self._readyz_path = self._conns.readyz_path
+            self._setup_done = True
+        return self._setup_done
 
     async def close(self) -> None:
         """Close the connections and remove the temporary download folder (if any)."""
@@ -251,6 +264,11 @@ class AsyncHTTPClient(ClientBase):
         """The httpx client, once the first request made it (shared with ``with_options()`` copies)."""
         return self._conns.http
 
+    def __getattr__(self, name: str) -> Any:
+        if not name.startswith("_") and "_conns" in self.__dict__ and "_setup_done" in self.__dict__:
+            self._adopt_setup()  # a with_options() copy made before setup(): the schema is shared
+        return super().__getattr__(name)
+
     def _missing_attribute(self, name: str) -> Exception:
         if not self.__dict__.get("_setup_done", True) and not name.startswith("__"):
             return ClientNotSetUpError(
@@ -260,7 +278,7 @@ class AsyncHTTPClient(ClientBase):
         return super()._missing_attribute(name)
 
     def _endpoint(self, name: str) -> Endpoint:
-        if not self._setup_done:
+        if not self._adopt_setup():
             raise ClientNotSetUpError(
                 f"{type(self).__name__} is not set up yet: use 'async with AsyncHTTPClient(url) as client:' "
                 f"or 'await client.setup()' before calling {name!r}"

@@ -110,7 +110,7 @@ class ClientBase:
 
     # --- endpoint table ------------------------------------------------------------------
 
-    def _set_schema_from(self, response: ResponseData) -> None:
+    def _set_schema_from(self, response: ResponseData) -> ServiceSchema:
         if response.status_code != 200:
             raise SchemaError(
                 f"GET {self._address.url}/schema.json answered {response.status_code}; "
@@ -122,6 +122,7 @@ class ClientBase:
         except (ValueError, RecursionError) as exc:
             raise SchemaError(f"{self._address.url}/schema.json is not valid JSON: {exc}") from None
         self._set_schema(schema)
+        return schema
 
     def _set_schema(self, schema: ServiceSchema) -> None:
         self.service_name = schema.name
