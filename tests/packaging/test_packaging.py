@@ -120,3 +120,13 @@ def test_async_client_without_its_package_says_how_to_install() -> None:
     with pytest.raises(exc.MissingDependencyError, match=r'pip install "bentoclient\[async\]"') as info:
         bentoclient.AsyncHTTPClient  # noqa: B018
     assert isinstance(info.value, ImportError)
+
+
+def test_streaming_without_its_package_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bentoclient._base import stream_support
+
+    monkeypatch.setitem(sys.modules, "bentoclient_stream", None)  # import now fails as if absent
+    with pytest.raises(exc.MissingDependencyError, match=r'pip install "bentoclient\[stream\]"') as info:
+        stream_support("generate")
+    assert "'generate'" in str(info.value)
+    assert isinstance(info.value, ImportError)

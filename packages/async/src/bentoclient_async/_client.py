@@ -16,7 +16,7 @@ from typing import Any, Optional, Union
 
 import httpx
 
-from bentoclient._base import ClientBase, ClientResponse, file_result
+from bentoclient._base import ClientBase, ClientResponse, file_result, stream_support
 from bentoclient._decode import decode_value, error_from_response, is_file_output
 from bentoclient._models import Headers, Request, ResponseData, Timeout, TimeoutTypes
 from bentoclient._protocol import RequestPlan
@@ -37,7 +37,6 @@ from bentoclient.exceptions import (
     ConfigurationError,
     ConnectError,
     ConnectTimeout,
-    MissingDependencyError,
     PoolTimeout,
     ReadError,
     ReadTimeout,
@@ -295,7 +294,7 @@ class AsyncHTTPClient(ClientBase):
         endpoint = self._endpoint(name)
         request = self._call_request(endpoint, args, kwargs)
         if endpoint.is_stream:
-            return _stream_support(endpoint.name).async_stream(self, endpoint, request)
+            return stream_support(endpoint.name).async_stream(self, endpoint, request)
         return self._call(endpoint, request)
 
     async def _call(self, endpoint: Endpoint, request: Request) -> Any:
@@ -582,17 +581,3 @@ class AsyncTask:
         """Wait for the task (up to ``timeout`` s), then return its result or raise its error."""
         await self.wait(timeout)
         return await self.get()
-
-
-def _stream_support(endpoint: str) -> Any:
-    try:
-        import bentoclient_stream
-    except ImportError:
-        pass
-    else:
-        if hasattr(bentoclient_stream, "sync_stream"):
-            return bentoclient_stream
-    raise MissingDependencyError(
-        f'endpoint {endpoint!r} streams its output, which needs the stream package: pip install "bentoclient[stream]"',
-        package="bentoclient-stream",
-    )

@@ -25,6 +25,7 @@ from .exceptions import (
     BentoClientError,
     ConfigurationError,
     EndpointNotFound,
+    MissingDependencyError,
     ResponseDecodeError,
     SchemaError,
     ServerNotReady,
@@ -414,6 +415,20 @@ def file_result(endpoint: Endpoint, path: str) -> Any:
                 f"endpoint {endpoint.name!r}: the image output saved at {path} cannot be opened by Pillow: {exc}"
             ) from None
     return Path(path)
+
+
+def stream_support(endpoint: str) -> Any:
+    """The bentoclient-stream package, which both clients hand streaming calls to."""
+    try:
+        import bentoclient_stream
+    except ImportError:
+        pass
+    else:
+        return bentoclient_stream
+    raise MissingDependencyError(
+        f'endpoint {endpoint!r} streams its output, which needs the stream package: pip install "bentoclient[stream]"',
+        package="bentoclient-stream",
+    )
 
 
 def create_unique(folder: str, name: str) -> tuple[str, BinaryIO]:

@@ -7,7 +7,7 @@ import time
 from collections.abc import Mapping
 from typing import Any, Optional, Union
 
-from ._base import ClientBase, ClientResponse, file_result
+from ._base import ClientBase, ClientResponse, file_result, stream_support
 from ._decode import decode_value, error_from_response, is_file_output
 from ._models import Request, ResponseData, Timeout, TimeoutTypes
 from ._protocol import RequestPlan
@@ -19,7 +19,6 @@ from .exceptions import (
     BentoClientError,
     ClientClosedError,
     ConfigurationError,
-    MissingDependencyError,
     TLSError,
     TransportError,
 )
@@ -105,7 +104,7 @@ class SyncHTTPClient(ClientBase):
         endpoint = self._endpoint(name)
         request = self._call_request(endpoint, args, kwargs)
         if endpoint.is_stream:
-            return _stream_support(endpoint.name).sync_stream(self, endpoint, request)
+            return stream_support(endpoint.name).sync_stream(self, endpoint, request)
         return self._result(endpoint, request)
 
     def _result(self, endpoint: Endpoint, request: Request) -> Any:
@@ -288,17 +287,3 @@ class SyncHTTPClient(ClientBase):
                 ) from None
             raise
         return file_result(endpoint, path)
-
-
-def _stream_support(endpoint: str) -> Any:
-    try:
-        import bentoclient_stream
-    except ImportError:
-        pass
-    else:
-        if hasattr(bentoclient_stream, "sync_stream"):
-            return bentoclient_stream
-    raise MissingDependencyError(
-        f'endpoint {endpoint!r} streams its output, which needs the stream package: pip install "bentoclient[stream]"',
-        package="bentoclient-stream",
-    )
