@@ -56,16 +56,20 @@ def assert_no_leaks(before: Snapshot) -> None:
     assert_nothing_leaked(before)
 
 
+def _pool(client: AsyncHTTPClient) -> Any:
+    pool: Any = getattr(getattr(client._transport, "transport", None), "_pool", None)
+    if pool is None:  # httpcore's internals changed: make this check fail loudly, not pass
+        raise AssertionError("cannot find httpcore's connection pool behind the client's transport")
+    return pool
+
+
 def open_responses(client: AsyncHTTPClient) -> int:
     """Responses of ``client`` never closed: each still holds a connection of httpx's pool."""
-    http = client._http
-    if http is None:
-        return 0
-    pool: Any = getattr(getattr(http, "_transport", None), "_pool", None)
-    requests = getattr(pool, "_requests", None)
-    if requests is None:  # httpcore's internals changed: make this check fail loudly, not pass
-        raise AssertionError("cannot find httpcore's connection pool behind the httpx client")
-    return len(requests)
+    return len(_pool(client)._requests)
+
+
+def open_connections(client: AsyncHTTPClient) -> int:
+    return len(_pool(client)._connections)
 
 
 # --- clients ----------------------------------------------------------------------------------
@@ -124,7 +128,7 @@ class AsyncClients:
             await client.close()
         assert not (check and left), f"responses never closed (connections not given back): {left}"
         for client in self.made:
-            assert client._http is None
+            assert open_connections(client) == 0, f"{client!r} kept connections open after close()"
 
 
 # --- TLS ----------------------------------------------------------------------------------------

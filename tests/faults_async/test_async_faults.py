@@ -49,7 +49,7 @@ from bentoclient import exceptions as exc
 from bentoclient._models import Request
 from bentoclient_async import AsyncHTTPClient
 
-from .support import FAST_RETRY, QUICK, AsyncClients, TLSFiles, open_responses
+from .support import FAST_RETRY, QUICK, AsyncClients, TLSFiles, open_connections, open_responses
 
 ROWS = [[1, 2, 3], [9, 9, 9]]  # classify -> [0, 1]
 LABELS = [0, 1]
@@ -885,16 +885,16 @@ def test_tls_stale_connection_is_retried_transparently(
     tls_clients.run(main)
 
 
-def test_tls_missing_ca_file_is_configuration_error_at_setup(
+def test_tls_missing_ca_file_is_configuration_error_at_construction(
     tls_server: FaultServer, tls_clients: AsyncClients, tmp_path: Path
 ) -> None:
     (tmp_path / "junk.pem").write_text("not a certificate")
 
     async def main() -> None:
         for ca in (tmp_path / "missing.pem", tmp_path / "junk.pem"):
-            client = tls_clients(verify=str(ca))  # construction does no I/O: not read yet
+            # As on SyncHTTPClient: the transport reads the CA file when it is made (no network I/O).
             with pytest.raises(exc.ConfigurationError, match="CA"):
-                await client.setup()
+                tls_clients(verify=str(ca))
 
     tls_clients.run(main)
     assert tls_server.connections == 0
@@ -962,7 +962,7 @@ def test_async_with_whose_setup_fails_closes_the_client(server: FaultServer, cli
             async with client:
                 pass  # pragma: no cover
         assert client._closed
-        assert client._http is None  # the connection readiness and schema used is closed
+        assert open_connections(client) == 0  # the connection readiness and schema used is closed
 
     clients.run(main)
 

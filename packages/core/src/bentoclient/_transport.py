@@ -32,7 +32,7 @@ from .exceptions import (
     WriteTimeout,
 )
 
-__all__ = ["HTTPTransport", "Response", "SSLOptions"]
+__all__ = ["HTTPTransport", "Response", "SSLOptions", "ssl_context"]
 
 # uvicorn (BentoML's server) drops idle keep-alive connections after 5 s; reusing one
 # near that limit races the server's close (bentoml/BentoML#4971), so ours expire first.
@@ -130,7 +130,8 @@ class _UnixHTTPConnection(http.client.HTTPConnection):
         self.sock = sock
 
 
-def _ssl_context(verify: SSLOptions) -> ssl.SSLContext:
+def ssl_context(verify: SSLOptions) -> ssl.SSLContext:
+    """The ``ssl.SSLContext`` for a ``verify=`` option (True, False, a CA file or folder, a context)."""
     if isinstance(verify, ssl.SSLContext):
         return verify
     if verify is False:
@@ -185,7 +186,7 @@ class _Conn:
 class Response:
     """A response whose body is read on demand; returns its connection to the pool when done.
 
-    ``status_code``, ``headers`` and ``attempts`` are set on arrival; ``read()`` gives
+    ``status_code`` and ``headers`` are set on arrival; ``read()`` gives
     the whole body, ``iter_bytes()`` chunks of it; ``close()`` releases the connection.
     Reading the body stops with :class:`ReadTimeout` at ``deadline`` (a ``time.monotonic()``
     value: what is left of ``Timeout(total=...)``), however steadily the bytes trickle in.
@@ -212,7 +213,6 @@ class Response:
         self.status_code: int = raw.status
         head: Any = raw.msg  # our lean responses carry Headers already
         self.headers = head if isinstance(head, Headers) else Headers(raw.getheaders())
-        self.attempts = 1
 
     def _check_deadline(self) -> None:
         if self._deadline is None:
@@ -312,7 +312,7 @@ class HTTPTransport:
         self.max_connections = max_connections
         self._verify = verify
         # Built now, so that a bad CA path fails the constructor, not the first request.
-        self._ssl: Optional[ssl.SSLContext] = _ssl_context(verify) if address.scheme == "https" else None
+        self._ssl: Optional[ssl.SSLContext] = ssl_context(verify) if address.scheme == "https" else None
         self._reset()
 
     def _reset(self) -> None:
@@ -354,7 +354,7 @@ class HTTPTransport:
             conn = _UnixHTTPConnection(addr.socket_path, timeout.connect)
         elif addr.scheme == "https":
             if self._ssl is None:
-                self._ssl = _ssl_context(self._verify)
+                self._ssl = ssl_context(self._verify)
             conn = http.client.HTTPSConnection(addr.host, addr.port, timeout=timeout.connect, context=self._ssl)
         else:
             conn = http.client.HTTPConnection(addr.host, addr.port, timeout=timeout.connect)
@@ -432,35 +432,13 @@ class HTTPTransport:
     def send(self, request: Request, timeout: Timeout, deadline: Optional[float] = None) -> Response:
         """Send ``request`` and return once the status line and headers have arrived.
 
-        ``deadline`` (a ``time.monotonic()`` value) also bounds reading the body.
+        ``deadline`` (a ``time.monotonic()`` value) also bounds reading the body.  A reused
+        connection the server had closed raises an error with ``stale_connection=True``:
+        the client decides whether to send again.
         """
-        replayable = isinstance(request.content, (bytes, bytearray)) or bool(
-            getattr(request.content, "replayable", False)
-        )
         conn = self._acquire(timeout)
         try:
             return self._send_on(conn, request, timeout, deadline)
-        except _StaleConnection:
-            pass
-        except BaseException:
-            self._release(conn, discard=True)
-            raise
-        self._release(conn, discard=True)
-        if not replayable:
-            raise ReadError(
-                f"the server closed a kept-alive connection to {self.address.url} before answering, and the "
-                "request body (a non-seekable stream) cannot be sent again",
-                url=self.address.url,
-                request_sent=True,
-            )
-        conn = self._acquire(timeout)
-        try:
-            return self._send_on(conn, request, timeout, deadline)
-        except _StaleConnection as exc:
-            self._release(conn, discard=True)
-            raise RemoteProtocolError(
-                f"the server at {self.address.url} closed the connection without answering", url=self.address.url
-            ) from exc.__cause__
         except BaseException:
             self._release(conn, discard=True)
             raise
@@ -514,7 +492,11 @@ class HTTPTransport:
             ) from None
         except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError, ConnectionAbortedError) as exc:
             if conn.reused:
-                raise _StaleConnection() from exc
+                raise RemoteProtocolError(
+                    f"the server at {url} closed a kept-alive connection before answering",
+                    url=url,
+                    stale_connection=True,
+                ) from None
             if not body_sent:
                 raise WriteError(f"the connection to {url} broke while sending the request: {exc}", url=url) from None
             raise RemoteProtocolError(f"{url} closed the connection without sending a response", url=url) from None
@@ -527,7 +509,3 @@ class HTTPTransport:
                 raise WriteError(f"the connection to {url} broke while sending the request: {exc}", url=url) from None
             raise ReadError(f"the connection to {url} broke while waiting for the response: {exc}", url=url) from None
         return Response(self, conn, raw, url, sock=sock, read_timeout=timeout.read, deadline=deadline)
-
-
-class _StaleConnection(Exception):
-    """A reused connection was closed by the server before any response byte."""

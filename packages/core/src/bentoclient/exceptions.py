@@ -171,15 +171,22 @@ class TransportError(BentoClientError):
     """The request did not complete at the connection level (no usable HTTP response).
 
     ``request_sent`` tells whether any byte of the request may have reached the server;
-    when it is False, retrying cannot run the call twice.
+    when it is False, retrying cannot run the call twice.  ``stale_connection`` tells that
+    the request went out on a kept-alive connection reused from the pool and the server
+    closed it before any byte of a response: it had dropped the idle connection, so the
+    request is sent once more on a fresh one (when its body can be replayed), whatever the
+    retry policy says.  Transports set both; the retry plan reads them.
     """
 
     error_code = HTTPStatus.SERVICE_UNAVAILABLE
 
-    def __init__(self, message: str, *, url: str = "", request_sent: bool = True) -> None:
+    def __init__(
+        self, message: str, *, url: str = "", request_sent: bool = True, stale_connection: bool = False
+    ) -> None:
         super().__init__(message)
         self.url = url
         self.request_sent = request_sent
+        self.stale_connection = stale_connection
         self.attempts = 1
 
 
