@@ -65,7 +65,7 @@ def unasync_text(source: str, origin: str, used: set[str]) -> str:
     short = origin.split("/src/", 1)[-1]
     out = [
         f"# Generated from {short} by tools/unasync.py: do not edit; run 'nox -s unasync'.",
-        f'"""The sync twin of ``{short}``, generated from it: its docstring says how the code works."""',
+        f'"""The sync twin of ``{short}``, generated from it (whose docstring explains it)."""',
     ]
     if lines and lines[0].startswith('"""'):  # the source's module docstring speaks of the source
         end = next(i for i, line in enumerate(lines) if line.rstrip().endswith('"""') and (i or line.count('"""') == 2))

@@ -1023,11 +1023,46 @@ def test_every_fault_gives_a_bentoclient_error_never_an_httpx_one(
 def test_pool_check_sees_a_response_left_open(server: FaultServer, clients: AsyncClients) -> None:
     async def main() -> None:
         client = await clients.ready()
-        response = await client._send(Request("GET", "/info", client._headers), QUICK)
+        response, _ = await client._send(Request("GET", "/info", client._headers), QUICK)
         assert open_responses(client) == 1
         with pytest.raises(AssertionError, match="never closed"):
             await clients.close_all()
         await response.aclose()
         assert open_responses(client) == 0
+
+    clients.run(main)
+
+
+# --- IPv6 literal hosts; one header and path policy for both clients ---------------------------
+
+
+def test_ipv6_literal_host_follows_relative_and_absolute_redirects(
+    ipv6_server: FaultServer, ipv6_clients: AsyncClients
+) -> None:
+    async def main() -> None:
+        client = await ipv6_clients.ready(token="secret-token")
+        ipv6_server.set_default("/moved", DEFAULTS["/classify"])
+        ipv6_server.script(
+            "/classify", redirect("/moved", 307), redirect(f"http://[::1]:{ipv6_server.port}/moved", 308)
+        )
+        assert await client.classify(ROWS) == LABELS  # relative Location
+        assert await client.classify(ROWS) == LABELS  # absolute Location on the same [::1] host
+        moved = ipv6_server.requests_for("/moved")
+        assert len(moved) == 2
+        assert {r.header("host") for r in moved} == {f"[::1]:{ipv6_server.port}"}
+        assert {r.header("authorization") for r in moved} == {"Bearer secret-token"}
+
+    ipv6_clients.run(main)
+
+
+def test_requests_ask_for_no_content_coding_and_resolve_dot_segments(
+    server: FaultServer, clients: AsyncClients
+) -> None:
+    async def main() -> None:
+        client = await clients.ready()
+        await client.request("GET", "/a/../info")
+        sent = server.requests[-1]
+        assert sent.path == "/info"  # dot segments resolved, as browsers and httpx do
+        assert sent.header("accept-encoding") == "identity"  # file outputs and streams are read as sent
 
     clients.run(main)

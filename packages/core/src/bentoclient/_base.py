@@ -20,12 +20,12 @@ from ._protocol import USER_AGENT, derive_path_prefix, ready_wait_seconds, resol
 from ._retry import Retry
 from ._schema import Endpoint, ServiceSchema, parse_schema
 from ._tasks import check_task_id, task_target
-from ._url import ServiceAddress, parse_service_url
+from ._url import ServiceAddress, parse_service_url, remove_dot_segments
 from .exceptions import (
-    ArgumentError,
     BentoClientError,
     ConfigurationError,
     EndpointNotFound,
+    NotATaskEndpoint,
     SchemaError,
 )
 
@@ -79,7 +79,8 @@ class ClientBase:
             raise ConfigurationError(f"retry must be a bentoclient.Retry, got {type(retry).__name__}")
         self._retry = Retry() if retry is None else retry
         self._token = resolve_token(token)
-        base = [("User-Agent", USER_AGENT)]
+        # Bodies are used as sent (file outputs, streams): ask for no content coding, on both clients.
+        base = [("User-Agent", USER_AGENT), ("Accept-Encoding", "identity")]
         if self._token:
             base.append(("Authorization", f"Bearer {self._token}"))
         base += [(key, check_header_value(key, value)) for key, value in (headers or {}).items()]
@@ -189,7 +190,7 @@ class ClientBase:
         params: Optional[Mapping[str, Any]],
         headers: Optional[Mapping[str, str]],
     ) -> Request:
-        target = self._target_for(url)
+        target = remove_dot_segments(self._target_for(url))
         if any(not "\x21" <= ch <= "\x7e" for ch in target):
             raise ConfigurationError(
                 f"request(): the path {target!r} has spaces, control or non-ASCII characters; "
@@ -326,7 +327,7 @@ class EndpointMethod:
 
     def __getattr__(self, name: str) -> Any:
         if name in TASK_FUNCTIONS:
-            raise ArgumentError(
+            raise NotATaskEndpoint(
                 f"endpoint {self.endpoint.name!r} is not a task endpoint, so it has no {name}(); call it "
                 f"directly (client.{self.endpoint.name}(...)), or declare it with @bentoml.task on the server",
                 endpoint=self.endpoint.name,

@@ -36,6 +36,7 @@ __all__ = [
     "InvalidArgument",
     "InvalidURL",
     "MissingDependencyError",
+    "NotATaskEndpoint",
     "NotFound",
     "PayloadTooLarge",
     "PoolTimeout",
@@ -403,6 +404,11 @@ class EndpointNotFound(NotFound, ArgumentError):
 
     def __str__(self) -> str:  # raised before any request: no HTTP status to show
         return self.message
+
+
+class NotATaskEndpoint(ArgumentError, AttributeError):
+    """A task function (``submit``, ``get_status``, ...) asked of an endpoint that is not a
+    ``@bentoml.task``.  Also an ``AttributeError``, so ``hasattr()`` answers False."""
 
 
 class ServerNotReady(ServiceUnavailable, TimeoutException):

@@ -1,5 +1,5 @@
 # Generated from bentoclient/_async/client.py by tools/unasync.py: do not edit; run 'nox -s unasync'.
-"""The sync twin of ``bentoclient/_async/client.py``, generated from it: its docstring says how the code works."""
+"""The sync twin of ``bentoclient/_async/client.py``, generated from it (whose docstring explains it)."""
 
 from __future__ import annotations
 
