@@ -404,6 +404,16 @@ def drip(body: bytes, interval: float, *, chunked: bool = False) -> Behaviour:
     return behave
 
 
+def interim_then(behaviour: Behaviour) -> Behaviour:
+    """``100 Continue`` and ``103 Early Hints`` (informational answers), then ``behaviour``."""
+
+    def behave(ex: Exchange) -> None:
+        ex.send(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n")
+        behaviour(ex)
+
+    return behave
+
+
 def huge_header(size: int = 70 * 1024) -> Behaviour:
     """A single response header line longer than http.client's 64 KiB limit."""
 

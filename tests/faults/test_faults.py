@@ -28,6 +28,7 @@ from faultserver import (
     headers_then_stall,
     http_date,
     huge_header,
+    interim_then,
     many_headers,
     raw,
     redirect,
@@ -845,3 +846,17 @@ def test_requests_ask_for_no_content_coding_and_resolve_dot_segments(
     sent = server.requests[-1]
     assert sent.path == "/info"  # dot segments resolved, as browsers and httpx do
     assert sent.header("accept-encoding") == "identity"  # file outputs and streams are read as sent
+
+
+def test_informational_1xx_answers_are_skipped(server: FaultServer, make_client: ClientFactory) -> None:
+    client = make_client()
+    server.script("/classify", interim_then(DEFAULTS["/classify"]))
+    assert client.classify(ROWS) == LABELS
+    assert client.classify(ROWS) == LABELS  # and the connection stays usable
+
+
+def test_redirect_without_location_is_remote_protocol_error(server: FaultServer, make_client: ClientFactory) -> None:
+    client = make_client()
+    server.script("/classify", respond(307, b"", content_type=None))
+    with pytest.raises(exc.RemoteProtocolError, match="without a Location"):
+        client.classify(ROWS)

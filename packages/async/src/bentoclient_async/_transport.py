@@ -16,8 +16,6 @@ import time
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from typing import Any, Optional
 
-import httpx
-
 from bentoclient.exceptions import (
     ConfigurationError,
     ConnectError,
@@ -33,6 +31,8 @@ from bentoclient.exceptions import (
     WriteTimeout,
 )
 from bentoclient.transport import KEEPALIVE_EXPIRY, Headers, Request, ServiceAddress, SSLOptions, Timeout, ssl_context
+
+from ._httpx import httpx
 
 __all__ = ["HTTPXResponse", "HTTPXTransport"]
 
@@ -166,7 +166,9 @@ class HTTPXResponse:
                     ) from None
                 yield chunk
         finally:
-            await chunks.aclose()  # type: ignore[attr-defined]  # httpx's iterators are async generators
+            aclose = getattr(chunks, "aclose", None)  # httpx's iterators are async generators
+            if aclose is not None:
+                await aclose()
             await self._response.aclose()
 
     async def aread(self) -> bytes:

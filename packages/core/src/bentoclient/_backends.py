@@ -67,7 +67,9 @@ def adapt_async_transport(address: ServiceAddress, transport: Any) -> AsyncTrans
 
 
 def default_async_transport(address: ServiceAddress, *, max_connections: int, verify: SSLOptions) -> AsyncTransport:
-    transport: AsyncTransport = _async_package().HTTPXTransport(address, max_connections=max_connections, verify=verify)
+    transport: AsyncTransport = _async_package().default_transport(
+        address, max_connections=max_connections, verify=verify
+    )
     return transport
 
 
@@ -82,5 +84,5 @@ class AsyncTransportClass:
     """``AsyncHTTPClient.client_cls``: looked up when asked, so the async package loads lazily."""
 
     def __get__(self, obj: Optional[object], owner: Optional[type] = None) -> type[Any]:
-        cls: type[Any] = _async_package().HTTPXTransport
+        cls: type[Any] = _async_package().AsyncioTransport
         return cls

@@ -187,6 +187,12 @@ class RequestPlan:
     def after_response(self, status: int, headers: Mapping[str, str], now: float) -> Optional[float]:
         """None when the response is final; else the delay before the next attempt."""
         location = headers.get("location")
+        if status in REDIRECT_STATUSES and not location:
+            raise RemoteProtocolError(
+                f"{self.address.url}{self.request.target} answered {status} (a redirect) without a Location header, "
+                "so there is nowhere to follow it; check the service or the proxy in front of it",
+                url=self.address.url,
+            )
         if status in REDIRECT_STATUSES and location:
             self.redirects += 1
             if self.redirects > MAX_REDIRECTS:

@@ -29,6 +29,7 @@ __all__ = [
     "ConnectError",
     "ConnectTimeout",
     "EndpointNotFound",
+    "EventLoopError",
     "Forbidden",
     "GatewayTimeout",
     "HTTPStatusError",
@@ -146,6 +147,11 @@ class MissingDependencyError(BentoClientError, ImportError):
 
 class ClientClosedError(BentoClientError, RuntimeError):
     """The client was used after ``close()``."""
+
+
+class EventLoopError(BentoClientError, RuntimeError):
+    """An ``AsyncHTTPClient`` used from another event loop than the one it first ran on (for
+    example across two ``asyncio.run()`` calls): its connections belong to that loop."""
 
 
 class ClientNotSetUpError(BentoClientError, RuntimeError):

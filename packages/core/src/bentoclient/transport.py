@@ -28,7 +28,9 @@ instrumentation.  The rules a transport follows:
   releases it early and is safe to call twice.
 
 :class:`HTTPTransport` is the standard-library implementation ``SyncHTTPClient`` uses by
-default; ``bentoclient-async`` provides the default async one (on httpx).
+default; ``bentoclient-async`` provides the default async one.  The HTTP/1.1 head rules
+(:func:`parse_status_line`, :class:`HeadFields`, :func:`is_interim`, :func:`body_length`)
+are here for transports to share, so every transport applies the same limits.
 """
 
 from __future__ import annotations
@@ -36,17 +38,21 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Optional, Protocol, runtime_checkable
 
+from ._http11 import MAX_HEADER_LINE, MAX_HEADERS, HeadError, HeadFields, body_length, is_interim, parse_status_line
 from ._models import Headers, Request, Timeout
-from ._transport import KEEPALIVE_EXPIRY, MAX_HEADER_LINE, MAX_HEADERS, HTTPTransport, Response, SSLOptions, ssl_context
+from ._transport import KEEPALIVE_EXPIRY, READ_CHUNK, HTTPTransport, Response, SSLOptions, ssl_context
 from ._url import ServiceAddress, parse_service_url
 
 __all__ = [
     "KEEPALIVE_EXPIRY",
     "MAX_HEADERS",
     "MAX_HEADER_LINE",
+    "READ_CHUNK",
     "AsyncResponse",
     "AsyncTransport",
     "HTTPTransport",
+    "HeadError",
+    "HeadFields",
     "Headers",
     "Request",
     "Response",
@@ -55,7 +61,10 @@ __all__ = [
     "SyncResponse",
     "SyncTransport",
     "Timeout",
+    "body_length",
+    "is_interim",
     "parse_service_url",
+    "parse_status_line",
     "ssl_context",
 ]
 
