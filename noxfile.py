@@ -177,6 +177,6 @@ def bench(session: nox.Session) -> None:
 
     ``nox -s bench -- --quick`` is a smoke run; ``-- --help`` lists the options (profiling too).
     """
-    session.install(CORE, ASYNC, STREAM, "httpx")
+    session.install(CORE, ASYNC, STREAM, "httpx2")
     env = {"BENTOCLIENT_BENTOML": bentoml_server(session)}
     session.run("python", "benchmarks/run.py", *session.posargs, env=env)

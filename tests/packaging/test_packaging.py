@@ -91,6 +91,27 @@ def test_vendored_copy_imports_without_site_packages(tmp_path: Path) -> None:
     assert result.stdout.strip() == bentoclient.__version__
 
 
+@pytest.mark.skipif(importlib.util.find_spec("bentoclient_stream") is None, reason="needs the stream package")
+def test_vendored_copy_refuses_the_installed_stream_package_clearly(tmp_path: Path) -> None:
+    # The installed plugin would raise the installed bentoclient's errors, which except clauses
+    # written against the vendored copy cannot catch: one exception tree, or a clear refusal.
+    source = Path(bentoclient.__file__).parent
+    shutil.copytree(source, tmp_path / "myapp" / "_vendor" / "bentoclient")
+    (tmp_path / "myapp" / "__init__.py").write_text("")
+    (tmp_path / "myapp" / "_vendor" / "__init__.py").write_text("")
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]);"
+        "from myapp._vendor.bentoclient.streaming import load_stream_plugin;"
+        "from myapp._vendor.bentoclient.exceptions import MissingDependencyError;\n"
+        "try:\n    load_stream_plugin('generate')\n"
+        "except MissingDependencyError as exc:\n    print(exc)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "vendored as 'myapp._vendor.bentoclient'" in result.stdout
+    assert "import bentoclient itself" in result.stdout
+
+
 def _pyproject(name: str) -> str:
     return (PACKAGES / name / "pyproject.toml").read_text()
 

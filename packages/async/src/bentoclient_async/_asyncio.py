@@ -196,31 +196,45 @@ class AsyncioResponse:
         self._done = self._left == 0
         return data
 
+    async def _next_chunk(self) -> bytes:
+        """The next piece of the body (b"" once it is complete), within the read and total limits."""
+        conn = self._conn
+        if conn is None:
+            raise ReadError(f"the response from {self._url} was closed before its body was read", url=self._url)
+        limit, what = self._limit()
+        if limit is not None and limit <= 0:
+            raise ReadTimeout(f"the total timeout ran out while reading the response from {self._url}", url=self._url)
+        conn.arm(limit, what)
+        try:
+            return await self._read_some(conn)
+        except (asyncio.IncompleteReadError, OSError, asyncio.LimitOverrunError, ValueError) as exc:
+            raise self._body_error(conn, exc) from None
+        finally:
+            conn.disarm()
+
     async def aiter_bytes(self) -> AsyncIterator[bytes]:
         """The body as sent, chunk by chunk; the connection goes back to the pool at the end."""
         try:
             while not self._done:
-                conn = self._conn
-                if conn is None:
-                    raise ReadError(f"the response from {self._url} was closed before its body was read", url=self._url)
-                limit, what = self._limit()
-                if limit is not None and limit <= 0:
-                    raise ReadTimeout(
-                        f"the total timeout ran out while reading the response from {self._url}", url=self._url
-                    )
-                conn.arm(limit, what)
-                try:
-                    data = await self._read_some(conn)
-                except (asyncio.IncompleteReadError, OSError, asyncio.LimitOverrunError, ValueError) as exc:
-                    raise self._body_error(conn, exc) from None
-                finally:
-                    conn.disarm()
+                data = await self._next_chunk()
                 if data:
                     yield data
         except BaseException:
             self._release(reusable=False)
             raise
         self._release(reusable=not self._will_close)
+
+    async def aread(self) -> bytes:
+        """The whole body (without an async generator: the common small answer is one read)."""
+        parts: list[bytes] = []
+        try:
+            while not self._done:
+                parts.append(await self._next_chunk())
+        except BaseException:
+            self._release(reusable=False)
+            raise
+        self._release(reusable=not self._will_close)
+        return parts[0] if len(parts) == 1 else b"".join(parts)
 
     def _body_error(self, conn: _Connection, exc: BaseException) -> TransportError:
         url = self._url
@@ -231,10 +245,6 @@ class AsyncioResponse:
         if isinstance(exc, HeadError):
             return ReadError(f"the response from {url} broke off: {exc}", url=url)
         return ReadError(f"the response from {url} ended early or broke off", url=url)
-
-    async def aread(self) -> bytes:
-        parts = [chunk async for chunk in self.aiter_bytes()]
-        return parts[0] if len(parts) == 1 else b"".join(parts)
 
     async def aclose(self) -> None:
         self._release(reusable=False)
@@ -408,14 +418,15 @@ class AsyncioTransport:
 
     async def _write(self, conn: _Connection, head: bytes, request: Request, timeout: Timeout, url: str) -> None:
         writer, content = conn.writer, request.content
-        conn.arm(timeout.write, "write")
         try:
+            if isinstance(content, (bytes, bytearray)) and len(head) + len(content) < READ_CHUNK:
+                # One write, one send(): below asyncio's 64 KiB high-water mark it cannot stall.
+                writer.write(head + content)
+                return
+            conn.arm(timeout.write, "write")
             if isinstance(content, (bytes, bytearray)):
-                if len(content) < READ_CHUNK:  # one write, one send() for a small call
-                    writer.write(head + content)
-                else:
-                    writer.write(head)
-                    writer.write(content)
+                writer.write(head)
+                writer.write(content)
             else:
                 writer.write(head)
                 chunked = request.body_length is None
