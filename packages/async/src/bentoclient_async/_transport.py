@@ -20,6 +20,7 @@ from bentoclient.exceptions import (
     ConfigurationError,
     ConnectError,
     ConnectTimeout,
+    EventLoopError,
     PoolTimeout,
     ReadError,
     ReadTimeout,
@@ -213,8 +214,11 @@ class HTTPXTransport:
         self.transport = transport
         scheme, host, port = address.logical_origin
         self._origin = httpx.URL(scheme=scheme, host=host, port=port)
+        self._loop: Optional[asyncio.AbstractEventLoop] = None
 
     async def send(self, request: Request, timeout: Timeout, deadline: Optional[float] = None) -> HTTPXResponse:
+        if self._loop is None:
+            self._loop = asyncio.get_running_loop()
         headers = list(request.headers)
         content: Any = request.content
         if not isinstance(content, (bytes, bytearray)):
@@ -245,4 +249,9 @@ class HTTPXTransport:
         return HTTPXResponse(response, url, deadline)
 
     async def aclose(self) -> None:
+        if self._loop is not None and self._loop is not asyncio.get_running_loop():
+            raise EventLoopError(
+                f"close the client of {self.address.url} on the event loop it ran on: httpx's connections "
+                "belong to that loop"
+            )
         await self.transport.aclose()
