@@ -230,6 +230,17 @@ def test_validation_error_detail(wire: SyncHTTPClient) -> None:
     assert "text" in str(info.value)
 
 
+def test_validation_error_str_keeps_the_servers_type_codes(wire: SyncHTTPClient) -> None:
+    # Code written for BentoML's client (str(e) == the raw body) looks for pydantic's codes.
+    with pytest.raises(exc.InvalidArgument) as info:
+        wire.text(text=123, repeat="many")
+    text = str(info.value)
+    assert text.startswith("HTTP 400 from endpoint 'text': 2 validation error")  # BentoML: 'error', not 'errors'
+    assert "text: Input should be a valid string [type=string_type]" in text
+    assert "repeat: Input should be a valid integer, unable to parse string as an integer [type=int_parsing]" in text
+    assert {d["type"] for d in info.value.detail} == {"string_type", "int_parsing"}
+
+
 def test_nonstandard_status_does_not_crash(wire: SyncHTTPClient) -> None:
     with pytest.raises(exc.HTTPStatusError) as info:
         wire.fail(kind="BentoMLException", status=507, message="full")
