@@ -57,6 +57,18 @@ def test_timeout_and_ready_timeout_options(demo_url: str) -> None:
         quick.close()
 
 
+def test_timeout_zero_means_no_limit(demo_url: str) -> None:
+    # Accepted as by BentoML's constructor; there it fails every request, here it means no limit.
+    with SyncHTTPClient(demo_url, timeout=0) as client:
+        assert client.timeout == 0
+        assert client.classify([[1, 2, 3, 4]]) == [0]
+        assert client.with_options(timeout=0).summarize(text="One. Two.") == "One."
+        assert client.request("GET", "/readyz", timeout=0).status_code == 200
+        assert client.is_ready(timeout=0) is True  # 0: the client's own limits, as in BentoML
+        with pytest.raises(exc.ServerNotReady):
+            client.wait_until_server_ready(timeout=0)  # no time to wait: not ready, as in BentoML
+
+
 def test_context_manager_closes(demo_url: str) -> None:
     with SyncHTTPClient(demo_url) as client:
         assert client.classify([[1, 2, 3, 4]]) == [0]
