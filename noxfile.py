@@ -87,6 +87,8 @@ OPTIONAL_TEST_DIRS = {
     "tests/faults_async": {"async"},
     "tests/faults_stream": {"stream"},
     "tests/faults_async_stream": {"async", "stream"},
+    # The documentation's examples use every package: run where all are installed.
+    "tests/integration/docs": {"async", "stream"},
 }
 LOAD_TESTS = "tests/integration/load"
 # What a combination re-runs of the core suite: the pure tests, and the file tests, whose

@@ -50,6 +50,11 @@ class Demo:
         sentence = text[: min(ends) + 1] if ends else text
         return sentence[:max_length]
 
+    @bentoml.task
+    def long_job(self, prompt: str) -> str:
+        """A background task (``client.long_job.submit(prompt=...)``): the prompt in capitals."""
+        return prompt.upper()
+
     @bentoml.api
     def stream(self, prompt: str, n: int = 3) -> Iterator[str]:
         """Yield ``n`` pieces of text, one per chunk: ``"<prompt> 0\\n"``, ``"<prompt> 1\\n"``, ..."""
