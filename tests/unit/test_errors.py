@@ -272,6 +272,14 @@ def test_builtin_bases_for_caller_mistakes() -> None:
     assert issubclass(ServerNotReady, ServiceUnavailable)
 
 
+def test_response_decode_error_is_a_value_error_like_bentomls_json_decode_error() -> None:
+    # BentoML's client (and httpx's Response.json()) let json.JSONDecodeError through.
+    assert issubclass(exceptions.ResponseDecodeError, ValueError)
+    err = exceptions.ResponseDecodeError("bad json", endpoint="ep", body=b"{")
+    clone = pickle.loads(pickle.dumps(err))
+    assert (clone.endpoint, clone.body, str(clone)) == ("ep", b"{", "bad json")
+
+
 def test_endpoint_not_found_and_server_not_ready() -> None:
     err = EndpointNotFound("Endpoint nope not found", endpoint="nope")
     assert str(err) == "Endpoint nope not found"

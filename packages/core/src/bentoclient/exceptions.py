@@ -155,8 +155,12 @@ class SchemaError(BentoClientError):
     """The service's ``/schema.json`` could not be fetched or understood."""
 
 
-class ResponseDecodeError(BentoClientError):
-    """A response body does not match what its Content-Type or the schema promised."""
+class ResponseDecodeError(BentoClientError, ValueError):
+    """A response body does not match what its Content-Type or the schema promised.
+
+    A ``ValueError``, as the ``json.JSONDecodeError`` / ``UnicodeDecodeError`` BentoML's
+    client (and httpx's ``Response.json()``) lets through for the same bodies.
+    """
 
     def __init__(self, message: str, *, endpoint: str = "", body: bytes = b"") -> None:
         super().__init__(message)
