@@ -147,7 +147,7 @@ def test_page_examples_run(page: Path, demo_url: str, close_clients: list[SyncHT
 
 def test_every_page_with_python_is_collected() -> None:
     pages = {p.name for p in PAGES if blocks_of(p)}
-    assert {"README.md", "usage.md", "errors.md", "reliability.md"} <= pages
+    assert {"README.md", "usage.md", "errors.md", "reliability.md", "compatibility.md"} <= pages
 
 
 def test_a_broken_block_fails_naming_its_line(tmp_path: Path) -> None:
