@@ -24,7 +24,7 @@ import bentoml
 
 @bentoml.service
 class Demo:
-    """A small demo service: a toy classifier, a summarizer and a token stream."""
+    """A small demo service: a toy classifier, a summarizer, a background task and a token stream."""
 
     #: ``classify`` labels a row 1 when its mean is above this value.
     threshold = 5.0
