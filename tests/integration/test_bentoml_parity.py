@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -60,7 +61,17 @@ def bentoml_side(urls: dict[str, str]) -> dict[str, Any]:
 
 
 def ours(name: str, urls: dict[str, str]) -> Any:
-    return probe.run(SyncHTTPClient, urls, [name])[name]
+    return probe.run(SyncHTTPClient, None, urls, [name])[name]
+
+
+def ours_async(name: str, urls: dict[str, str]) -> Any:
+    if importlib.util.find_spec("bentoclient_async") is None:
+        if os.environ.get("BENTOCLIENT_COMBO", "") in ("all", "core+async"):
+            pytest.fail("bentoclient-async must be installed in this combination")
+        pytest.skip("needs bentoclient-async")
+    from bentoclient import AsyncHTTPClient
+
+    return probe.run(None, AsyncHTTPClient, urls, [name])[name]
 
 
 def raised(outcome: Outcome) -> list[str]:
@@ -152,3 +163,25 @@ def test_url_without_scheme(bentoml_side: dict[str, Any], urls: dict[str, str]) 
     assert raised(mine)[0] == "InvalidURL"
     assert "ValueError" in raised(mine)
     assert "'http://127.0.0.1:" in mine["str"]  # the URL to use
+
+
+# --- the async client ----------------------------------------------------------------------
+
+
+def test_async_validation_error(bentoml_side: dict[str, Any], urls: dict[str, str]) -> None:
+    theirs, mine = bentoml_side["async_validation_error"], ours_async("async_validation_error", urls)
+    assert "InvalidArgument" in raised(theirs)
+    assert "InvalidArgument" in raised(mine)
+    assert mine["message"] == theirs["message"] == theirs["str"]
+    assert "int_parsing" in theirs["str"]
+    assert "int_parsing" in mine["str"]
+
+
+def test_async_client_before_setup(bentoml_side: dict[str, Any], urls: dict[str, str]) -> None:
+    theirs, mine = bentoml_side["async_before_setup"], ours_async("async_before_setup", urls)
+    assert raised(theirs["attribute"])[0] == "RuntimeError"
+    assert raised(mine["attribute"])[0] == "ClientNotSetUpError"
+    assert "RuntimeError" in raised(mine["attribute"])
+    # Different on purpose: BentoML says NotFound for call() of an endpoint that exists.
+    assert raised(theirs["call"])[0] == "NotFound"
+    assert raised(mine["call"])[0] == "ClientNotSetUpError"

@@ -6,8 +6,9 @@ bentoclient and compares::
 
     python bentoml_client_probe.py '{"demo": "http://127.0.0.1:1234", "wire": "..."}' [scenario ...]
 
-Every outcome is ``{"value": ...}`` or ``{"raised": [class names of the MRO], "module": ...,
-"str": ..., "message": ..., "error_code": ...}``; :func:`run` is the one both sides use.
+Scenarios named ``async_*`` use the async clients.  Every outcome is ``{"value": ...}`` or
+``{"raised": [class names of the MRO], "module": ..., "str": ..., "message": ...,
+"error_code": ...}``; :func:`run` is the one both sides use.
 """
 
 from __future__ import annotations
@@ -112,6 +113,27 @@ def server_errors(cls: Any, urls: dict[str, str]) -> Any:
         return {kind: outcome(lambda kind=kind: client.fail(kind=kind, message="boom")) for kind in kinds}
 
 
+def async_before_setup(cls: Any, urls: dict[str, str]) -> Any:
+    """The async client used before ``async with``: an endpoint attribute, and ``call()``."""
+    client = cls(urls["demo"])
+    return {
+        "attribute": outcome(lambda: client.classify),
+        "call": outcome(lambda: client.call("classify", input_series=[[1]])),
+    }
+
+
+def async_validation_error(cls: Any, urls: dict[str, str]) -> Any:
+    import asyncio
+
+    async def main() -> Any:
+        async with cls(urls["demo"]) as client:
+            return await client.summarize(text="Hello.", max_length="many")
+
+    return outcome(lambda: asyncio.run(main()))
+
+
+ASYNC_SCENARIOS: dict[str, Scenario] = {f.__name__: f for f in (async_before_setup, async_validation_error)}
+
 SCENARIOS: dict[str, Scenario] = {
     f.__name__: f
     for f in (
@@ -128,16 +150,20 @@ SCENARIOS: dict[str, Scenario] = {
 }
 
 
-def run(client_cls: Any, urls: dict[str, str], names: list[str]) -> dict[str, Any]:
-    return {name: SCENARIOS[name](client_cls, urls) for name in names}
+def run(sync_cls: Any, async_cls: Any, urls: dict[str, str], names: list[str]) -> dict[str, Any]:
+    """Each named scenario's outcome: those in ``ASYNC_SCENARIOS`` with ``async_cls``."""
+    return {
+        name: ASYNC_SCENARIOS[name](async_cls, urls) if name in ASYNC_SCENARIOS else SCENARIOS[name](sync_cls, urls)
+        for name in names
+    }
 
 
 def main() -> None:
     import bentoml
 
     urls = json.loads(sys.argv[1])
-    names = sys.argv[2:] or list(SCENARIOS)
-    print(json.dumps(run(bentoml.SyncHTTPClient, urls, names)))
+    names = sys.argv[2:] or [*SCENARIOS, *ASYNC_SCENARIOS]
+    print(json.dumps(run(bentoml.SyncHTTPClient, bentoml.AsyncHTTPClient, urls, names)))
 
 
 if __name__ == "__main__":
