@@ -847,6 +847,17 @@ def test_tls_self_signed_fails_default_verification_at_once(tls_server: FaultSer
     assert tls_server.connections == 2  # one handshake each, never completed: not retried
 
 
+def test_https_url_for_a_plain_http_server_says_use_http(server: FaultServer, clients: AsyncClients) -> None:
+    async def main() -> None:
+        client = clients(server.url.replace("http://", "https://"), retry=NO_RETRY, server_ready_timeout=5)
+        with pytest.raises(exc.TLSError) as info:
+            await client.setup()
+        assert "the server does not speak TLS here" in str(info.value)
+        assert f"use {server.url!r}" in str(info.value)
+
+    clients.run(main)
+
+
 def test_tls_with_ca_file(tls_server: FaultServer, tls_clients: AsyncClients, tls_files: TLSFiles) -> None:
     async def main() -> None:
         client = await tls_clients.ready(verify=tls_files.ca, token="secret-token")

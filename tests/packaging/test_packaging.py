@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -199,3 +200,42 @@ def test_streaming_without_its_package_says_how_to_install(monkeypatch: pytest.M
         load_stream_plugin("generate")
     assert "'generate'" in str(info.value)
     assert isinstance(info.value, ImportError)
+
+
+_BUILD_WHEEL = "import sys, flit_core.buildapi as b; print(b.build_wheel(sys.argv[1]))"
+
+
+@pytest.mark.parametrize(
+    ("folder", "dist"), [("core", "bentoclient"), ("async", "bentoclient_async"), ("stream", "bentoclient_stream")]
+)
+def test_wheel_carries_apache_licence(folder: str, dist: str, tmp_path: Path) -> None:
+    # flit_core's build API straight from the test environment: no build isolation, no index.
+    if importlib.util.find_spec("flit_core") is None:
+        pytest.fail("flit_core>=3.12 is needed to build the wheels (nox installs it with the test requirements)")
+    result = subprocess.run(
+        [sys.executable, "-c", _BUILD_WHEEL, str(tmp_path)],
+        cwd=PACKAGES / folder,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    wheel = tmp_path / result.stdout.strip().splitlines()[-1]
+    info = f"{dist}-{bentoclient.__version__}.dist-info"
+    with zipfile.ZipFile(wheel) as archive:
+        metadata = archive.read(f"{info}/METADATA").decode()
+        licence = archive.read(f"{info}/licenses/LICENSE").decode()
+    headers = metadata.split("\n\n", 1)[0].splitlines()
+    assert "License-Expression: Apache-2.0" in headers
+    assert "License-File: LICENSE" in headers
+    assert not any(h.startswith("Classifier: License ::") for h in headers)  # PEP 639: the expression only
+    assert licence == (ROOT / "LICENSE").read_text()
+    assert "Apache License" in licence
+    assert "Version 2.0, January 2004" in licence
+
+
+def test_every_distribution_folder_has_the_top_licence() -> None:
+    top = (ROOT / "LICENSE").read_bytes()
+    for name in ("core", "async", "stream"):
+        assert (PACKAGES / name / "LICENSE").read_bytes() == top, f"packages/{name}/LICENSE differs from LICENSE"
+        assert re.search(r'^license = "Apache-2\.0"$', _pyproject(name), re.M), name
+        assert re.search(r'^license-files = \["LICENSE"\]$', _pyproject(name), re.M), name

@@ -51,6 +51,7 @@ from bentoclient.transport import (
     is_interim,
     parse_status_line,
     ssl_context,
+    tls_failure_message,
 )
 
 __all__ = ["AsyncioResponse", "AsyncioTransport"]
@@ -322,12 +323,8 @@ class AsyncioTransport:
                 f"connecting to {url} took longer than {timeout.connect:g} s", url=url, request_sent=False
             ) from None
         except ssl.SSLError as exc:
-            raise TLSError(
-                f"TLS handshake with {url} failed: {exc.reason or exc}; pass verify= a CA bundle path or an "
-                "ssl.SSLContext that trusts the server's certificate",
-                url=url,
-                request_sent=False,
-            ) from None
+            reason = str(exc) or exc.reason or type(exc).__name__
+            raise TLSError(tls_failure_message(url, reason), url=url, request_sent=False) from None
         except OSError as exc:
             reason = exc.strerror or str(exc) or type(exc).__name__
             raise ConnectError(f"cannot connect to {url}: {reason}", url=url, request_sent=False) from None

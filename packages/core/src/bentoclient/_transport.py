@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from typing import Any, Optional, Union
 
 from ._http11 import MAX_HEADER_LINE, HeadError, HeadFields, is_interim
+from ._messages import tls_failure_message
 from ._models import Headers, Request, Timeout
 from ._url import ServiceAddress
 from .exceptions import (
@@ -355,12 +356,8 @@ class HTTPTransport:
             ) from None
         except ssl.SSLError as exc:
             conn.close()
-            raise TLSError(
-                f"TLS handshake with {url} failed: {exc.reason or exc}; pass verify= a CA bundle path or an "
-                "ssl.SSLContext that trusts the server's certificate",
-                url=url,
-                request_sent=False,
-            ) from None
+            reason = str(exc) or exc.reason or type(exc).__name__
+            raise TLSError(tls_failure_message(url, reason), url=url, request_sent=False) from None
         except OSError as exc:
             conn.close()
             reason = exc.strerror or str(exc) or type(exc).__name__

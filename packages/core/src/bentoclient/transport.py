@@ -39,6 +39,7 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Optional, Protocol, runtime_checkable
 
 from ._http11 import MAX_HEADER_LINE, MAX_HEADERS, HeadError, HeadFields, body_length, is_interim, parse_status_line
+from ._messages import tls_failure_message
 from ._models import Headers, Request, Timeout
 from ._transport import KEEPALIVE_EXPIRY, READ_CHUNK, HTTPTransport, Response, SSLOptions, ssl_context
 from ._url import ServiceAddress, parse_service_url
@@ -66,6 +67,7 @@ __all__ = [
     "parse_service_url",
     "parse_status_line",
     "ssl_context",
+    "tls_failure_message",
 ]
 
 
