@@ -66,8 +66,8 @@ class SyncHTTPClient(ClientBase):
     :class:`~bentoclient.exceptions.ClientNotSetUpError` before it; one async client belongs
     to the event loop it was first used on.
 
-    Beyond BentoML's signature: ``download_dir`` (where file outputs are saved; by default
-    a temporary folder removed by :meth:`close`), ``verify`` (TLS: ``True``, ``False``, a CA
+    Beyond BentoML's signature: ``download_dir`` (where file outputs are saved and kept; by
+    default a temporary folder removed with the client object, as BentoML's), ``verify`` (TLS: ``True``, ``False``, a CA
     bundle path or an ``ssl.SSLContext``), ``headers`` (sent on every request),
     ``max_connections`` (the connection pool bound), ``retry`` (a :class:`~bentoclient.Retry`
     policy) and ``transport`` (any object implementing the transport seam in
@@ -148,10 +148,11 @@ class SyncHTTPClient(ClientBase):
         return self._setup_done
 
     def close(self) -> None:
-        """Close the connections and remove the temporary download folder (if any).
+        """Close the connections.
 
-        On a ``with_options()`` copy it only ends the copy: the client it came from keeps
-        its connections until that client is closed.
+        File outputs stay readable: their temporary folder goes when this client object (and
+        its ``with_options()`` copies) is garbage-collected, or at exit.  On a copy, ``close()``
+        ends only the copy: the client it came from keeps its connections until it is closed.
         """
         self._closed = True
         if not self._owner:
@@ -160,7 +161,6 @@ class SyncHTTPClient(ClientBase):
         shared.closed = True
         if shared.transport is not None:
             shared.transport.close()
-        self._remove_downloads()
 
     @property
     def _transport(self) -> Optional[SyncTransport]:
@@ -284,7 +284,8 @@ class SyncHTTPClient(ClientBase):
         url: str,
         *,
         content: Union[bytes, str, None] = None,
-        data: Union[bytes, str, Mapping[str, str], None] = None,
+        data: Union[bytes, str, Mapping[str, Any], None] = None,
+        files: Optional[Mapping[str, Any]] = None,
         json: Any = None,
         params: Optional[Mapping[str, Any]] = None,
         headers: Optional[Mapping[str, str]] = None,
@@ -293,11 +294,22 @@ class SyncHTTPClient(ClientBase):
         """Send any request to the service and return the response, whatever its status.
 
         ``url`` is a path under the service URL (``"/metrics"``).  The body is ``content``
-        (bytes/str), ``data`` (bytes/str, or a dict sent form-encoded) or ``json``.
+        (bytes/str), ``data`` (bytes/str, or a dict sent form-encoded), ``files`` (a dict of
+        files, sent as ``multipart/form-data`` with ``data``'s fields) or ``json``.
         """
-        req = self._raw_request(method, url, content=content, data=data, json_body=json, params=params, headers=headers)
+        req = self._raw_request(
+            method, url, content=content, data=data, json_body=json, params=params, headers=headers, files=files
+        )
+        started = monotonic()
         resp = self._fetch(req, self._timeout if timeout is None else Timeout.of(timeout))
-        return ClientResponse(resp.status_code, resp.headers, resp.content, resp.attempts)
+        return ClientResponse(
+            resp.status_code,
+            resp.headers,
+            resp.content,
+            resp.attempts,
+            url=self._address.origin + req.target,
+            elapsed=monotonic() - started,
+        )
 
     # --- readiness -----------------------------------------------------------------------
 
