@@ -509,10 +509,10 @@ def _megabytes(n: float) -> str:
 class _Progress:
     """One progress line on stderr for big uploads and downloads, only when stderr is a terminal."""
 
-    def __init__(self, stream: IO[str], *, min_bytes: int = PROGRESS_MIN_BYTES) -> None:
+    def __init__(self, stream: IO[str], *, min_bytes: Optional[int] = None) -> None:
         self.stream = stream
         self.enabled = bool(getattr(stream, "isatty", lambda: False)())
-        self.min_bytes = min_bytes
+        self.min_bytes = PROGRESS_MIN_BYTES if min_bytes is None else min_bytes
         self._shown = False
         self._last = 0.0
         self._files: list[_ReadProgress] = []
