@@ -248,7 +248,12 @@ def _typed_dict_source(name: str, fields: list[tuple[str, str, bool]]) -> list[s
     if not plain:
         total = "" if not opt else ", total=False"
         items = [f"{py_str(k)}: {ann}" for k, ann, _ in fields]
-        return _bracketed(f"{name} = TypedDict({py_str(name)}, {{", items, f"}}{total})", "")
+        one = f"{name} = TypedDict({py_str(name)}, {{{', '.join(items)}}}{total})"
+        if len(one) <= LINE_LENGTH:
+            return [one]
+        args = [py_str(name), *_bracketed("{", items, "}", INDENT)]
+        head = [f"{name} = TypedDict(", f"{INDENT}{args[0]},", *args[1:-1], args[-1] + ","]
+        return [*head, *([f"{INDENT}total=False,"] if opt else []), ")"]
     if not fields:
         return [f"class {name}(TypedDict):", f"{INDENT}pass"]
     lines: list[str] = []
@@ -530,25 +535,23 @@ def _call_lines(
     first = [py_str(ep.name)] if with_name else []
     if ep.root:
         args = [*first, ep.params[0].name]
-    elif omitted:
+    elif omitted or any(p.key != p.name for p in ep.params):
         given = [f"{py_str(p.key)}: {p.name}" for p in ep.params if not p.omit_if_none]
         lines += _bracketed("_args: dict[str, Any] = {", given, "}", indent)
         for p in omitted:
             lines += [f"{indent}if {p.name} is not None:", f"{indent}{INDENT}_args[{py_str(p.key)}] = {p.name}"]
         args = [*first, "**_args"]
-    elif all(p.key == p.name for p in ep.params):
-        args = [*first, *(f"{p.name}={p.name}" for p in ep.params)]
     else:
-        args = [*first, "**{" + ", ".join(f"{py_str(p.key)}: {p.name}" for p in ep.params) + "}"]
+        args = [*first, *(f"{p.name}={p.name}" for p in ep.params)]
     lines += _bracketed(f"{target}: {annotation} = {call}(", args, ")", indent)
     return lines
 
 
 def _method(ep: _Endpoint, *, is_async: bool, stream_type: str, indent: str) -> list[str]:
-    head = f"{indent}async def {ep.method}" if is_async and not ep.is_stream else f"{indent}def {ep.method}"
+    head = f"async def {ep.method}" if is_async and not ep.is_stream else f"def {ep.method}"
     body = indent + INDENT
     returns = f"{stream_type}[{ep.result}]" if ep.is_stream else ep.result
-    lines = _signature(ep, "", head, returns)
+    lines = _signature(ep, indent, head, returns)
     lines += _docstring(ep.doc, body)
     call = "await self.call" if is_async and not ep.is_stream else "self.call"
     lines += _call_lines(ep, body, call, "_result", returns)
@@ -573,6 +576,8 @@ def _task_class(ep: _Endpoint, name: str, client: str, *, is_async: bool, shown:
     )
     lines += [
         "",
+        f"{i1}_endpoint = {py_str(ep.name)}",
+        "",
         f"{i1}def __init__(self, client: {client}) -> None:",
         f"{i2}self._client = client",
         "",
@@ -585,7 +590,7 @@ def _task_class(ep: _Endpoint, name: str, client: str, *, is_async: bool, shown:
     submit_ep = ep._replace(method="submit")
     lines += _signature(submit_ep, i1, f"{a}def submit", task)
     lines += _docstring([f"Start {ep.name!r} in the background and return its task (same arguments as a call)."], i2)
-    method = f'self._client._bentoclient_task_method("{ep.name}")'
+    method = "self._client._bentoclient_task_method(self._endpoint)"
     lines += _call_lines(ep, i2, f"{aw}{method}.submit", "_task", task, with_name=False)
     lines += [f"{i2}return _task", ""]
     for action, returns, doc in (
@@ -594,12 +599,12 @@ def _task_class(ep: _Endpoint, name: str, client: str, *, is_async: bool, shown:
         ("cancel", "None", "Cancel the task with this id."),
         ("retry", task, "Run the finished task with this id again; returns the new task."),
     ):
-        lines += _bracketed(f"{i1}{a}def {action}(", ["self", "task_id: str"], f") -> {returns}:", "")
+        lines += _bracketed(f"{a}def {action}(", ["self", "task_id: str"], f") -> {returns}:", i1)
         lines += _docstring([doc], i2)
         if returns == "None":
             lines += [f"{i2}{aw}{method}.{action}(task_id)", ""]
         else:
-            lines += _bracketed(f"{i2}_value: {returns} = {aw}{method}.{action}(", ["task_id"], ")", "")
+            lines += _bracketed(f"_value: {returns} = {aw}{method}.{action}(", ["task_id"], ")", i2)
             lines += [f"{i2}return _value", ""]
     while lines[-1] == "":
         lines.pop()
