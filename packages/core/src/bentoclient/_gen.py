@@ -661,12 +661,13 @@ def _client_class(
     lines = [f"class {name}({base}):"]
     lines += _docstring(doc, INDENT)
     stream_type = "AsyncItemStream" if is_async else "ItemStream"
-    lines += [
-        "",
-        f"{INDENT}def _bentoclient_task_method(self, name: str) -> Any:",
-        f"{INDENT * 2}# The schema-made method of a task endpoint (``api_<name>`` beside the typed one).",
-        f'{INDENT * 2}return super().__getattr__("api_" + name)',
-    ]
+    if task_classes:
+        lines += [
+            "",
+            f"{INDENT}def _bentoclient_task_method(self, name: str) -> Any:",
+            f"{INDENT * 2}# The schema-made method of a task endpoint (``api_<name>`` beside the typed one).",
+            f'{INDENT * 2}return super().__getattr__("api_" + name)',
+        ]
     for ep in endpoints:
         lines.append("")
         if ep.is_task:
@@ -719,7 +720,6 @@ def generate(
             async_task_classes[ep.name] = types._name("Async" + _camel(ep.name) + "Endpoint")
 
     has_stream = any(ep.is_stream for ep in endpoints)
-    has_task = bool(task_classes)
     body: list[str] = []
     for block in types.blocks:
         body += ["", "", *block]
@@ -799,28 +799,32 @@ def generate(
             f"{INDENT * 2}return cls",
         ]
 
-    typing_names = {"Any"} | {n for n in types.imports if n in {"Literal", "Optional", "TypedDict", "Union"}}
-    abc_names = {n for n in types.imports if n in {"Mapping", "Sequence"}}
+    # Import exactly the names the code uses (ruff flags unused imports).
+    used = _names_used(body)
     header_imports: list[str] = []
-    if "FileInput" in types.imports:
-        typing_names |= {"IO", "Union"}
-        header_imports.append("import os")
-    if "pathlib" in types.imports:
+    if "FileInput" in used:
+        header_imports.append("import os")  # in the "os.PathLike[str]" annotation
+    if "pathlib" in used:
         header_imports.append("import pathlib")
-    if has_stream:
-        typing_names |= {"Protocol", "TypeVar"}
-        abc_names.add("Iterator")
-        if include_async:
-            abc_names |= {"AsyncIterator", "Awaitable"}
-    if include_async:
-        typing_names.add("TYPE_CHECKING")
+    abc_names = used & {"AsyncIterator", "Awaitable", "Iterator", "Mapping", "Sequence"}
     if abc_names:
         header_imports += _import_from("collections.abc", abc_names)
-    header_imports += _import_from("typing", typing_names)
-    first_party = {"SyncHTTPClient"} | ({"ResultStatus", "Task"} if has_task else set())
-    bentoclient_imports = _import_from("bentoclient", first_party)
+    typing_names = used & {
+        "IO",
+        "TYPE_CHECKING",
+        "Any",
+        "Literal",
+        "Optional",
+        "Protocol",
+        "TypedDict",
+        "TypeVar",
+        "Union",
+    }
+    if typing_names:
+        header_imports += _import_from("typing", typing_names)
+    bentoclient_imports = _import_from("bentoclient", used & {"ResultStatus", "SyncHTTPClient", "Task"})
     checking: list[str] = []
-    if include_async and has_task:
+    if "AsyncTask" in used:
         checking = ["", "if TYPE_CHECKING:", f"{INDENT}from bentoclient_async import AsyncTask"]
     where = f"the schema file {source}" if "://" not in source else source
     header = _docstring(
@@ -849,6 +853,14 @@ def generate(
         *body,
     ]
     return "\n".join(lines) + "\n"
+
+
+def _names_used(body: list[str]) -> set[str]:
+    """The global names the generated code refers to (annotations included, docstrings not)."""
+    import ast
+
+    tree = ast.parse("\n".join(body))
+    return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
 
 
 def _sorted_names(names: Iterable[str]) -> list[str]:
