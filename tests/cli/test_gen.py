@@ -21,72 +21,10 @@ import pytest
 import bentoclient
 from bentoclient._gen import generate, python_name
 
+from .schemas import ODD_SCHEMA
 from .support import SERVICES, CliRunner, one_error_line
 
 HAS_ASYNC = importlib.util.find_spec("bentoclient_async") is not None
-
-#: A schema with the awkward cases: keywords, names that are not identifiers, clashes, ...
-ODD_SCHEMA: dict[str, Any] = {
-    "name": "odd-service",
-    "type": "service",
-    "routes": [
-        {
-            "name": "close",
-            "route": "/close",
-            "input": {"properties": {}, "type": "object"},
-            "output": {"type": "string"},
-        },
-        {
-            "name": "weird",
-            "route": "/weird",
-            "input": {
-                "type": "object",
-                "properties": {
-                    "class": {"type": "integer", "default": 1},
-                    "max-length": {"type": "integer"},
-                    "1st": {"type": "string", "default": "a"},
-                    "self": {"type": "boolean", "default": False},
-                    "str": {"type": "string", "default": "x"},
-                    "mode": {"enum": ["fast", "slow"], "type": "string", "default": "fast"},
-                    "opts": {"type": "object", "default": {"a": 1}},
-                    "tags": {"type": "array", "items": {"type": "string"}, "default": ["t"]},
-                    "maybe": {"type": "integer", "default": None},
-                },
-                "required": ["max-length"],
-            },
-            "output": {
-                "type": "object",
-                "title": "WeirdOut",
-                "properties": {"ok-key": {"type": "boolean"}, "from": {"type": "string"}},
-                "required": ["ok-key"],
-            },
-        },
-        {
-            "name": "nested",
-            "route": "/nested",
-            "input": {
-                "type": "object",
-                "properties": {
-                    "point": {
-                        "type": "object",
-                        "title": "Point",
-                        "properties": {"x": {"type": "number"}, "y": {"type": "number"}},
-                        "required": ["x", "y"],
-                    },
-                    "labels": {"type": "object", "additionalProperties": {"type": "integer"}},
-                    "either": {"anyOf": [{"type": "integer"}, {"type": "string"}, {"type": "null"}]},
-                    "upload": {"type": "file", "format": "binary"},
-                },
-                "required": ["point", "labels", "either", "upload"],
-            },
-            "output": {
-                "$defs": {"P": {"type": "object", "title": "P", "properties": {"x": {"type": "number"}}}},
-                "type": "array",
-                "items": {"$ref": "#/$defs/P"},
-            },
-        },
-    ],
-}
 
 
 def _load(source: str, tmp_path: Path, name: str) -> types.ModuleType:

@@ -15,9 +15,10 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import pytest
+from cli.schemas import LONG_SCHEMA, ODD_SCHEMA
 
 from bentoclient._gen import generate
 
@@ -25,38 +26,6 @@ TESTS = Path(__file__).resolve().parent.parent
 ROOT = TESTS.parent
 SERVICES = TESTS / "services"
 CONFIG = ROOT / "pyproject.toml"
-
-#: Long names and many values, so the output needs line breaks in every construct.
-LONG_SCHEMA: dict[str, Any] = {
-    "name": "Long",
-    "routes": [
-        {
-            "name": "a_rather_long_endpoint_name_for_wrapping",
-            "route": "/a_rather_long_endpoint_name_for_wrapping",
-            "is_task": True,
-            "input": {
-                "type": "object",
-                "properties": {
-                    **{f"parameter_number_{i}": {"type": "integer", "default": i} for i in range(8)},
-                    "choice": {"type": "string", "enum": [f"a-fairly-long-choice-{i}" for i in range(8)]},
-                    "odd keys": {
-                        "type": "object",
-                        "title": "Odd Keys",
-                        "properties": {f"key with spaces {i}": {"type": "string"} for i in range(8)},
-                    },
-                },
-                "required": ["choice"],
-            },
-            "output": {"type": "array", "items": {"type": "string"}},
-        },
-        {
-            "name": "stream_files",
-            "route": "/stream_files",
-            "input": {"type": "object", "properties": {"files": {"type": "array", "items": {"type": "file"}}}},
-            "output": {"type": "string", "format": "binary", "is_stream": True},
-        },
-    ],
-}
 
 USER_OK = """\
 from __future__ import annotations
@@ -135,6 +104,7 @@ def checked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Checked]:
         schema = json.loads((SERVICES / schema_file).read_text())
         (folder / f"{name}.py").write_text(generate(schema, source=schema_file))
     (folder / "long_client.py").write_text(generate(LONG_SCHEMA, source="long.json"))
+    (folder / "odd_client.py").write_text(generate(ODD_SCHEMA, source="odd.json"))
     (folder / "user_ok.py").write_text(USER_OK)
     bad = ["from demo_client import DemoClient", "from wire_client import WireClient", ""]
     bad += ["demo = DemoClient('http://127.0.0.1:3000')", "wire = WireClient('http://127.0.0.1:3000')"]
@@ -154,6 +124,7 @@ def checked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Checked]:
         "demo_client.py",
         "wire_client.py",
         "long_client.py",
+        "odd_client.py",
         "user_ok.py",
         "user_bad.py",
     ]
@@ -166,7 +137,9 @@ def _errors(result: subprocess.CompletedProcess[str], filename: str) -> list[str
     return [line for line in result.stdout.splitlines() if line.startswith(filename + ":")]
 
 
-@pytest.mark.parametrize("filename", ["demo_client.py", "wire_client.py", "long_client.py", "user_ok.py"])
+@pytest.mark.parametrize(
+    "filename", ["demo_client.py", "wire_client.py", "long_client.py", "odd_client.py", "user_ok.py"]
+)
 def test_mypy_strict_accepts_the_modules_and_correct_use(checked: Checked, filename: str) -> None:
     assert "error:" in checked.mypy.stdout or checked.mypy.returncode == 0, checked.mypy.stderr
     assert _errors(checked.mypy, filename) == []
@@ -181,7 +154,7 @@ def test_mypy_strict_rejects_wrong_types_and_names_the_argument(checked: Checked
         assert any(expected in e for e in on_line), (expected, on_line or errors)
 
 
-@pytest.mark.parametrize("filename", ["demo_client.py", "wire_client.py", "long_client.py"])
+@pytest.mark.parametrize("filename", ["demo_client.py", "wire_client.py", "long_client.py", "odd_client.py"])
 def test_ruff_check_and_format_accept_the_modules(checked: Checked, filename: str) -> None:
     ruff = _tool("ruff")
     path = str(checked.folder / filename)
