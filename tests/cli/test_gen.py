@@ -209,6 +209,9 @@ def test_generated_client_calls_the_demo_service(cli: CliRunner, demo_url: str, 
     with module.DemoClient(demo_url) as client:
         assert client.classify([[1, 2, 3, 4], [6, 7, 8, 9]]) == [0, 1]
         assert client.summarize(text="One. Two.", max_length=10) == "One."
+        quick = client.with_options(timeout=5)
+        assert isinstance(quick, module.DemoClient)
+        assert quick.summarize("A. B.") == "A."
 
 
 def test_generated_client_calls_the_wire_service(cli: CliRunner, wire_url: str, tmp_path: Path) -> None:

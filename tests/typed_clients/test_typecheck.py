@@ -42,10 +42,11 @@ def use_sync(url: str) -> None:
     with DemoClient(url) as demo:
         labels: list[int] = demo.classify([[1, 2, 3, 4]])
         short: str = demo.summarize(text="hello", max_length=3)
+        quick: str = demo.with_options(timeout=5).summarize("hello")
         with demo.stream("hi", n=2) as pieces:
             for piece in pieces:
                 print(piece.upper())
-        print(labels, short)
+        print(labels, short, quick)
     with WireClient(url) as wire:
         item: Item = {"name": "a", "quantity": 2}
         result: Result = wire.echo_model(item, factor=2.0)
@@ -62,9 +63,10 @@ def use_sync(url: str) -> None:
 async def use_async(url: str) -> None:
     async with DemoAsyncClient(url) as demo:
         short: str = await demo.summarize("hello")
+        again: str = await demo.with_options(timeout=5).summarize("hello")
         async with demo.stream("hi") as pieces:
             async for piece in pieces:
-                print(piece.upper(), short)
+                print(piece.upper(), short, again)
     async with WireAsyncClient(url) as wire:
         task = await wire.echo_task.submit(text="t")
         print(await task.result(), await wire.root_list([1, 2]))

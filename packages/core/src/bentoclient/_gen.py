@@ -657,10 +657,17 @@ def _client_class(
     *,
     is_async: bool,
     doc: list[str],
+    copy_type: str,
 ) -> list[str]:
     lines = [f"class {name}({base}):"]
     lines += _docstring(doc, INDENT)
     stream_type = "AsyncItemStream" if is_async else "ItemStream"
+    lines += [
+        "",
+        f"{INDENT}def with_options(self, **options: Any) -> {copy_type}:",
+        f'{INDENT * 2}"""A copy with other options (timeout=, headers=, retry=), typed as this class."""',
+        f"{INDENT * 2}return cast({py_str(copy_type)}, super().with_options(**options))",
+    ]
     if task_classes:
         lines += [
             "",
@@ -708,7 +715,7 @@ def generate(
     if not sync_name.isidentifier() or keyword.iskeyword(sync_name):
         raise SchemaError(f"the class name {sync_name!r} is not a Python identifier")
     async_name = _async_class_name(sync_name)
-    reserved_methods = set(dir(SyncHTTPClient)) | _ASYNC_ONLY | {"_bentoclient_task_method"}
+    reserved_methods = set(dir(SyncHTTPClient)) | _ASYNC_ONLY | {"_bentoclient_task_method", "with_options"}
     types = _Types({sync_name, async_name, f"_{async_name}Methods", "_AsyncBase", "_T_co"})
     used: set[str] = set()
     endpoints = [_endpoint(route, i, types, reserved_methods, used) for i, route in enumerate(routes)]
@@ -743,7 +750,13 @@ def generate(
     for ep in endpoints:
         if ep.is_task:
             body += ["", "", *_task_class(ep, task_classes[ep.name], sync_name, is_async=False, shown=sync_name)]
-    body += ["", "", *_client_class(sync_name, "SyncHTTPClient", endpoints, task_classes, is_async=False, doc=sync_doc)]
+    body += [
+        "",
+        "",
+        *_client_class(
+            sync_name, "SyncHTTPClient", endpoints, task_classes, is_async=False, doc=sync_doc, copy_type=sync_name
+        ),
+    ]
 
     if include_async:
         methods = f"_{async_name}Methods"
@@ -766,7 +779,9 @@ def generate(
             f"{INDENT}_AsyncBase = object",
             "",
             "",
-            *_client_class(methods, "_AsyncBase", endpoints, async_task_classes, is_async=True, doc=async_doc),
+            *_client_class(
+                methods, "_AsyncBase", endpoints, async_task_classes, is_async=True, doc=async_doc, copy_type=async_name
+            ),
             "",
             "",
             "if TYPE_CHECKING:",
@@ -819,6 +834,7 @@ def generate(
         "TypedDict",
         "TypeVar",
         "Union",
+        "cast",
     }
     if typing_names:
         header_imports += _import_from("typing", typing_names)
