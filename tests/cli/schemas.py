@@ -10,6 +10,25 @@ ODD_SCHEMA: dict[str, Any] = {
     "type": "service",
     "routes": [
         {
+            # a field named like the result type; a file inside a dict whose keys are no identifiers
+            "name": "shadow",
+            "route": "/shadow",
+            "input": {
+                "type": "object",
+                "properties": {
+                    "Res": {"type": "string"},
+                    "odd keys": {
+                        "type": "object",
+                        "title": "Odd",
+                        "properties": {"a file": {"type": "file"}},
+                        "required": ["a file"],
+                    },
+                },
+                "required": ["Res", "odd keys"],
+            },
+            "output": {"type": "object", "title": "Res", "properties": {"x": {"type": "integer"}}},
+        },
+        {
             "name": "close",
             "route": "/close",
             "input": {"properties": {}, "type": "object"},

@@ -149,6 +149,15 @@ def test_types_from_the_schema(odd: types.ModuleType) -> None:
     assert annotations["return"] == "list[P]"
 
 
+def test_parameters_never_hide_the_result_type(odd: types.ModuleType) -> None:
+    assert list(inspect.signature(odd.OddServiceClient.shadow).parameters) == ["self", "Res_", "odd_keys"]
+    assert odd.OddServiceClient.shadow.__annotations__["return"] == "Res"
+    assert odd.Odd.__required_keys__ == frozenset({"a file"})  # made at import time: FileInput exists
+    client, recorder = _offline(odd.OddServiceClient)
+    client.shadow("r", {"a file": b"x"})
+    assert recorder.calls[-1] == ("shadow", (), {"Res": "r", "odd keys": {"a file": b"x"}})
+
+
 def test_python_name_rules() -> None:
     assert python_name("class") == "class_"
     assert python_name("max-length") == "max_length"

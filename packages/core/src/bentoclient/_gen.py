@@ -493,9 +493,10 @@ def _endpoint(route: Any, index: int, types: _Types, reserved_methods: set[str],
     if method in reserved_methods or method.startswith("_"):
         method = python_name("api_" + name.lstrip("_"), used)
     used.add(method)
+    # The result type first: the method body names it, so no parameter may hide its names.
+    result = _Ctx(types, out).type_of(out, _camel(name) + "Result", "out")
     local_reserved = _BUILTIN_TYPES | types.taken | {"self"}
     params, root = _params(name, inp, _Ctx(types, inp), local_reserved)
-    result = _Ctx(types, out).type_of(out, _camel(name) + "Result", "out")
     is_stream = bool(out.get("is_stream"))
     is_task = bool(route.get("is_task"))
     kind = "streaming endpoint" if is_stream else "task endpoint" if is_task else "endpoint"
@@ -728,15 +729,15 @@ def generate(
 
     has_stream = any(ep.is_stream for ep in endpoints)
     body: list[str] = []
-    for block in types.blocks:
-        body += ["", "", *block]
-    if "FileInput" in types.imports:
+    if "FileInput" in types.imports:  # first: a functional TypedDict may use it at import time
         body += [
             "",
             "",
             "#: What a file argument accepts: a path, the bytes, or an open binary file (or an http(s) URL string).",
             'FileInput = Union[str, "os.PathLike[str]", bytes, IO[bytes]]',
         ]
+    for block in types.blocks:
+        body += ["", "", *block]
     if has_stream:
         body += ["", *_STREAM_PROTOCOLS.rstrip("\n").split("\n")]
         if include_async:
