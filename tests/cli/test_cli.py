@@ -324,3 +324,18 @@ def test_upload_progress_during_a_real_call(
     assert result.code == 0
     assert json.loads(result.out)["hex"] == path.read_bytes().hex()
     assert "(100%)" in terminal.getvalue()
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(wire_url: str) -> None:
+    # ``bentoclient ... | head -c 10``: no traceback, no "Exception ignored" at exit.
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bentoclient", "schema", wire_url, "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    assert proc.stderr is not None
+    proc.stdout.close()
+    assert proc.wait(timeout=120) == 1
+    assert proc.stderr.read() == b""
+    proc.stderr.close()
