@@ -13,6 +13,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -310,6 +311,25 @@ def test_progress_only_on_a_terminal_and_for_big_files(tmp_path: Path) -> None:
     progress.close()
     assert "uploading big.bin: 0.0 MB / 0.0 MB (100%)" in terminal.getvalue()
     assert quiet.getvalue() == ""
+
+
+def test_download_progress_watches_new_files_in_the_output_folder(tmp_path: Path) -> None:
+    terminal = _Terminal()
+    (tmp_path / "old.bin").write_bytes(b"o" * 5000)  # there before: not counted
+    progress = _cli._Progress(terminal, min_bytes=1000)
+    with progress.downloads(str(tmp_path), _FileEndpoint()):
+        (tmp_path / "new.bin").write_bytes(b"n" * 3_000_000)
+        deadline = time.monotonic() + 10
+        while "downloading" not in terminal.getvalue() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    progress.close()
+    assert "downloading: 3.0 MB" in terminal.getvalue()
+    assert terminal.getvalue().endswith("\n")
+
+
+class _FileEndpoint:
+    def __init__(self) -> None:
+        self.output = {"type": "file", "format": "binary"}
 
 
 def test_upload_progress_during_a_real_call(
