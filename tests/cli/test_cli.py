@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from bentoserve import fetch
@@ -144,6 +145,37 @@ def test_json_option_with_overrides_after_it(cli: CliRunner, wire_url: str) -> N
 def test_root_input_value(cli: CliRunner, wire_url: str) -> None:
     assert json.loads(cli("call", wire_url, "root_list", "value=[1, 2]").out) == [1, 2]
     assert cli("call", wire_url, "root_text", "--json", '"hi"').out == "hi\n"
+
+
+def test_root_input_takes_only_value(cli: CliRunner, wire_url: str) -> None:
+    result = cli("call", wire_url, "root_text", "text=hi")
+    assert result.code == 2
+    assert "value=" in one_error_line(result.err)
+    twice = cli("call", wire_url, "root_text", "--json", '"a"', "value=b")
+    assert twice.code == 2
+    assert "give it once" in one_error_line(twice.err)
+
+
+@pytest.mark.parametrize(
+    ("schema", "text", "expected"),
+    [
+        ({"type": "string"}, "123", "123"),
+        ({"type": "string"}, "null", "null"),
+        ({"enum": ["a", "1"], "type": "string"}, "1", "1"),
+        ({"anyOf": [{"type": "integer"}, {"type": "string"}]}, "5", "5"),
+        ({"type": ["integer", "null"]}, "null", None),
+        ({"type": "file", "format": "binary"}, "data.csv", "data.csv"),
+        ({"type": "integer"}, "5", 5),
+        ({"type": "number"}, "1e3", 1000.0),
+        ({"type": "boolean"}, "true", True),
+        ({"type": "array", "items": {"type": "integer"}}, "[1, 2]", [1, 2]),
+        ({"type": "object"}, '{"a": 1}', {"a": 1}),
+        ({"type": "integer"}, "five", "five"),  # not JSON: the text (the server says what is wrong)
+        (None, "7", 7),  # no schema (unknown field): JSON when it parses
+    ],
+)
+def test_value_rule(schema: Any, text: str, expected: Any) -> None:
+    assert _cli.parse_value(text, schema) == expected
 
 
 def test_file_upload(cli: CliRunner, wire_url: str, tmp_path: Path) -> None:

@@ -418,6 +418,8 @@ def _arguments(args: argparse.Namespace, endpoint: Any, progress: _Progress) -> 
 
 def _put(kwargs: dict[str, Any], positional: list[Any], name: str, value: Any, *, root: bool) -> None:
     if root:
+        if name != "value":
+            raise UsageError(f"{name}=: this endpoint takes one value (its whole input); give it as value=...")
         if positional:
             raise UsageError("this endpoint takes one value (its whole input); give it once")
         positional.append(value)
