@@ -1,8 +1,9 @@
 """Fixtures for the command-line tests: real ``bentoml serve`` processes and a CLI runner.
 
 The servers (``examples/service.py:Demo`` and ``tests/services/wire.py:Wire``) start
-together, on free loopback ports, the first time a test asks for one, and stop at the end
-of the session.  ``$BENTOCLIENT_BENTOML`` names the ``bentoml`` executable (nox sets it);
+together, on free loopback ports, the first time a test asks for one, and stop after the
+last test of this folder (package scope), so they do not run beside the integration
+tests' own servers.  ``$BENTOCLIENT_BENTOML`` names the ``bentoml`` executable (nox sets it);
 without it the fixtures raise instead of skipping.
 """
 
@@ -31,7 +32,7 @@ class Urls(NamedTuple):
     wire: str
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def cli_servers() -> Iterator[Urls]:
     """``Demo`` and ``Wire``, started side by side (BentoML takes ~5 s to start)."""
     bentoml = bentoml_executable()
@@ -43,12 +44,12 @@ def cli_servers() -> Iterator[Urls]:
         yield Urls(demo, wire)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def demo_url(cli_servers: Urls) -> str:
     return cli_servers.demo
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def wire_url(cli_servers: Urls) -> str:
     return cli_servers.wire
 
