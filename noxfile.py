@@ -145,10 +145,18 @@ def load(session: nox.Session) -> None:
 
 @nox.session(python=SERVER_PYTHON)
 def lint(session: nox.Session) -> None:
-    """ruff check and ruff format --check."""
+    """ruff check, ruff format --check, and the generated sync driver is current."""
     session.install("ruff>=0.6")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    session.run("python", "tools/unasync.py", "--check")
+
+
+@nox.session(python=SERVER_PYTHON)
+def unasync(session: nox.Session) -> None:
+    """Regenerate the sync driver and sync stream from their async sources (tools/unasync.py)."""
+    session.install("ruff>=0.6")
+    session.run("python", "tools/unasync.py")
 
 
 @nox.session(python=SERVER_PYTHON)
@@ -160,7 +168,7 @@ def typecheck(session: nox.Session) -> None:
 
 def _typed_paths() -> list[str]:
     paths = ["packages/core/src", "packages/async/src", "packages/stream/src", "noxfile.py"]
-    paths += [p for p in ("tests", "examples", "benchmarks") if (ROOT / p).is_dir()]
+    paths += [p for p in ("tests", "examples", "benchmarks", "tools") if (ROOT / p).is_dir()]
     return paths
 
 
@@ -182,6 +190,6 @@ def bench(session: nox.Session) -> None:
 
     ``nox -s bench -- --quick`` is a smoke run; ``-- --help`` lists the options (profiling too).
     """
-    session.install(CORE, ASYNC, STREAM, "httpx")
+    session.install(CORE, ASYNC, STREAM, "httpx2")
     env = {"BENTOCLIENT_BENTOML": bentoml_server(session)}
     session.run("python", "benchmarks/run.py", *session.posargs, env=env)

@@ -83,12 +83,23 @@ def bentoml_executable() -> str:
     return path
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
+def free_port(host: str = HOST) -> int:
+    """A TCP port on ``host`` (127.0.0.1, or ::1) that was free a moment ago."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def has_ipv6_loopback() -> bool:
+    """Whether this machine can listen on ::1 (some containers have no IPv6 at all)."""
+    if not socket.has_ipv6:
+        return False
+    try:
+        free_port("::1")
+    except OSError:
+        return False
+    return True
 
 
 def server_env(home: Path) -> dict[str, str]:
@@ -112,6 +123,7 @@ def serve(
     port: int | None = None,
     timeout: float = 90.0,
     ready_path: str = "/readyz",
+    host: str = HOST,
 ) -> Iterator[str]:
     """Serve ``target`` (e.g. ``"wire:Wire"``, relative to ``cwd``); yield its base URL.
 
@@ -119,16 +131,18 @@ def serve(
     ``GET <url><ready_path>`` answers 200 (a ``path_prefix`` service needs e.g.
     ``ready_path="/v1/readyz"``); the yielded URL has no prefix. Raises
     ``RuntimeError`` with the end of the server log if the server exits or is not
-    ready within ``timeout`` seconds.
+    ready within ``timeout`` seconds.  ``host`` is a loopback address: 127.0.0.1 or ::1.
     """
+    if host not in (HOST, "::1"):
+        raise ValueError("test servers listen on loopback only")
     executable = bentoml or bentoml_executable()
-    port = port or free_port()
-    url = f"http://{HOST}:{port}"
+    port = port or free_port(host)
+    url = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
     with tempfile.TemporaryDirectory(prefix="bentoclient-serve-") as tmp:
         log_path = Path(tmp) / "server.log"
         home = Path(tmp) / "bentoml-home"
         home.mkdir()
-        command = [executable, "serve", target, "--host", HOST, "--port", str(port)]
+        command = [executable, "serve", target, "--host", host, "--port", str(port)]
         with open(log_path, "wb") as log:
             process = subprocess.Popen(
                 command,

@@ -404,6 +404,16 @@ def drip(body: bytes, interval: float, *, chunked: bool = False) -> Behaviour:
     return behave
 
 
+def interim_then(behaviour: Behaviour) -> Behaviour:
+    """``100 Continue`` and ``103 Early Hints`` (informational answers), then ``behaviour``."""
+
+    def behave(ex: Exchange) -> None:
+        ex.send(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n")
+        behaviour(ex)
+
+    return behave
+
+
 def huge_header(size: int = 70 * 1024) -> Behaviour:
     """A single response header line longer than http.client's 64 KiB limit."""
 
@@ -530,7 +540,7 @@ class FaultServer:
     """
 
     def __init__(self, host: str = HOST, *, tls: Optional[ssl.SSLContext] = None) -> None:
-        if not host.startswith("127."):
+        if not (host.startswith("127.") or host == "::1"):
             raise ValueError("the fault server binds to loopback addresses only")
         self.host = host
         self.tls = tls
@@ -558,7 +568,7 @@ class FaultServer:
         self.stop()
 
     def start(self) -> None:
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET, socket.SOCK_STREAM)
         try:
             listener.bind((self.host, 0))
             listener.listen(64)
@@ -593,7 +603,8 @@ class FaultServer:
     @property
     def url(self) -> str:
         scheme = "https" if self.tls is not None else "http"
-        return f"{scheme}://{self.host}:{self.port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{scheme}://{host}:{self.port}"
 
     # --- scripting
 

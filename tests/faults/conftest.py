@@ -24,6 +24,7 @@ if str(TESTS) not in sys.path:
     sys.path.insert(0, str(TESTS))
 
 from faultserver import HOST, OTHER_HOST, FaultServer  # noqa: E402
+from pools import pool_of  # noqa: E402
 
 from bentoclient import Backoff, Retry, SyncHTTPClient, Timeout  # noqa: E402
 
@@ -103,7 +104,7 @@ def assert_nothing_leaked(before: Snapshot, *, grace: float = 2.0) -> None:
 
 def assert_pool_clean(client: SyncHTTPClient) -> None:
     """A closed client holds no pooled connection and every connection slot was given back."""
-    transport = client._transport
+    transport = pool_of(client)
     assert transport.idle_connections == 0, "pooled connections left after close()"
     free = transport._slots._value
     assert free == transport.max_connections, (
@@ -177,6 +178,25 @@ def _client_factory(default_url: str) -> Iterator[ClientFactory]:
 def make_client(server: FaultServer) -> Iterator[ClientFactory]:
     """Build clients for ``server`` (quick timeouts, fast retries); all closed and checked after."""
     yield from _client_factory(server.url)
+
+
+def serve_ipv6() -> Iterator[FaultServer]:
+    """A fault server on the IPv6 loopback ``[::1]``; skips where the machine has none."""
+    from bentoserve import has_ipv6_loopback
+
+    if not has_ipv6_loopback():
+        pytest.skip("this machine cannot listen on the IPv6 loopback ::1")
+    yield from serve_at("::1")
+
+
+@pytest.fixture
+def ipv6_server() -> Iterator[FaultServer]:
+    yield from serve_ipv6()
+
+
+@pytest.fixture
+def make_ipv6_client(ipv6_server: FaultServer) -> Iterator[ClientFactory]:
+    yield from _client_factory(ipv6_server.url)
 
 
 # --- TLS ----------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from faultserver import (
     headers_then_stall,
     http_date,
     huge_header,
+    interim_then,
     many_headers,
     raw,
     redirect,
@@ -40,6 +41,7 @@ from faultserver import (
     truncated_chunked,
     truncated_length,
 )
+from pools import pool_of
 
 import bentoclient._transport
 from bentoclient import NO_RETRY, Backoff, Retry, SyncHTTPClient, Timeout
@@ -56,7 +58,7 @@ def fresh_client(server: FaultServer, make_client: ClientFactory, **options: Any
     """A client with no pooled connection: the next request opens a new one."""
     server.script("/schema.json", respond(200, json.dumps(SCHEMA).encode(), close=True))
     client = make_client(**options)
-    assert client._transport.idle_connections == 0
+    assert pool_of(client).idle_connections == 0
     return client
 
 
@@ -143,7 +145,7 @@ def test_truncated_content_length_body_is_read_error(server: FaultServer, make_c
     server.script("/classify", truncated_length(declared=100, body=b"[1, 2, 3"))
     with pytest.raises(exc.ReadError, match="ended early"):
         client.classify(ROWS)
-    assert client._transport.idle_connections == 0
+    assert pool_of(client).idle_connections == 0
     assert client.classify(ROWS) == LABELS
 
 
@@ -152,7 +154,7 @@ def test_truncated_chunked_body_is_read_error(server: FaultServer, make_client: 
     server.script("/classify", truncated_chunked())
     with pytest.raises(exc.ReadError):
         client.classify(ROWS)
-    assert client._transport.idle_connections == 0
+    assert pool_of(client).idle_connections == 0
     assert client.classify(ROWS) == LABELS
 
 
@@ -570,7 +572,7 @@ def test_keep_alive_reuses_one_connection(server: FaultServer, make_client: Clie
     for _ in range(5):
         assert client.classify(ROWS) == LABELS
     assert server.connections == 1  # readiness, schema and five calls on one connection
-    assert client._transport.idle_connections == 1
+    assert pool_of(client).idle_connections == 1
 
 
 def test_stale_kept_alive_connection_is_retried_transparently(server: FaultServer, make_client: ClientFactory) -> None:
@@ -643,7 +645,7 @@ def test_pool_bounds_connections_under_threads(server: FaultServer, make_client:
         t.join(20)
     assert results == [LABELS] * 18
     assert server.connections <= 2
-    assert client._transport.idle_connections <= 2
+    assert pool_of(client).idle_connections <= 2
 
 
 def test_pool_timeout_when_every_connection_is_busy(server: FaultServer, make_client: ClientFactory) -> None:
@@ -799,7 +801,7 @@ def test_pool_check_sees_a_response_left_open(server: FaultServer) -> None:
     from .conftest import assert_pool_clean
 
     client = SyncHTTPClient(server.url, timeout=QUICK)
-    response = client._transport.send(Request("GET", "/info"), QUICK)
+    response = pool_of(client).send(Request("GET", "/info"), QUICK)
     client.close()
     with pytest.raises(AssertionError, match="never released"):
         assert_pool_clean(client)
@@ -817,3 +819,44 @@ def test_leak_check_sees_an_open_descriptor() -> None:
             assert_nothing_leaked(before, grace=0)
     finally:
         os.close(fd)
+
+
+# --- IPv6 literal hosts; one header and path policy for both clients ---------------------------
+
+
+def test_ipv6_literal_host_follows_relative_and_absolute_redirects(
+    ipv6_server: FaultServer, make_ipv6_client: ClientFactory
+) -> None:
+    client = make_ipv6_client(token="secret-token")
+    ipv6_server.set_default("/moved", DEFAULTS["/classify"])
+    ipv6_server.script("/classify", redirect("/moved", 307), redirect(f"http://[::1]:{ipv6_server.port}/moved", 308))
+    assert client.classify(ROWS) == LABELS  # relative Location
+    assert client.classify(ROWS) == LABELS  # absolute Location on the same [::1] host
+    moved = ipv6_server.requests_for("/moved")
+    assert len(moved) == 2
+    assert {r.header("host") for r in moved} == {f"[::1]:{ipv6_server.port}"}
+    assert {r.header("authorization") for r in moved} == {"Bearer secret-token"}
+
+
+def test_requests_ask_for_no_content_coding_and_resolve_dot_segments(
+    server: FaultServer, make_client: ClientFactory
+) -> None:
+    client = make_client()
+    client.request("GET", "/a/../info")
+    sent = server.requests[-1]
+    assert sent.path == "/info"  # dot segments resolved, as browsers and httpx do
+    assert sent.header("accept-encoding") == "identity"  # file outputs and streams are read as sent
+
+
+def test_informational_1xx_answers_are_skipped(server: FaultServer, make_client: ClientFactory) -> None:
+    client = make_client()
+    server.script("/classify", interim_then(DEFAULTS["/classify"]))
+    assert client.classify(ROWS) == LABELS
+    assert client.classify(ROWS) == LABELS  # and the connection stays usable
+
+
+def test_redirect_without_location_is_remote_protocol_error(server: FaultServer, make_client: ClientFactory) -> None:
+    client = make_client()
+    server.script("/classify", respond(307, b"", content_type=None))
+    with pytest.raises(exc.RemoteProtocolError, match="without a Location"):
+        client.classify(ROWS)

@@ -17,6 +17,7 @@ from typing import Any, Optional
 from faultserver import FaultServer, raw
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from pools import pool_of
 
 from bentoclient import Backoff, BentoClientError, Retry, SyncHTTPClient, Timeout
 
@@ -142,7 +143,7 @@ def call_once(server: FaultServer, client: SyncHTTPClient, endpoint: str, respon
     """Script ``response`` for the endpoint and call it: a value or a bentoclient error, nothing else."""
     server.clear_scripts()
     server.script(CALLS_ROUTE[endpoint], raw(response))
-    free = client._transport._slots._value
+    free = pool_of(client)._slots._value
     escaped: Optional[str] = None
     try:
         result: Any = client.call(endpoint, *CALLS[endpoint])
@@ -151,7 +152,7 @@ def call_once(server: FaultServer, client: SyncHTTPClient, endpoint: str, respon
     except Exception as err:  # what this test looks for; the message only, so the frames go now
         escaped = f"{type(err).__name__}: {err}"
     assert escaped is None, f"call({endpoint!r}) let a non-bentoclient error out: {escaped}"
-    assert client._transport._slots._value == free, "a response was left holding its connection"
+    assert pool_of(client)._slots._value == free, "a response was left holding its connection"
     return result
 
 

@@ -16,7 +16,7 @@ TESTS = Path(__file__).resolve().parent.parent
 if str(TESTS) not in sys.path:
     sys.path.insert(0, str(TESTS))
 
-from faults.conftest import private_tempdir, serve_at, snapshot  # noqa: E402, F401  # private_tempdir: a fixture
+from faults.conftest import private_tempdir, serve_at, serve_ipv6, snapshot  # noqa: E402, F401  # private_tempdir: a fixture
 from faultserver import OTHER_HOST, FaultServer  # noqa: E402
 
 from .support import AsyncClients, TLSFiles, assert_no_leaks, make_tls_files  # noqa: E402
@@ -59,6 +59,17 @@ def _clients(url: str) -> Iterator[AsyncClients]:
 def clients(server: FaultServer) -> Iterator[AsyncClients]:
     """Build AsyncHTTPClients for ``server``; ``clients.run(main)`` runs a test's coroutine."""
     yield from _clients(server.url)
+
+
+@pytest.fixture
+def ipv6_server() -> Iterator[FaultServer]:
+    """A fault server on the IPv6 loopback ``[::1]``."""
+    yield from serve_ipv6()
+
+
+@pytest.fixture
+def ipv6_clients(ipv6_server: FaultServer) -> Iterator[AsyncClients]:
+    yield from _clients(ipv6_server.url)
 
 
 @pytest.fixture(scope="session")

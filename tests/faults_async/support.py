@@ -22,7 +22,7 @@ if str(TESTS) not in sys.path:
 
 from faults.conftest import FAST_RETRY, QUICK, Snapshot, TLSFiles, assert_nothing_leaked, make_tls_files  # noqa: E402
 
-from bentoclient_async import AsyncHTTPClient  # noqa: E402
+from bentoclient_async import AsyncHTTPClient, AsyncioTransport  # noqa: E402
 
 T = TypeVar("T")
 
@@ -56,16 +56,26 @@ def assert_no_leaks(before: Snapshot) -> None:
     assert_nothing_leaked(before)
 
 
+def _httpcore_pool(client: AsyncHTTPClient) -> Any:
+    pool: Any = getattr(getattr(client._transport, "transport", None), "_pool", None)
+    if pool is None:  # httpcore's internals changed: make this check fail loudly, not pass
+        raise AssertionError("cannot find httpcore's connection pool behind the client's transport")
+    return pool
+
+
 def open_responses(client: AsyncHTTPClient) -> int:
-    """Responses of ``client`` never closed: each still holds a connection of httpx's pool."""
-    http = client._http
-    if http is None:
-        return 0
-    pool: Any = getattr(getattr(http, "_transport", None), "_pool", None)
-    requests = getattr(pool, "_requests", None)
-    if requests is None:  # httpcore's internals changed: make this check fail loudly, not pass
-        raise AssertionError("cannot find httpcore's connection pool behind the httpx client")
-    return len(requests)
+    """Responses of ``client`` never closed: each still holds a pooled connection."""
+    transport = client._transport
+    if isinstance(transport, AsyncioTransport):
+        return transport.open_connections - transport.idle_connections
+    return len(_httpcore_pool(client)._requests)
+
+
+def open_connections(client: AsyncHTTPClient) -> int:
+    transport = client._transport
+    if isinstance(transport, AsyncioTransport):
+        return transport.open_connections
+    return len(_httpcore_pool(client)._connections)
 
 
 # --- clients ----------------------------------------------------------------------------------
@@ -124,7 +134,7 @@ class AsyncClients:
             await client.close()
         assert not (check and left), f"responses never closed (connections not given back): {left}"
         for client in self.made:
-            assert client._http is None
+            assert open_connections(client) == 0, f"{client!r} kept connections open after close()"
 
 
 # --- TLS ----------------------------------------------------------------------------------------

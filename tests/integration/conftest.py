@@ -25,19 +25,21 @@ EXAMPLES = ROOT / "examples"
 if str(TESTS) not in sys.path:
     sys.path.insert(0, str(TESTS))
 
-from bentoserve import bentoml_executable, serve  # noqa: E402
+from bentoserve import HOST, bentoml_executable, has_ipv6_loopback, serve  # noqa: E402
 
 #: The ``path_prefix`` of the service behind ``prefixed_url``.
 PREFIX = "/v1"
 
 
-# Each service fixture: (target, folder, readiness path).
-SERVICE_FIXTURES: dict[str, tuple[str, Path, str]] = {
-    "demo_url": ("service:Demo", EXAMPLES, "/readyz"),
-    "wire_url": ("wire:Wire", SERVICES, "/readyz"),
-    "prefixed_url": ("prefixed:Prefixed", SERVICES, PREFIX + "/readyz"),
-    "media_url": ("media:Media", SERVICES, "/readyz"),
+# Each service fixture: (target, folder, readiness path, host).
+SERVICE_FIXTURES: dict[str, tuple[str, Path, str, str]] = {
+    "demo_url": ("service:Demo", EXAMPLES, "/readyz", HOST),
+    "wire_url": ("wire:Wire", SERVICES, "/readyz", HOST),
+    "prefixed_url": ("prefixed:Prefixed", SERVICES, PREFIX + "/readyz", HOST),
+    "media_url": ("media:Media", SERVICES, "/readyz", HOST),
+    "ipv6_url": ("service:Demo", EXAMPLES, "/readyz", "::1"),
 }
+IPV6 = has_ipv6_loopback()
 _NEEDED = pytest.StashKey[set[str]]()
 
 
@@ -56,8 +58,10 @@ class Servers:
         self.urls: dict[str, str] = {}
 
     def start(self, name: str) -> str:
-        target, folder, ready = SERVICE_FIXTURES[name]
-        url: str = self._stack.enter_context(serve(target, cwd=folder, bentoml=self._bentoml, ready_path=ready))
+        target, folder, ready, host = SERVICE_FIXTURES[name]
+        url: str = self._stack.enter_context(
+            serve(target, cwd=folder, bentoml=self._bentoml, ready_path=ready, host=host)
+        )
         self.urls[name] = url
         return url
 
@@ -75,7 +79,7 @@ def servers(request: pytest.FixtureRequest) -> Iterator[Servers]:
     """
     everything: set[str] = set(SERVICE_FIXTURES)
     found: set[str] = request.config.stash.get(_NEEDED, everything)
-    needed = sorted(found)
+    needed = sorted(name for name in found if IPV6 or SERVICE_FIXTURES[name][3] == HOST)
     with contextlib.ExitStack() as stack:
         running = Servers(stack)
         with ThreadPoolExecutor(max_workers=max(1, len(needed))) as pool:
@@ -107,3 +111,11 @@ def prefixed_url(servers: Servers) -> str:
 def media_url(servers: Servers) -> str:
     """Base URL of ``tests/services/media.py:Media`` (files, images, tensors, data frames)."""
     return servers.url("media_url")
+
+
+@pytest.fixture(scope="session")
+def ipv6_url(servers: Servers) -> str:
+    """Base URL of ``examples/service.py:Demo`` on the IPv6 loopback, ``http://[::1]:PORT``."""
+    if not IPV6:
+        pytest.skip("this machine cannot listen on the IPv6 loopback ::1")
+    return servers.url("ipv6_url")

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from http import HTTPStatus
 
 import pytest
+from pools import pool_of
 
 import bentoclient
 from bentoclient import SyncHTTPClient, Timeout
@@ -155,7 +156,7 @@ def test_with_options_copy_shares_connections_and_downloads(wire_url: str) -> No
     client = SyncHTTPClient(wire_url, server_ready_timeout=0)
     clone = client.with_options(timeout=5)
     path = clone.make_file(content="x")  # the clone makes the temporary download folder
-    assert clone._transport is client._transport
+    assert pool_of(clone) is pool_of(client)
     assert path.exists()
     client.close()  # closing the original removes it too: nothing is left behind
     assert not path.exists()
@@ -348,7 +349,7 @@ def test_threads_share_one_client(wire_url: str) -> None:
         for t in threads:
             t.join(60)
         assert not errors
-        assert client._transport.idle_connections <= 4
+        assert pool_of(client).idle_connections <= 4
 
 
 def test_idle_connection_older_than_server_keepalive_is_not_reused(wire: SyncHTTPClient) -> None:

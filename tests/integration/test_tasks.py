@@ -61,6 +61,9 @@ def test_direct_call_and_argument_checks(client: SyncHTTPClient) -> None:
     with pytest.raises(exc.NotFound):
         client.echo_task.get_status("0" * 32)
     assert not hasattr(client.text, "submit")  # only task endpoints have the task functions
+    with pytest.raises(exc.NotATaskEndpoint, match=r"'text' is not a task endpoint.*@bentoml.task") as info:
+        client.text.submit(text="x")
+    assert isinstance(info.value, (exc.ArgumentError, AttributeError))
 
 
 def test_cancel_reports_what_the_server_says(client: SyncHTTPClient) -> None:

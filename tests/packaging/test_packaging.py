@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import json
 import os
@@ -90,22 +91,90 @@ def test_vendored_copy_imports_without_site_packages(tmp_path: Path) -> None:
     assert result.stdout.strip() == bentoclient.__version__
 
 
+@pytest.mark.skipif(importlib.util.find_spec("bentoclient_stream") is None, reason="needs the stream package")
+def test_vendored_copy_refuses_the_installed_stream_package_clearly(tmp_path: Path) -> None:
+    # The installed plugin would raise the installed bentoclient's errors, which except clauses
+    # written against the vendored copy cannot catch: one exception tree, or a clear refusal.
+    source = Path(bentoclient.__file__).parent
+    shutil.copytree(source, tmp_path / "myapp" / "_vendor" / "bentoclient")
+    (tmp_path / "myapp" / "__init__.py").write_text("")
+    (tmp_path / "myapp" / "_vendor" / "__init__.py").write_text("")
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]);"
+        "from myapp._vendor.bentoclient.streaming import load_stream_plugin;"
+        "from myapp._vendor.bentoclient.exceptions import MissingDependencyError;\n"
+        "try:\n    load_stream_plugin('generate')\n"
+        "except MissingDependencyError as exc:\n    print(exc)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "vendored as 'myapp._vendor.bentoclient'" in result.stdout
+    assert "import bentoclient itself" in result.stdout
+
+
 def _pyproject(name: str) -> str:
     return (PACKAGES / name / "pyproject.toml").read_text()
 
 
-def test_one_version_for_all_distributions() -> None:
+def _compatible_range(version: str) -> str:
+    """``>=X.Y.Z,<X.(Y+1)``: the range the three distributions pin each other to."""
+    major, minor, _ = version.split(".", 2)
+    return f">={version},<{major}.{int(minor) + 1}"
+
+
+def test_one_version_for_all_distributions_pinned_to_a_compatible_range() -> None:
+    # The siblings use core's public API only (see the test below), so they pin a compatible
+    # range of each other, not one exact version: a core patch needs no sibling release.
     version = bentoclient.__version__
     for name in ("core", "async", "stream"):
         found = re.search(r'^version = "([^"]+)"', _pyproject(name), re.M)
         assert found is not None
         assert found.group(1) == version, f"packages/{name} is at {found.group(1)}, bentoclient at {version}"
+    wanted = _compatible_range(version)
     core = _pyproject("core")
-    pins = re.findall(r'"bentoclient-(async|stream)==([^"]+)"', core)
+    pins = re.findall(r'"bentoclient-(async|stream)([^"]*)"', core)
     assert {p for p, _ in pins} == {"async", "stream"}
-    assert all(v == version for _, v in pins), pins
+    assert all(spec == wanted for _, spec in pins), pins
     for name in ("async", "stream"):
-        assert f'"bentoclient=={version}"' in _pyproject(name)
+        assert f'"bentoclient{wanted}"' in _pyproject(name)
+
+
+def _imports(path: Path) -> list[tuple[int, str]]:
+    tree = ast.parse(path.read_text(), str(path))
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found += [(node.lineno, node.module)]
+            found += [(node.lineno, f"{node.module}.{alias.name}") for alias in node.names]
+    return found
+
+
+@pytest.mark.parametrize("package", ["async", "stream"])
+def test_siblings_import_only_the_public_api_of_core(package: str) -> None:
+    private = [
+        f"{path.relative_to(ROOT)}:{line}: {name}"
+        for path in sorted((PACKAGES / package / "src").rglob("*.py"))
+        for line, name in _imports(path)
+        if name.split(".")[0] == "bentoclient"
+        and any(part.startswith("_") for part in name.split(".")[1:])
+        and name != "bentoclient.__version__"
+    ]
+    assert private == [], "a sibling imports a private part of core"
+
+
+def test_core_loads_its_plugins_only_where_documented() -> None:
+    # Core never imports a sibling at import time; it looks them up lazily, in these modules.
+    allowed = {"__init__.py", "_backends.py", "streaming.py"}
+    core = PACKAGES / "core" / "src" / "bentoclient"
+    users = {
+        str(path.relative_to(core))
+        for path in core.rglob("*.py")
+        for _, name in _imports(path)
+        if name.split(".")[0] in ("bentoclient_async", "bentoclient_stream")
+    }
+    assert users <= allowed, users
 
 
 @pytest.mark.skipif(COMBO != "core", reason="checks the core-only environment")
@@ -123,10 +192,10 @@ def test_async_client_without_its_package_says_how_to_install() -> None:
 
 
 def test_streaming_without_its_package_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
-    from bentoclient._base import stream_support
+    from bentoclient.streaming import load_stream_plugin
 
     monkeypatch.setitem(sys.modules, "bentoclient_stream", None)  # import now fails as if absent
     with pytest.raises(exc.MissingDependencyError, match=r'pip install "bentoclient\[stream\]"') as info:
-        stream_support("generate")
+        load_stream_plugin("generate")
     assert "'generate'" in str(info.value)
     assert isinstance(info.value, ImportError)

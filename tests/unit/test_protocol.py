@@ -282,3 +282,10 @@ def test_backoff_bounds(initial: float, factor: float, maximum: float, jitter: f
     assert delay >= 0.0
     assert base * (1 - jitter) - 1e-9 <= delay <= base * (1 + jitter) + 1e-9
     assert delay <= maximum * (1 + jitter) + 1e-9
+
+
+def test_ipv6_relative_redirect_stays_on_the_host() -> None:
+    # The host was once formatted without brackets, so a plain "/x" looked malformed.
+    address = parse_service_url("http://[::1]:3000/base")
+    assert redirect_request(address, POST, 307, "/x").target == "/x"
+    assert redirect_request(parse_service_url("https://[2001:db8::1]/p"), POST, 308, "q").target == "/q"

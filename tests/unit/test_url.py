@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bentoclient._url import ServiceAddress, parse_service_url
+from bentoclient._url import ServiceAddress, parse_service_url, remove_dot_segments
 from bentoclient.exceptions import BentoClientError, ConfigurationError, InvalidURL
 
 
@@ -175,3 +175,20 @@ def test_origin_and_url() -> None:
     assert address.url == "https://api.example.com/deploy/one"
     unix = parse_service_url("file:///tmp/a.sock")
     assert unix.origin == "unix:///tmp/a.sock"
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ("/a/../info", "/info"),
+        ("/a/./b/../c?q=../x", "/a/c?q=../x"),
+        ("/info", "/info"),
+        ("/a/b/..", "/a/"),
+        ("/..", "/"),
+        ("/a/.", "/a/"),
+        ("/v1/x/../../y", "/y"),
+        ("/.hidden/f..txt", "/.hidden/f..txt"),
+    ],
+)
+def test_remove_dot_segments(target: str, expected: str) -> None:
+    assert remove_dot_segments(target) == expected

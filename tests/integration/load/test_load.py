@@ -23,6 +23,7 @@ from typing import Any, Optional
 from urllib.parse import urlsplit
 
 import pytest
+from pools import pool_of
 
 from bentoclient import SyncHTTPClient
 
@@ -140,7 +141,7 @@ def test_threads_share_one_client_under_load(demo_url: str) -> None:
         assert sum(done) == LOAD_CALLS
         assert elapsed < TIME_LIMIT
         assert 1 <= watch.most <= MAX_CONNECTIONS
-        assert client._transport.idle_connections <= MAX_CONNECTIONS
+        assert pool_of(client).idle_connections <= MAX_CONNECTIONS
         # Kept alive: a handful of connections for the whole run, not one per call.
         assert len(watch.seen) <= 3 * MAX_CONNECTIONS, f"{len(watch.seen)} connections for {LOAD_CALLS} calls"
         print(f"\n{LOAD_CALLS} calls from {THREADS} threads in {elapsed:.1f} s ({LOAD_CALLS / elapsed:.0f}/s), "
@@ -159,8 +160,8 @@ def test_pickled_client_works_on_its_own_connections(demo_url: str) -> None:
         assert client.classify(rows_for(5)) == labels_for(5)
         copy = pickle.loads(pickle.dumps(client))
         try:
-            assert copy._transport is not client._transport
-            assert copy._transport.idle_connections == 0
+            assert pool_of(copy) is not pool_of(client)
+            assert pool_of(copy).idle_connections == 0
             assert copy.classify(rows_for(6)) == labels_for(6)
             assert copy.summarize("One. Two.") == "One."
         finally:
@@ -185,7 +186,7 @@ def _read_all(fd: int, timeout: float) -> bytes:
 
 def _local_ports(client: SyncHTTPClient) -> list[int]:
     ports = []
-    for conn in client._transport._idle:
+    for conn in pool_of(client)._idle:
         sock = conn.http.sock
         if sock is not None:
             ports.append(sock.getsockname()[1])

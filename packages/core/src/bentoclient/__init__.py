@@ -11,19 +11,21 @@ from typing import TYPE_CHECKING, Any
 
 from . import exceptions
 from ._backoff import Backoff
-from ._client import ClientResponse, SyncHTTPClient
+from ._base import ClientResponse
 from ._models import Headers, Timeout
 from ._retry import NO_RETRY, Retry
 from ._schema import Endpoint, Field, ServiceSchema
-from ._tasks import ResultStatus, Task
+from ._sync.client import SyncHTTPClient, Task
+from ._tasks import ResultStatus
 from ._version import __version__
 from .exceptions import BentoClientError, BentoMLException
 
 if TYPE_CHECKING:  # precise for type checkers; imported lazily at run time (below)
-    from bentoclient_async import AsyncHTTPClient
+    from .aio import AsyncHTTPClient, AsyncTask
 
 __all__ = [
     "AsyncHTTPClient",
+    "AsyncTask",
     "Backoff",
     "BentoClientError",
     "BentoMLException",
@@ -45,13 +47,16 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     # The async client lives in its own distribution; load it only when asked for.
-    if name == "AsyncHTTPClient":
+    if name in ("AsyncHTTPClient", "AsyncTask"):
         try:
-            from bentoclient_async import AsyncHTTPClient
+            import bentoclient_async  # noqa: F401  # the transport AsyncHTTPClient sends through by default
         except ImportError as exc:
             raise exceptions.MissingDependencyError(
-                'AsyncHTTPClient needs the async package: pip install "bentoclient[async]"',
+                f'{name} needs the async package: pip install "bentoclient[async]" '
+                "(or bring your own transport: from bentoclient.aio import AsyncHTTPClient)",
                 package="bentoclient-async",
             ) from exc
-        return AsyncHTTPClient
+        from . import aio
+
+        return getattr(aio, name)
     raise AttributeError(f"module 'bentoclient' has no attribute {name!r}")

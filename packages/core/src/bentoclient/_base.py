@@ -1,34 +1,32 @@
-"""What the sync and async clients share: options, the endpoint table, request building.
+"""What both clients share before any I/O: options, the endpoint table, request building.
 
-Nothing here does I/O.  ``SyncHTTPClient`` (core) and ``AsyncHTTPClient`` (bentoclient-async)
-subclass :class:`ClientBase` and add only their send loops and lifecycle.
+Nothing here touches the network.  The one driver (``_async/client.py`` and the sync code
+generated from it) subclasses :class:`ClientBase` for ``AsyncHTTPClient`` and ``SyncHTTPClient``.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, BinaryIO, Optional, TypeVar, Union
 from urllib.parse import urlencode, urlsplit
 
 from ._decode import output_filename
 from ._encode import bind_arguments, encode_body
+from ._files import DownloadFolder, create_unique
 from ._models import Headers, Request, ResponseData, Timeout, TimeoutTypes, check_header_value
-from ._protocol import READY_BACKOFF, USER_AGENT, derive_path_prefix, ready_wait_seconds, resolve_token
+from ._protocol import USER_AGENT, derive_path_prefix, ready_wait_seconds, resolve_token
 from ._retry import Retry
 from ._schema import Endpoint, ServiceSchema, parse_schema
 from ._tasks import check_task_id, task_target
-from ._url import ServiceAddress, parse_service_url
+from ._url import ServiceAddress, parse_service_url, remove_dot_segments
 from .exceptions import (
     BentoClientError,
     ConfigurationError,
     EndpointNotFound,
-    MissingDependencyError,
-    ResponseDecodeError,
+    NotATaskEndpoint,
     SchemaError,
-    ServerNotReady,
 )
 
 if TYPE_CHECKING:
@@ -81,7 +79,8 @@ class ClientBase:
             raise ConfigurationError(f"retry must be a bentoclient.Retry, got {type(retry).__name__}")
         self._retry = Retry() if retry is None else retry
         self._token = resolve_token(token)
-        base = [("User-Agent", USER_AGENT)]
+        # Bodies are used as sent (file outputs, streams): ask for no content coding, on both clients.
+        base = [("User-Agent", USER_AGENT), ("Accept-Encoding", "identity")]
         if self._token:
             base.append(("Authorization", f"Bearer {self._token}"))
         base += [(key, check_header_value(key, value)) for key, value in (headers or {}).items()]
@@ -191,7 +190,7 @@ class ClientBase:
         params: Optional[Mapping[str, Any]],
         headers: Optional[Mapping[str, str]],
     ) -> Request:
-        target = self._target_for(url)
+        target = remove_dot_segments(self._target_for(url))
         if any(not "\x21" <= ch <= "\x7e" for ch in target):
             raise ConfigurationError(
                 f"request(): the path {target!r} has spaces, control or non-ASCII characters; "
@@ -276,8 +275,8 @@ class ClientBase:
 
     # --- readiness ------------------------------------------------------------------------
 
-    def _start_ready_wait(self, timeout: Optional[float]) -> ReadyWait:
-        return ReadyWait(self, ready_wait_seconds(self.timeout, timeout))
+    def _ready_seconds(self, timeout: Optional[float]) -> float:
+        return ready_wait_seconds(self.timeout, timeout)
 
     def _use_prefix_from(self, response: ResponseData) -> bool:
         """For a ``path_prefix`` service, ``/readyz`` lives under the prefix of its routes."""
@@ -306,144 +305,6 @@ class ClientBase:
         self._files.remove_temp()
 
 
-class ReadyWait:
-    """One readiness wait, without I/O: probe limits, back-off, the path-prefix check, the error.
-
-    Both clients drive it the same way::
-
-        wait = client._start_ready_wait(timeout)
-        while (limits := wait.next_probe()) is not None:
-            try:
-                response = get(client._readyz_path, limits)
-            except (ClientClosedError, ConfigurationError, TLSError):
-                raise  # waiting cannot fix these
-            except BentoClientError as exc:
-                wait.no_answer(exc)
-            else:
-                if wait.answered(response) is READY: return
-                if CHECK_PREFIX and client._use_prefix_from(get("/schema.json", limits)): continue
-            sleep(wait.pause())
-        raise wait.error()
-    """
-
-    READY = "ready"
-    CHECK_PREFIX = "check-prefix"
-    RETRY = "retry"
-
-    def __init__(self, client: ClientBase, seconds: float) -> None:
-        self._client = client
-        self.seconds = seconds
-        self.deadline = time.monotonic() + seconds
-        self._delays = READY_BACKOFF.delays()
-        self._last = "no answer"
-        self._last_status: Optional[int] = None
-        self._prefix_checked = False
-
-    def next_probe(self) -> Optional[Timeout]:
-        """The limits for the next probe, or None when the time is up."""
-        remaining = self.deadline - time.monotonic()
-        return None if remaining <= 0 else self._client._timeout.clipped(remaining)
-
-    def no_answer(self, error: BentoClientError) -> None:
-        self._last, self._last_status = str(error), None
-
-    def answered(self, response: ResponseData) -> str:
-        if response.status_code == 200:
-            return self.READY
-        self._last_status = response.status_code
-        self._last = f"HTTP {response.status_code} {response.text.strip()[:200]}"
-        if response.status_code == 404 and not self._prefix_checked:
-            self._prefix_checked = True
-            return self.CHECK_PREFIX
-        return self.RETRY
-
-    def pause(self) -> float:
-        return max(0.0, min(next(self._delays), self.deadline - time.monotonic()))
-
-    def error(self) -> ServerNotReady:
-        client = self._client
-        return ServerNotReady(
-            f"{client._address.url}{client._readyz_path} did not answer 200 within {self.seconds:g} seconds "
-            f"(last: {self._last}); check that the service is running at this URL, or wait longer with "
-            "server_ready_timeout=",
-            url=client._address.url,
-            status_code=self._last_status,
-        )
-
-
-class DownloadFolder:
-    """Where file outputs go: the caller's folder, or a temporary one made on first use."""
-
-    def __init__(self, chosen: Optional[str]) -> None:
-        self.chosen = chosen
-        self.temp: Optional[str] = None
-
-    def path(self) -> str:
-        if self.chosen is not None:
-            os.makedirs(self.chosen, exist_ok=True)
-            return self.chosen
-        if self.temp is None:
-            import tempfile
-
-            self.temp = tempfile.mkdtemp(prefix="bentoclient-")
-        return self.temp
-
-    def remove_temp(self) -> None:
-        if self.temp is not None:
-            import shutil
-
-            shutil.rmtree(self.temp, ignore_errors=True)
-            self.temp = None
-
-
-def file_result(endpoint: Endpoint, path: str) -> Any:
-    """A saved file output as the caller gets it: a PIL image for ``pil`` outputs when Pillow
-    is installed, else a ``pathlib.Path``."""
-    from pathlib import Path
-
-    if endpoint.output.get("pil"):
-        try:
-            from PIL import Image
-        except ImportError:  # Pillow is optional: the saved image file then
-            return Path(path)
-        try:
-            with Image.open(path) as image:
-                image.load()
-                return image
-        except (OSError, ValueError, SyntaxError) as exc:  # what Pillow raises for data it cannot read
-            raise ResponseDecodeError(
-                f"endpoint {endpoint.name!r}: the image output saved at {path} cannot be opened by Pillow: {exc}"
-            ) from None
-    return Path(path)
-
-
-def stream_support(endpoint: str) -> Any:
-    """The bentoclient-stream package, which both clients hand streaming calls to."""
-    try:
-        import bentoclient_stream
-    except ImportError:
-        pass
-    else:
-        return bentoclient_stream
-    raise MissingDependencyError(
-        f'endpoint {endpoint!r} streams its output, which needs the stream package: pip install "bentoclient[stream]"',
-        package="bentoclient-stream",
-    )
-
-
-def create_unique(folder: str, name: str) -> tuple[str, BinaryIO]:
-    """Create ``folder/name`` exclusively, adding ``-1``, ``-2``… so no result overwrites another."""
-    stem, dot, ext = name.partition(".")
-    for n in range(10_000):
-        candidate = os.path.join(folder, name if n == 0 else f"{stem}-{n}{dot}{ext}")
-        try:
-            fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
-        except FileExistsError:
-            continue
-        return candidate, os.fdopen(fd, "wb")
-    raise BentoClientError(f"cannot create a file for {name!r} in {folder}: 10000 names taken")
-
-
 class EndpointMethod:
     # What ``client.<endpoint>`` returns: calls the endpoint; ``__doc__`` and
     # ``__signature__`` (built only when asked for) come from the schema.
@@ -463,6 +324,18 @@ class EndpointMethod:
 
     def __repr__(self) -> str:
         return f"<endpoint method {self.endpoint.signature_text()} of {self._client!r}>"
+
+    def __getattr__(self, name: str) -> Any:
+        if name in TASK_FUNCTIONS:
+            raise NotATaskEndpoint(
+                f"endpoint {self.endpoint.name!r} is not a task endpoint, so it has no {name}(); call it "
+                f"directly (client.{self.endpoint.name}(...)), or declare it with @bentoml.task on the server",
+                endpoint=self.endpoint.name,
+            )
+        raise AttributeError(f"endpoint method {self.endpoint.name!r} has no attribute {name!r}")
+
+
+TASK_FUNCTIONS = frozenset(("submit", "get_status", "get", "cancel", "retry"))
 
 
 class TaskEndpointMethod(EndpointMethod):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Mapping
 from typing import Optional
 from urllib.parse import urljoin, urlsplit
@@ -79,7 +78,7 @@ def redirect_request(address: ServiceAddress, request: Request, status: int, loc
     body-less GET, as browsers and httpx do.
     """
     scheme, host, port = address.logical_origin
-    current = f"{scheme}://{host}:{port}{request.target}"
+    current = f"{scheme}://{f'[{host}]' if ':' in host else host}:{port}{request.target}"
     try:
         parts = urlsplit(urljoin(current, location))
         target_port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -106,67 +105,94 @@ def redirect_request(address: ServiceAddress, request: Request, status: int, loc
 
 
 class RequestPlan:
-    """The life of one logical request, without I/O: attempts, redirects, retries, deadline.
+    """The life of one logical request, without I/O and without a clock: attempts,
+    redirects, retries, the stale-connection resend and the total deadline.
 
-    Both clients drive it the same way::
+    Every decision takes the current ``time.monotonic()`` as ``now``, so tests drive it with
+    made-up times.  The one driver (``bentoclient._async.client``, and the sync code
+    generated from it) runs it like this::
 
-        plan = RequestPlan(address, request, timeout, retry)
+        plan = RequestPlan(address, request, timeout, retry, now=monotonic())
         while True:
             try:
-                response = send(plan.request, plan.attempt_timeout())
+                response = send(plan.request, plan.attempt_timeout(monotonic()), plan.deadline)
             except TransportError as err:
-                sleep(plan.after_error(err))  # re-raises when it may not be retried
+                sleep(plan.after_error(err, monotonic()))  # re-raises when it may not be retried
                 continue
-            delay = plan.after_response(response.status_code, response.headers)
+            delay = plan.after_response(response.status_code, response.headers, monotonic())
             if delay is None:
                 return response  # final: success or an error status to raise
             drain(response)
             sleep(delay)  # 0 after a redirect (plan.request changed)
     """
 
-    def __init__(self, address: ServiceAddress, request: Request, timeout: Timeout, retry: Retry) -> None:
+    def __init__(
+        self, address: ServiceAddress, request: Request, timeout: Timeout, retry: Retry, *, now: float
+    ) -> None:
         self.address = address
         self.request = request
         self.timeout = timeout
         self.retry = retry
         self.retries = 0
         self.redirects = 0
-        self.deadline = None if timeout.total is None else time.monotonic() + timeout.total
+        self.deadline = None if timeout.total is None else now + timeout.total
+        self._stale_resent = False
 
     @property
     def attempts(self) -> int:
         return self.retries + 1
 
-    def attempt_timeout(self) -> Timeout:
+    def attempt_timeout(self, now: float) -> Timeout:
         """The limits for the next attempt: what is left of the total, at most."""
         if self.deadline is None:
             return self.timeout
-        remaining = self.deadline - time.monotonic()
+        remaining = self.deadline - now
         if remaining <= 0:
-            err = TimeoutException(
-                f"the total timeout of {self.timeout.total} s for {self.address.url}{self.request.target} "
-                f"ran out after {self.attempts - 1} attempt(s)",
-                url=self.address.url,
-            )
-            err.attempts = self.attempts - 1
-            raise err
+            raise self.total_timeout_error(self.attempts - 1)
         return self.timeout.clipped(remaining)
 
-    def _fits(self, delay: float) -> bool:
-        return self.deadline is None or time.monotonic() + delay < self.deadline
+    def total_timeout_error(self, attempts: int, kind: type[TimeoutException] = TimeoutException) -> TimeoutException:
+        """The error (of class ``kind``) for a total timeout that ran out after ``attempts`` attempts."""
+        err = kind(
+            f"the total timeout of {self.timeout.total:g} s for {self.address.url}{self.request.target} "
+            f"ran out after {attempts} attempt(s); allow more with Timeout(total=...), or None for no total",
+            url=self.address.url,
+        )
+        err.attempts = attempts
+        return err
 
-    def after_error(self, error: TransportError) -> float:
-        """The delay before trying again; re-raises ``error`` (with ``attempts``) when final."""
+    def _fits(self, delay: float, now: float) -> bool:
+        return self.deadline is None or now + delay < self.deadline
+
+    def after_error(self, error: TransportError, now: float) -> float:
+        """The delay before trying again; re-raises ``error`` (with ``attempts``) when final.
+
+        A kept-alive connection the server had dropped (``error.stale_connection``) is not
+        the call's failure: the request goes once more at once, on a fresh connection, when
+        its body can be replayed, without counting as a retry (bentoml/BentoML#4971).
+        """
+        if error.stale_connection and not self._stale_resent and self._replayable():
+            self._stale_resent = True
+            return 0.0
+        if isinstance(error, TimeoutException) and self.deadline is not None and now >= self.deadline - 0.001:
+            # The attempt's limit was what was left of the total: say that, not "read timeout 0.99998 s".
+            raise self.total_timeout_error(self.attempts, type(error)) from None
         delay = self.retry.delay_after_error(self.retries, error, self.request.method)
-        if delay is None or not self._can_resend(error) or not self._fits(delay):
+        if delay is None or (error.request_sent and not self._replayable()) or not self._fits(delay, now):
             error.attempts = self.attempts
             raise error
         self.retries += 1
         return delay
 
-    def after_response(self, status: int, headers: Mapping[str, str]) -> Optional[float]:
+    def after_response(self, status: int, headers: Mapping[str, str], now: float) -> Optional[float]:
         """None when the response is final; else the delay before the next attempt."""
         location = headers.get("location")
+        if status in REDIRECT_STATUSES and not location:
+            raise RemoteProtocolError(
+                f"{self.address.url}{self.request.target} answered {status} (a redirect) without a Location header, "
+                "so there is nowhere to follow it; check the service or the proxy in front of it",
+                url=self.address.url,
+            )
         if status in REDIRECT_STATUSES and location:
             self.redirects += 1
             if self.redirects > MAX_REDIRECTS:
@@ -178,14 +204,12 @@ class RequestPlan:
         if status < 400:
             return None
         delay = self.retry.delay_after_status(self.retries, status, headers)
-        if delay is None or not self._fits(delay):
+        if delay is None or not self._fits(delay, now):
             return None
         self.retries += 1
         return delay
 
-    def _can_resend(self, error: TransportError) -> bool:
+    def _replayable(self) -> bool:
         # A body streamed from a caller's non-seekable file cannot be produced twice.
         content = self.request.content
-        if not error.request_sent or isinstance(content, (bytes, bytearray)):
-            return True
-        return bool(getattr(content, "replayable", False))
+        return isinstance(content, (bytes, bytearray)) or bool(getattr(content, "replayable", False))

@@ -1,4 +1,4 @@
-"""BentoML task endpoints (``@bentoml.task``): the requests and answers, and the sync ``Task``.
+"""BentoML task endpoints (``@bentoml.task``): the requests, the answers and the polling plan.
 
 A task endpoint at route ``R`` also serves ``POST R/submit`` (same body as a call),
 ``GET R/status?task_id=``, ``GET R/get?task_id=``, ``PUT R/cancel?task_id=`` and
@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import enum
 import json
-import time
-from typing import TYPE_CHECKING, Any, Optional
+from typing import Any, Optional
 from urllib.parse import quote
 
 from ._backoff import Backoff
@@ -19,10 +18,15 @@ from ._models import Request, ResponseData
 from ._schema import Endpoint
 from .exceptions import ArgumentError, ResponseDecodeError, TimeoutException
 
-if TYPE_CHECKING:
-    from ._client import SyncHTTPClient
-
-__all__ = ["ResultStatus", "Task"]
+__all__ = [
+    "PollPlan",
+    "ResultStatus",
+    "check_task_id",
+    "parse_status",
+    "parse_task_id",
+    "submit_request",
+    "task_target",
+]
 
 #: Polling a task: 100 ms at first, then at most 2 s apart.
 POLL_BACKOFF = Backoff(initial=0.1, factor=1.5, maximum=2.0, jitter=0.1)
@@ -93,23 +97,23 @@ def parse_status(response: ResponseData) -> ResultStatus:
 
 
 class PollPlan:
-    """When to ask a task's status again (pure; both clients' ``wait()`` drive it)."""
+    """When to ask a task's status again: pure, with the time passed in as ``now``."""
 
-    def __init__(self, task_id: str, timeout: Optional[float]) -> None:
+    def __init__(self, task_id: str, timeout: Optional[float], *, now: float) -> None:
         self.task_id = task_id
         self.timeout = timeout
-        self.deadline = None if timeout is None else time.monotonic() + timeout
+        self.deadline = None if timeout is None else now + timeout
         self.status = ResultStatus.PENDING
         self._delays = POLL_BACKOFF.delays()
 
-    def next_delay(self, status: ResultStatus) -> Optional[float]:
+    def next_delay(self, status: ResultStatus, now: float) -> Optional[float]:
         """None once ``status`` is final; else the pause before the next poll (or a timeout error)."""
         self.status = status
         if status.finished:
             return None
         delay = next(self._delays)
         if self.deadline is not None:
-            remaining = self.deadline - time.monotonic()
+            remaining = self.deadline - now
             if remaining <= 0:
                 raise TimeoutException(
                     f"task {self.task_id} is still {status.value} after {self.timeout:g} s; "
@@ -117,41 +121,3 @@ class PollPlan:
                 )
             delay = min(delay, remaining)
         return delay
-
-
-class Task:
-    """A submitted task of a ``SyncHTTPClient`` (BentoML's ``Task``, plus ``wait``/``result``)."""
-
-    def __init__(self, client: SyncHTTPClient, endpoint: Endpoint, task_id: str) -> None:
-        self.id = task_id
-        self.endpoint = endpoint
-        self._client = client
-
-    def __repr__(self) -> str:
-        return f"Task(id={self.id!r})"
-
-    def get_status(self) -> ResultStatus:
-        return self._client._task_status(self.endpoint, self.id)
-
-    def get(self) -> Any:
-        """The result; raises the task's error if it failed, ``InvalidArgument`` if unfinished."""
-        return self._client._task_result(self.endpoint, self.id)
-
-    def cancel(self) -> None:
-        self._client._task_cancel(self.endpoint, self.id)
-
-    def retry(self) -> Task:
-        """Run a finished task again; returns the new task."""
-        return self._client._task_retry(self.endpoint, self.id)
-
-    def wait(self, timeout: Optional[float] = None) -> ResultStatus:
-        """Poll the status with back-off until the task finished; raises ``TimeoutException`` after ``timeout`` s."""
-        plan = PollPlan(self.id, timeout)
-        while (delay := plan.next_delay(self.get_status())) is not None:
-            time.sleep(delay)
-        return plan.status
-
-    def result(self, timeout: Optional[float] = None) -> Any:
-        """Wait for the task (up to ``timeout`` s), then return its result or raise its error."""
-        self.wait(timeout)
-        return self.get()

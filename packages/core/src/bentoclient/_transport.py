@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from typing import Any, Optional, Union
 
+from ._http11 import MAX_HEADER_LINE, HeadError, HeadFields, is_interim
 from ._models import Headers, Request, Timeout
 from ._url import ServiceAddress
 from .exceptions import (
@@ -32,7 +33,7 @@ from .exceptions import (
     WriteTimeout,
 )
 
-__all__ = ["HTTPTransport", "Response", "SSLOptions"]
+__all__ = ["HTTPTransport", "Response", "SSLOptions", "ssl_context"]
 
 # uvicorn (BentoML's server) drops idle keep-alive connections after 5 s; reusing one
 # near that limit races the server's close (bentoml/BentoML#4971), so ours expire first.
@@ -42,30 +43,15 @@ READ_CHUNK = 64 * 1024
 SSLOptions = Union[bool, str, ssl.SSLContext]
 
 
-# The same bounds http.client applies to a response head.
-MAX_HEADER_LINE = 65536
-MAX_HEADERS = 100
-
-
-def _read_head_fields(fp: Any) -> list[tuple[str, str]]:
-    """The header fields of a response head, up to its blank line (latin-1, as HTTP says)."""
-    fields: list[tuple[str, str]] = []
-    while True:
-        line = fp.readline(MAX_HEADER_LINE + 1)
-        if len(line) > MAX_HEADER_LINE:
-            raise http.client.LineTooLong("header line")
-        if line in (b"\r\n", b"\n", b""):
-            return fields
-        if len(fields) >= MAX_HEADERS:
-            raise http.client.HTTPException(f"got more than {MAX_HEADERS} headers")
-        text = line.decode("latin-1")
-        if text[:1] in (" ", "\t") and fields:  # obsolete line folding continues the last field
-            name, value = fields[-1]
-            fields[-1] = (name, f"{value} {text.strip()}")
-            continue
-        name, colon, value = text.partition(":")
-        if colon:  # a line without a colon is junk: skipped, as the email parser does
-            fields.append((name.strip(), value.strip()))
+def _read_head_fields(fp: Any) -> Headers:
+    """The header fields of a response head, up to its blank line, with the shared limits."""
+    head = HeadFields()
+    try:
+        while head.add(fp.readline(MAX_HEADER_LINE + 1)):
+            pass
+    except HeadError as exc:
+        raise http.client.HTTPException(str(exc)) from None
+    return head.headers()
 
 
 class _LeanResponse(http.client.HTTPResponse):
@@ -80,9 +66,9 @@ class _LeanResponse(http.client.HTTPResponse):
             return
         while True:
             version, status, reason = self._read_status()  # type: ignore[attr-defined]  # private, in 3.9-3.13
-            if status != http.client.CONTINUE:
+            if not is_interim(status):
                 break
-            _read_head_fields(self.fp)  # an interim 100 response: skip its fields
+            _read_head_fields(self.fp)  # an interim 1xx response (100 Continue, 103 Early Hints): skip it
         self.code = self.status = status
         self.reason = reason.strip()
         if version in ("HTTP/1.0", "HTTP/0.9"):
@@ -91,7 +77,7 @@ class _LeanResponse(http.client.HTTPResponse):
             self.version = 11
         else:
             raise http.client.UnknownProtocol(version)
-        headers = Headers(_read_head_fields(self.fp))
+        headers = _read_head_fields(self.fp)
         self.headers = self.msg = headers  # type: ignore[assignment]  # has the lookups http.client uses
         encoding = headers.get("transfer-encoding")
         self.chunked = bool(encoding and encoding.lower() == "chunked")
@@ -130,7 +116,8 @@ class _UnixHTTPConnection(http.client.HTTPConnection):
         self.sock = sock
 
 
-def _ssl_context(verify: SSLOptions) -> ssl.SSLContext:
+def ssl_context(verify: SSLOptions) -> ssl.SSLContext:
+    """The ``ssl.SSLContext`` for a ``verify=`` option (True, False, a CA file or folder, a context)."""
     if isinstance(verify, ssl.SSLContext):
         return verify
     if verify is False:
@@ -185,7 +172,7 @@ class _Conn:
 class Response:
     """A response whose body is read on demand; returns its connection to the pool when done.
 
-    ``status_code``, ``headers`` and ``attempts`` are set on arrival; ``read()`` gives
+    ``status_code`` and ``headers`` are set on arrival; ``read()`` gives
     the whole body, ``iter_bytes()`` chunks of it; ``close()`` releases the connection.
     Reading the body stops with :class:`ReadTimeout` at ``deadline`` (a ``time.monotonic()``
     value: what is left of ``Timeout(total=...)``), however steadily the bytes trickle in.
@@ -212,7 +199,6 @@ class Response:
         self.status_code: int = raw.status
         head: Any = raw.msg  # our lean responses carry Headers already
         self.headers = head if isinstance(head, Headers) else Headers(raw.getheaders())
-        self.attempts = 1
 
     def _check_deadline(self) -> None:
         if self._deadline is None:
@@ -312,7 +298,7 @@ class HTTPTransport:
         self.max_connections = max_connections
         self._verify = verify
         # Built now, so that a bad CA path fails the constructor, not the first request.
-        self._ssl: Optional[ssl.SSLContext] = _ssl_context(verify) if address.scheme == "https" else None
+        self._ssl: Optional[ssl.SSLContext] = ssl_context(verify) if address.scheme == "https" else None
         self._reset()
 
     def _reset(self) -> None:
@@ -354,7 +340,7 @@ class HTTPTransport:
             conn = _UnixHTTPConnection(addr.socket_path, timeout.connect)
         elif addr.scheme == "https":
             if self._ssl is None:
-                self._ssl = _ssl_context(self._verify)
+                self._ssl = ssl_context(self._verify)
             conn = http.client.HTTPSConnection(addr.host, addr.port, timeout=timeout.connect, context=self._ssl)
         else:
             conn = http.client.HTTPConnection(addr.host, addr.port, timeout=timeout.connect)
@@ -432,35 +418,13 @@ class HTTPTransport:
     def send(self, request: Request, timeout: Timeout, deadline: Optional[float] = None) -> Response:
         """Send ``request`` and return once the status line and headers have arrived.
 
-        ``deadline`` (a ``time.monotonic()`` value) also bounds reading the body.
+        ``deadline`` (a ``time.monotonic()`` value) also bounds reading the body.  A reused
+        connection the server had closed raises an error with ``stale_connection=True``:
+        the client decides whether to send again.
         """
-        replayable = isinstance(request.content, (bytes, bytearray)) or bool(
-            getattr(request.content, "replayable", False)
-        )
         conn = self._acquire(timeout)
         try:
             return self._send_on(conn, request, timeout, deadline)
-        except _StaleConnection:
-            pass
-        except BaseException:
-            self._release(conn, discard=True)
-            raise
-        self._release(conn, discard=True)
-        if not replayable:
-            raise ReadError(
-                f"the server closed a kept-alive connection to {self.address.url} before answering, and the "
-                "request body (a non-seekable stream) cannot be sent again",
-                url=self.address.url,
-                request_sent=True,
-            )
-        conn = self._acquire(timeout)
-        try:
-            return self._send_on(conn, request, timeout, deadline)
-        except _StaleConnection as exc:
-            self._release(conn, discard=True)
-            raise RemoteProtocolError(
-                f"the server at {self.address.url} closed the connection without answering", url=self.address.url
-            ) from exc.__cause__
         except BaseException:
             self._release(conn, discard=True)
             raise
@@ -514,7 +478,11 @@ class HTTPTransport:
             ) from None
         except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError, ConnectionAbortedError) as exc:
             if conn.reused:
-                raise _StaleConnection() from exc
+                raise RemoteProtocolError(
+                    f"the server at {url} closed a kept-alive connection before answering",
+                    url=url,
+                    stale_connection=True,
+                ) from None
             if not body_sent:
                 raise WriteError(f"the connection to {url} broke while sending the request: {exc}", url=url) from None
             raise RemoteProtocolError(f"{url} closed the connection without sending a response", url=url) from None
@@ -527,7 +495,3 @@ class HTTPTransport:
                 raise WriteError(f"the connection to {url} broke while sending the request: {exc}", url=url) from None
             raise ReadError(f"the connection to {url} broke while waiting for the response: {exc}", url=url) from None
         return Response(self, conn, raw, url, sock=sock, read_timeout=timeout.read, deadline=deadline)
-
-
-class _StaleConnection(Exception):
-    """A reused connection was closed by the server before any response byte."""

@@ -7,7 +7,7 @@ from urllib.parse import unquote, urlsplit
 
 from .exceptions import InvalidURL
 
-__all__ = ["ServiceAddress", "parse_service_url"]
+__all__ = ["ServiceAddress", "parse_service_url", "remove_dot_segments"]
 
 # BentoML's Unix-socket URLs address a logical host; its own client sends this Host.
 _UDS_HOST = "127.0.0.1:3000"
@@ -92,3 +92,29 @@ def parse_service_url(url: str) -> ServiceAddress:
     default = 443 if scheme == "https" else 80
     base_path = parts.path.rstrip("/")
     return ServiceAddress(scheme, parts.hostname, port if port is not None else default, base_path)
+
+
+def remove_dot_segments(target: str) -> str:
+    """``/a/./b/../c?q`` -> ``/a/c?q`` (RFC 3986 §5.2.4), the one path policy of both clients.
+
+    Browsers, httpx and so BentoML's own client send paths this way; doing it here keeps the
+    sync and async transports from differing on it.
+    """
+    path, mark, query = target.partition("?")
+    if "." not in path:
+        return target
+    output: list[str] = []
+    segments = path.split("/")
+    for i, segment in enumerate(segments):
+        last = i == len(segments) - 1
+        if segment == ".":
+            if last:
+                output.append("")
+        elif segment == "..":
+            if len(output) > 1:
+                output.pop()
+            if last:
+                output.append("")
+        else:
+            output.append(segment)
+    return "/".join(output) + mark + query

@@ -29,6 +29,7 @@ __all__ = [
     "ConnectError",
     "ConnectTimeout",
     "EndpointNotFound",
+    "EventLoopError",
     "Forbidden",
     "GatewayTimeout",
     "HTTPStatusError",
@@ -36,6 +37,7 @@ __all__ = [
     "InvalidArgument",
     "InvalidURL",
     "MissingDependencyError",
+    "NotATaskEndpoint",
     "NotFound",
     "PayloadTooLarge",
     "PoolTimeout",
@@ -147,6 +149,11 @@ class ClientClosedError(BentoClientError, RuntimeError):
     """The client was used after ``close()``."""
 
 
+class EventLoopError(BentoClientError, RuntimeError):
+    """An ``AsyncHTTPClient`` used from another event loop than the one it first ran on (for
+    example across two ``asyncio.run()`` calls): its connections belong to that loop."""
+
+
 class ClientNotSetUpError(BentoClientError, RuntimeError):
     """An async client was used before ``async with client`` (or ``await client.setup()``)."""
 
@@ -171,15 +178,22 @@ class TransportError(BentoClientError):
     """The request did not complete at the connection level (no usable HTTP response).
 
     ``request_sent`` tells whether any byte of the request may have reached the server;
-    when it is False, retrying cannot run the call twice.
+    when it is False, retrying cannot run the call twice.  ``stale_connection`` tells that
+    the request went out on a kept-alive connection reused from the pool and the server
+    closed it before any byte of a response: it had dropped the idle connection, so the
+    request is sent once more on a fresh one (when its body can be replayed), whatever the
+    retry policy says.  Transports set both; the retry plan reads them.
     """
 
     error_code = HTTPStatus.SERVICE_UNAVAILABLE
 
-    def __init__(self, message: str, *, url: str = "", request_sent: bool = True) -> None:
+    def __init__(
+        self, message: str, *, url: str = "", request_sent: bool = True, stale_connection: bool = False
+    ) -> None:
         super().__init__(message)
         self.url = url
         self.request_sent = request_sent
+        self.stale_connection = stale_connection
         self.attempts = 1
 
 
@@ -396,6 +410,11 @@ class EndpointNotFound(NotFound, ArgumentError):
 
     def __str__(self) -> str:  # raised before any request: no HTTP status to show
         return self.message
+
+
+class NotATaskEndpoint(ArgumentError, AttributeError):
+    """A task function (``submit``, ``get_status``, ...) asked of an endpoint that is not a
+    ``@bentoml.task``.  Also an ``AttributeError``, so ``hasattr()`` answers False."""
 
 
 class ServerNotReady(ServiceUnavailable, TimeoutException):

@@ -16,12 +16,16 @@ raises the typed error then, before any item.  A stream that ends in the middle 
 raises :class:`~bentoclient.exceptions.StreamTruncated` instead of ending quietly.  The read
 timeout applies to every gap between chunks.  Leaving the ``with`` block, finishing the
 iteration or calling ``close()`` releases the connection.
+
+The package implements :class:`bentoclient.streaming.StreamPlugin` and uses only bentoclient's
+public API.
 """
 
 from __future__ import annotations
 
 from bentoclient import __version__
 
-from ._streams import AsyncStream, SyncStream, async_stream, sync_stream
+from ._async_stream import AsyncStream, async_stream
+from ._sync_stream import SyncStream, sync_stream
 
 __all__ = ["AsyncStream", "SyncStream", "__version__", "async_stream", "sync_stream"]

@@ -1,0 +1,1 @@
+"""The one driver, as written: the async source that ``_sync`` is generated from."""

@@ -1,0 +1,490 @@
+"""The one driver: the client's I/O loop, readiness, tasks, file outputs and stream hand-off.
+
+This file is the source of truth for both clients.  ``tools/unasync.py`` rewrites it into
+``bentoclient/_sync/client.py`` (``async def`` -> ``def``, ``await`` dropped,
+``AsyncHTTPClient`` -> ``SyncHTTPClient``, ...); ``nox -s lint`` fails when the generated file
+is stale.  Conventions the generator relies on: names with an ``Async`` prefix or an
+``async_`` / ``a`` (``aread``, ``aclose``, ``aiter_bytes``) twin; a line ending in
+``# async-only`` (or a block between ``# async-only: begin`` and ``# async-only: end``) is
+left out of the sync code; a comment line ``# sync-only: CODE`` becomes ``CODE`` there.
+
+Everything that decides (retries, redirects, deadlines, readiness, polling) is in the pure
+plans (``_protocol``, ``_ready``, ``_tasks``); this module only drives them with a
+transport from :mod:`bentoclient.transport` and a clock.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from functools import partial
+from time import monotonic
+from typing import Any, Optional, Union
+
+from .._backends import AsyncTransportClass, adapt_async_transport, async_sleep, default_async_transport
+from .._base import ClientBase, ClientResponse
+from .._decode import decode_value, error_from_response, is_file_output
+from .._files import file_result
+from .._models import Headers, Request, ResponseData, Timeout, TimeoutTypes
+from .._protocol import RequestPlan
+from .._ready import ReadyWait
+from .._retry import NO_RETRY, Retry
+from .._schema import Endpoint, ServiceSchema
+from .._tasks import PollPlan, ResultStatus, parse_status, parse_task_id, submit_request
+from .._transport import SSLOptions
+from ..exceptions import BentoClientError, ClientClosedError, ClientNotSetUpError, TransportError
+from ..streaming import AsyncItemStream, load_stream_plugin
+from ..transport import AsyncResponse, AsyncTransport
+
+__all__ = ["AsyncHTTPClient", "AsyncTask"]
+
+
+def _headers(response: AsyncResponse) -> Headers:
+    headers = response.headers
+    return headers if isinstance(headers, Headers) else Headers(headers)
+
+
+async def _read_data(response: AsyncResponse, attempts: int = 1) -> ResponseData:
+    """Read the whole body (the transport releases the connection)."""
+    try:
+        content = await response.aread()
+    finally:
+        await response.aclose()
+    return ResponseData(response.status_code, _headers(response), content, attempts)
+
+
+class _Shared:
+    """What a client and its ``with_options()`` copies share: the transport, whether the
+    original client closed it, and the schema once one of them was set up."""
+
+    __slots__ = ("closed", "readyz_path", "schema", "transport")
+
+    def __init__(self, transport: Optional[AsyncTransport]) -> None:
+        self.transport = transport
+        self.closed = False
+        self.schema: Optional[ServiceSchema] = None
+        self.readyz_path = "/readyz"
+
+
+class AsyncHTTPClient(ClientBase):
+    """A client for one BentoML service.
+
+    The sync client, like BentoML's, waits for ``GET /readyz`` (up to
+    ``server_ready_timeout`` seconds; ``None`` means ``timeout``, ``0`` or less skips it) and
+    reads ``GET /schema.json`` in its constructor, then has one method per endpoint.  The
+    async client does no I/O when constructed: ``async with`` (or ``await client.setup()``)
+    does that, and endpoint methods raise
+    :class:`~bentoclient.exceptions.ClientNotSetUpError` before it; one async client belongs
+    to the event loop it was first used on.
+
+    Beyond BentoML's signature: ``download_dir`` (where file outputs are saved; by default
+    a temporary folder removed by :meth:`close`), ``verify`` (TLS: ``True``, ``False``, a CA
+    bundle path or an ``ssl.SSLContext``), ``headers`` (sent on every request),
+    ``max_connections`` (the connection pool bound), ``retry`` (a :class:`~bentoclient.Retry`
+    policy) and ``transport`` (any object implementing the transport seam in
+    :mod:`bentoclient.transport`, for test doubles, custom networking or instrumentation).
+    """
+
+    #: The transport class this client sends through by default.
+    client_cls = AsyncTransportClass()
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        token: Optional[str] = None,
+        timeout: TimeoutTypes = 30,
+        server_ready_timeout: Optional[float] = None,
+        download_dir: Union[str, os.PathLike[str], None] = None,
+        verify: SSLOptions = True,
+        headers: Optional[Mapping[str, str]] = None,
+        max_connections: int = 10,
+        retry: Optional[Retry] = None,
+        transport: Optional[AsyncTransport] = None,
+    ) -> None:
+        super().__init__(
+            url,
+            token=token,
+            timeout=timeout,
+            server_ready_timeout=server_ready_timeout,
+            download_dir=download_dir,
+            headers=headers,
+            max_connections=max_connections,
+            retry=retry,
+        )
+        self._verify = verify
+        self._transport_given = transport is not None
+        if transport is None:
+            transport = default_async_transport(self._address, max_connections=max_connections, verify=verify)
+        else:
+            transport = adapt_async_transport(self._address, transport)
+        self._shared = _Shared(transport)
+        self._owner = True  # False for with_options() copies: they never close the connections
+        self._setup_done = False
+        # sync-only: self._setup_or_close()  # like BentoML's SyncHTTPClient, it connects at once
+
+    # --- lifecycle -----------------------------------------------------------------------
+
+    async def __aenter__(self) -> AsyncHTTPClient:
+        await self._setup_or_close()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # async-only: begin
+    def __enter__(self) -> None:
+        raise TypeError(
+            f"{type(self).__name__} is asynchronous: use 'async with {type(self).__name__}(url) as client:' "
+            "inside a coroutine, or bentoclient.SyncHTTPClient with a plain 'with'"
+        )
+
+    def __exit__(self, *exc: object) -> None:  # pragma: no cover - __enter__ always raises
+        pass
+
+    # async-only: end
+
+    async def _setup_or_close(self) -> None:
+        try:
+            await self.setup()
+        except BaseException:
+            await self.close()  # nothing would close what the wait and the schema request opened
+            raise
+
+    async def setup(self) -> None:
+        """Wait for readiness and read the schema (once); the constructor or ``async with`` calls it."""
+        if self._adopt_setup():
+            return
+        if self._ready_wait > 0:
+            await self.wait_until_server_ready(self._ready_wait)
+        self._shared.schema = self._set_schema_from(await self._get("/schema.json", self._timeout))
+        self._shared.readyz_path = self._readyz_path
+        self._setup_done = True
+
+    def _adopt_setup(self) -> bool:
+        """Whether this client is set up, taking the schema a ``with_options()`` relative read."""
+        schema = self._shared.schema
+        if not self._setup_done and schema is not None:
+            self._set_schema(schema)
+            self._readyz_path = self._shared.readyz_path
+            self._setup_done = True
+        return self._setup_done
+
+    async def close(self) -> None:
+        """Close the connections and remove the temporary download folder (if any).
+
+        On a ``with_options()`` copy it only ends the copy: the client it came from keeps
+        its connections until that client is closed.
+        """
+        self._closed = True
+        if not self._owner:
+            return
+        shared = self._shared
+        shared.closed = True
+        if shared.transport is not None:
+            await shared.transport.aclose()
+        self._remove_downloads()
+
+    aclose = close  # async-only
+
+    @property
+    def _transport(self) -> Optional[AsyncTransport]:
+        return self._shared.transport
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        # Connections belong to one process (and event loop): a default transport is made
+        # anew on first use; a transport the caller gave is pickled with the client.
+        state["_shared"] = _Shared(self._shared.transport if self._transport_given else None)
+        state["_shared"].schema = self._shared.schema
+        state["_shared"].readyz_path = self._shared.readyz_path
+        state["_owner"] = True
+        state["_closed"] = False
+        return state
+
+    def __getattr__(self, name: str) -> Any:
+        if not name.startswith("_") and "_shared" in self.__dict__ and "_setup_done" in self.__dict__:
+            self._adopt_setup()  # a with_options() copy made before setup(): the schema is shared
+        return super().__getattr__(name)
+
+    def _missing_attribute(self, name: str) -> Exception:
+        if not self.__dict__.get("_setup_done", True) and not name.startswith("__"):
+            return ClientNotSetUpError(
+                f"{type(self).__name__} is not set up yet, so it does not know the endpoint {name!r}: use "
+                f"'async with {type(self).__name__}(url) as client:' or 'await client.setup()' first"
+            )
+        return super()._missing_attribute(name)
+
+    def _endpoint(self, name: str) -> Endpoint:
+        if not self._adopt_setup():
+            raise ClientNotSetUpError(
+                f"{type(self).__name__} is not set up yet: use 'async with {type(self).__name__}(url) as client:' "
+                f"or 'await client.setup()' before calling {name!r}"
+            )
+        return super()._endpoint(name)
+
+    # --- calls ---------------------------------------------------------------------------
+
+    def call(self, name: str, /, *args: Any, **kwargs: Any) -> Any:
+        """Call endpoint ``name`` with arguments mapped by its schema.
+
+        Arguments are checked at once, before anything is sent.  Returns the result (on the
+        async client, a coroutine of it), or, for a streaming endpoint, a stream.
+        """
+        endpoint = self._endpoint(name)
+        request = self._call_request(endpoint, args, kwargs)
+        if endpoint.is_stream:
+            return self._stream(endpoint, request)
+        return self._result(endpoint, request)
+
+    def _stream(self, endpoint: Endpoint, request: Request) -> AsyncItemStream:
+        plugin = load_stream_plugin(endpoint.name)
+        return plugin.async_stream(partial(self._open_stream, endpoint, request), endpoint)
+
+    async def _open_stream(self, endpoint: Endpoint, request: Request) -> AsyncResponse:
+        response, attempts = await self._send(request, self._timeout)
+        if response.status_code >= 400:
+            raise error_from_response(await _read_data(response, attempts), endpoint.name)
+        return response
+
+    async def _result(self, endpoint: Endpoint, request: Request) -> Any:
+        if not is_file_output(endpoint):
+            return decode_value(endpoint, await self._checked(endpoint, request))
+        response, attempts = await self._send(request, self._timeout)
+        if response.status_code >= 400:
+            raise error_from_response(await _read_data(response, attempts), endpoint.name)
+        return await self._save_file(endpoint, response)
+
+    async def _checked(self, endpoint: Endpoint, request: Request) -> ResponseData:
+        response = await self._fetch(request, self._timeout)
+        if response.status_code >= 400:
+            raise error_from_response(response, endpoint.name)
+        return response
+
+    # --- tasks ---------------------------------------------------------------------------
+
+    def _task_submit(self, endpoint: Endpoint, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Any:
+        request = submit_request(self._call_request(endpoint, args, kwargs))  # arguments checked now
+        return self._submit(endpoint, request)
+
+    async def _submit(self, endpoint: Endpoint, request: Request) -> AsyncTask:
+        return AsyncTask(self, endpoint, parse_task_id(endpoint, await self._checked(endpoint, request)))
+
+    async def _task_status(self, endpoint: Endpoint, task_id: str) -> ResultStatus:
+        return parse_status(await self._checked(endpoint, self._task_request("GET", endpoint, "status", task_id)))
+
+    async def _task_result(self, endpoint: Endpoint, task_id: str) -> Any:
+        return await self._result(endpoint, self._task_request("GET", endpoint, "get", task_id))
+
+    async def _task_cancel(self, endpoint: Endpoint, task_id: str) -> None:
+        await self._checked(endpoint, self._task_request("PUT", endpoint, "cancel", task_id))
+
+    async def _task_retry(self, endpoint: Endpoint, task_id: str) -> AsyncTask:
+        response = await self._checked(endpoint, self._task_request("POST", endpoint, "retry", task_id))
+        return AsyncTask(self, endpoint, parse_task_id(endpoint, response))
+
+    # --- other requests ------------------------------------------------------------------
+
+    def with_options(
+        self,
+        *,
+        timeout: TimeoutTypes | None = None,
+        headers: Optional[Mapping[str, str]] = None,
+        retry: Optional[Retry] = None,
+    ) -> AsyncHTTPClient:
+        """A copy of this client with another timeout, retry policy and/or extra headers.
+
+        The copy shares this client's connections, endpoints and download folder.  Closing
+        the copy (or leaving its ``with`` block) ends only the copy; closing this client
+        ends both.  Use it per call: ``client.with_options(timeout=5).summarize(...)``.
+        """
+        clone = self._options_copy(timeout, headers, retry)
+        clone._owner = False
+        clone._closed = False
+        return clone
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        content: Union[bytes, str, None] = None,
+        data: Union[bytes, str, Mapping[str, str], None] = None,
+        json: Any = None,
+        params: Optional[Mapping[str, Any]] = None,
+        headers: Optional[Mapping[str, str]] = None,
+        timeout: TimeoutTypes | None = None,
+    ) -> ClientResponse:
+        """Send any request to the service and return the response, whatever its status.
+
+        ``url`` is a path under the service URL (``"/metrics"``).  The body is ``content``
+        (bytes/str), ``data`` (bytes/str, or a dict sent form-encoded) or ``json``.
+        """
+        req = self._raw_request(method, url, content=content, data=data, json_body=json, params=params, headers=headers)
+        resp = await self._fetch(req, self._timeout if timeout is None else Timeout.of(timeout))
+        return ClientResponse(resp.status_code, resp.headers, resp.content, resp.attempts)
+
+    # --- readiness -----------------------------------------------------------------------
+
+    async def is_ready(self, timeout: Optional[float] = None) -> bool:
+        """One ``GET /readyz``: True for 200; False for any other answer or none at all.
+
+        Raises only :class:`~bentoclient.exceptions.ClientClosedError`, after :meth:`close`.
+        """
+        per_try = self._timeout if not timeout else Timeout.of(timeout)
+        try:
+            return (await self._get(self._readyz_path, per_try, NO_RETRY)).status_code == 200
+        except ClientClosedError:
+            raise
+        except BentoClientError:
+            return False
+
+    async def wait_until_server_ready(self, timeout: Optional[float] = None) -> None:
+        """Poll ``GET /readyz`` with back-off until it answers 200, for up to ``timeout`` seconds.
+
+        Raises :class:`~bentoclient.exceptions.ServerNotReady` (a ``ServiceUnavailable`` and a
+        ``TimeoutException``) naming the URL and the last answer when time runs out, or at
+        once when the URL is not a BentoML service's root (``/readyz`` answers 404).
+        """
+        seconds = self._ready_seconds(timeout)
+        wait = ReadyWait(seconds, self._timeout, url=self._address.url, now=monotonic())
+        while (limits := wait.next_probe(monotonic())) is not None:
+            try:
+                response = await self._get(self._readyz_path, limits, NO_RETRY)
+            except BentoClientError as exc:
+                wait.no_answer(exc)
+            else:
+                step = wait.answered(response.status_code, response.text)
+                if step == wait.READY:
+                    return
+                if step == wait.CHECK_PREFIX:
+                    if await self._prefix_found(limits):
+                        continue
+                    raise wait.not_a_service(self._readyz_path)
+            await async_sleep(wait.pause(monotonic()))
+        raise wait.error(self._readyz_path)
+
+    async def _prefix_found(self, limits: Timeout) -> bool:
+        try:
+            return self._use_prefix_from(await self._get("/schema.json", limits))
+        except BentoClientError:
+            return False
+
+    # --- I/O -------------------------------------------------------------------------------
+
+    def _live_transport(self) -> AsyncTransport:
+        shared = self._shared
+        if self._closed or shared.closed:
+            raise ClientClosedError(f"{type(self).__name__} for {self._address.url} is closed; create a new client")
+        if shared.transport is None:  # unpickled: connections are made anew in this process
+            shared.transport = default_async_transport(
+                self._address, max_connections=self._max_connections, verify=self._verify
+            )
+        return shared.transport
+
+    async def _get(self, path: str, timeout: Timeout, retry: Optional[Retry] = None) -> ResponseData:
+        return await self._fetch(self._get_request(path), timeout, retry)
+
+    async def _fetch(self, request: Request, timeout: Timeout, retry: Optional[Retry] = None) -> ResponseData:
+        """Send and read the whole body; a body that breaks off counts as a failed attempt."""
+        result = await self._exchange(request, timeout, retry, read=True)
+        assert isinstance(result, ResponseData)
+        return result
+
+    async def _send(
+        self, request: Request, timeout: Timeout, retry: Optional[Retry] = None
+    ) -> tuple[AsyncResponse, int]:
+        """Send; the body is left to stream (file outputs, streams).  Also returns the attempts made."""
+        result = await self._exchange(request, timeout, retry, read=False)
+        assert not isinstance(result, ResponseData)
+        return result
+
+    async def _exchange(
+        self, request: Request, timeout: Timeout, retry: Optional[Retry], *, read: bool
+    ) -> Union[tuple[AsyncResponse, int], ResponseData]:
+        # The one attempt loop: RequestPlan decides, the transport sends.
+        transport = self._live_transport()
+        plan = RequestPlan(self._address, request, timeout, self._retry if retry is None else retry, now=monotonic())
+        while True:
+            try:
+                response = await transport.send(plan.request, plan.attempt_timeout(monotonic()), plan.deadline)
+            except TransportError as err:
+                await async_sleep(plan.after_error(err, monotonic()))
+                continue
+            try:
+                delay = plan.after_response(response.status_code, response.headers, monotonic())
+            except BaseException:
+                await response.aclose()
+                raise
+            if delay is None:
+                if not read:
+                    return response, plan.attempts
+                try:
+                    return await _read_data(response, plan.attempts)
+                except TransportError as err:
+                    await async_sleep(plan.after_error(err, monotonic()))
+                    continue
+            try:
+                await _read_data(response)  # drain it, so the connection can be reused
+            except TransportError:
+                pass  # a broken body of a response we drop anyway: its connection is discarded
+            if delay:
+                await async_sleep(delay)
+
+    async def _save_file(self, endpoint: Endpoint, response: AsyncResponse) -> Any:
+        path = None
+        try:
+            path, fh = self._new_output_file(_headers(response))
+            with fh:
+                async for chunk in response.aiter_bytes():
+                    fh.write(chunk)
+        except BaseException as exc:
+            await response.aclose()
+            if path is not None:
+                os.unlink(path)
+            if isinstance(exc, OSError):
+                raise BentoClientError(
+                    f"endpoint {endpoint.name!r}: cannot save the file output in {self._downloads_hint()}: {exc}"
+                ) from None
+            raise
+        await response.aclose()
+        return file_result(endpoint, path)
+
+
+class AsyncTask:
+    """A submitted task (BentoML's ``Task``, plus ``wait``/``result``); on the async client
+    its methods are coroutines."""
+
+    def __init__(self, client: AsyncHTTPClient, endpoint: Endpoint, task_id: str) -> None:
+        self.id = task_id
+        self.endpoint = endpoint
+        self._client = client
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(id={self.id!r})"
+
+    async def get_status(self) -> ResultStatus:
+        return await self._client._task_status(self.endpoint, self.id)
+
+    async def get(self) -> Any:
+        """The result; raises the task's error if it failed, ``InvalidArgument`` if unfinished."""
+        return await self._client._task_result(self.endpoint, self.id)
+
+    async def cancel(self) -> None:
+        await self._client._task_cancel(self.endpoint, self.id)
+
+    async def retry(self) -> AsyncTask:
+        """Run a finished task again; returns the new task."""
+        return await self._client._task_retry(self.endpoint, self.id)
+
+    async def wait(self, timeout: Optional[float] = None) -> ResultStatus:
+        """Poll the status with back-off until the task finished; ``TimeoutException`` after ``timeout`` s."""
+        plan = PollPlan(self.id, timeout, now=monotonic())
+        while (delay := plan.next_delay(await self.get_status(), monotonic())) is not None:
+            await async_sleep(delay)
+        return plan.status
+
+    async def result(self, timeout: Optional[float] = None) -> Any:
+        """Wait for the task (up to ``timeout`` s), then return its result or raise its error."""
+        await self.wait(timeout)
+        return await self.get()

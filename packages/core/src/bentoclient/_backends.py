@@ -1,0 +1,88 @@
+"""What differs between the async driver and the sync code generated from it: sleeping, and
+where the default transport comes from.  Each ``async_*`` name here has a ``sync_*`` twin;
+the generator (``tools/unasync.py``) swaps one for the other."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any, Optional
+
+from ._transport import HTTPTransport, SSLOptions
+from ._url import ServiceAddress
+from .exceptions import MissingDependencyError
+
+if TYPE_CHECKING:
+    from .transport import AsyncTransport, SyncTransport
+
+__all__ = [
+    "AsyncTransportClass",
+    "SyncTransportClass",
+    "adapt_async_transport",
+    "adapt_sync_transport",
+    "async_sleep",
+    "default_async_transport",
+    "default_sync_transport",
+    "sync_sleep",
+]
+
+sync_sleep = time.sleep
+
+
+async def async_sleep(seconds: float) -> None:
+    import asyncio  # only the async client pays for it
+
+    await asyncio.sleep(seconds)
+
+
+def default_sync_transport(address: ServiceAddress, *, max_connections: int, verify: SSLOptions) -> SyncTransport:
+    return HTTPTransport(address, max_connections=max_connections, verify=verify)
+
+
+def _async_package() -> Any:
+    try:
+        import bentoclient_async
+    except ImportError as exc:
+        raise MissingDependencyError(
+            'AsyncHTTPClient sends through the async package by default: pip install "bentoclient[async]", '
+            "or pass transport= an AsyncTransport of your own",
+            package="bentoclient-async",
+        ) from exc
+    from .streaming import check_same_core
+
+    check_same_core(bentoclient_async, "bentoclient-async")
+    return bentoclient_async
+
+
+def adapt_sync_transport(address: ServiceAddress, transport: SyncTransport) -> SyncTransport:
+    return transport
+
+
+def adapt_async_transport(address: ServiceAddress, transport: Any) -> AsyncTransport:
+    """A transport given to ``AsyncHTTPClient``: ours as is, an httpx transport wrapped."""
+    if hasattr(transport, "handle_async_request") and not hasattr(transport, "send"):
+        adapted: AsyncTransport = _async_package().HTTPXTransport(address, transport=transport)
+        return adapted
+    checked: AsyncTransport = transport
+    return checked
+
+
+def default_async_transport(address: ServiceAddress, *, max_connections: int, verify: SSLOptions) -> AsyncTransport:
+    transport: AsyncTransport = _async_package().default_transport(
+        address, max_connections=max_connections, verify=verify
+    )
+    return transport
+
+
+class SyncTransportClass:
+    """``SyncHTTPClient.client_cls``: the transport class it sends through by default."""
+
+    def __get__(self, obj: Optional[object], owner: Optional[type] = None) -> type[Any]:
+        return HTTPTransport
+
+
+class AsyncTransportClass:
+    """``AsyncHTTPClient.client_cls``: looked up when asked, so the async package loads lazily."""
+
+    def __get__(self, obj: Optional[object], owner: Optional[type] = None) -> type[Any]:
+        cls: type[Any] = _async_package().AsyncioTransport
+        return cls

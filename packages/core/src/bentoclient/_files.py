@@ -1,0 +1,70 @@
+"""File outputs on disk: the download folder, unique names, and what a caller gets back."""
+
+from __future__ import annotations
+
+import os
+from typing import Any, BinaryIO, Optional
+
+from ._schema import Endpoint
+from .exceptions import BentoClientError, ResponseDecodeError
+
+__all__ = ["DownloadFolder", "create_unique", "file_result"]
+
+
+class DownloadFolder:
+    """Where file outputs go: the caller's folder, or a temporary one made on first use."""
+
+    def __init__(self, chosen: Optional[str]) -> None:
+        self.chosen = chosen
+        self.temp: Optional[str] = None
+
+    def path(self) -> str:
+        if self.chosen is not None:
+            os.makedirs(self.chosen, exist_ok=True)
+            return self.chosen
+        if self.temp is None:
+            import tempfile
+
+            self.temp = tempfile.mkdtemp(prefix="bentoclient-")
+        return self.temp
+
+    def remove_temp(self) -> None:
+        if self.temp is not None:
+            import shutil
+
+            shutil.rmtree(self.temp, ignore_errors=True)
+            self.temp = None
+
+
+def file_result(endpoint: Endpoint, path: str) -> Any:
+    """A saved file output as the caller gets it: a PIL image for ``pil`` outputs when Pillow
+    is installed, else a ``pathlib.Path``."""
+    from pathlib import Path
+
+    if endpoint.output.get("pil"):
+        try:
+            from PIL import Image
+        except ImportError:  # Pillow is optional: the saved image file then
+            return Path(path)
+        try:
+            with Image.open(path) as image:
+                image.load()
+                return image
+        except (OSError, ValueError, SyntaxError) as exc:  # what Pillow raises for data it cannot read
+            raise ResponseDecodeError(
+                f"endpoint {endpoint.name!r}: the image output saved at {path} cannot be opened by Pillow: {exc}"
+            ) from None
+    return Path(path)
+
+
+def create_unique(folder: str, name: str) -> tuple[str, BinaryIO]:
+    """Create ``folder/name`` exclusively, adding ``-1``, ``-2``… so no result overwrites another."""
+    stem, dot, ext = name.partition(".")
+    for n in range(10_000):
+        candidate = os.path.join(folder, name if n == 0 else f"{stem}-{n}{dot}{ext}")
+        try:
+            fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
+        except FileExistsError:
+            continue
+        return candidate, os.fdopen(fd, "wb")
+    raise BentoClientError(f"cannot create a file for {name!r} in {folder}: 10000 names taken")
