@@ -96,10 +96,15 @@ def test_module_imports_without_the_async_package(tmp_path: Path) -> None:
     path = tmp_path / "wire_client.py"
     path.write_text(generate(json.loads((SERVICES / "wire_schema.json").read_text()), source="x"))
     code = (
-        "import sys; sys.modules['bentoclient_async'] = None; sys.path.insert(0, sys.argv[1]);"
-        "import wire_client; from bentoclient.exceptions import MissingDependencyError\n"
+        "import sys; sys.modules['bentoclient_async'] = None; sys.path.insert(0, sys.argv[1])\n"
+        "import wire_client\n"
+        "assert 'bentoclient.aio' not in sys.modules  # the async class is made on first use\n"
+        "from bentoclient.aio import AsyncHTTPClient\n"
+        "from bentoclient.exceptions import MissingDependencyError\n"
+        "cls = wire_client.WireAsyncClient\n"
+        "assert issubclass(cls, AsyncHTTPClient) and wire_client.WireAsyncClient is cls\n"
+        "try:\n    cls('http://127.0.0.1:1')\nexcept MissingDependencyError as e:\n    print('missing', e.package)\n"
         "assert 'httpx' not in sys.modules\n"
-        "try:\n    wire_client.WireAsyncClient\nexcept MissingDependencyError as e:\n    print('missing', e.package)\n"
     )
     proc = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr

@@ -14,7 +14,7 @@ from ..test_gen import _load
 
 
 def test_generated_async_client_calls_the_service(wire_url: str, tmp_path: Path) -> None:
-    from bentoclient_async import AsyncTask
+    from bentoclient.aio import AsyncTask
 
     schema = json.loads((SERVICES / "wire_schema.json").read_text())
     module = _load(generate(schema, source="wire_schema.json"), tmp_path, "async_wire")

@@ -775,7 +775,7 @@ def generate(
             "",
             "",
             "if TYPE_CHECKING:",
-            f"{INDENT}from bentoclient import AsyncHTTPClient as _AsyncBase",
+            f"{INDENT}from bentoclient.aio import AsyncHTTPClient as _AsyncBase",
             "else:",
             f"{INDENT}_AsyncBase = object",
             "",
@@ -792,7 +792,8 @@ def generate(
                 [
                     f"Typed async client for {service!r}: an AsyncHTTPClient with one method per endpoint.",
                     "",
-                    "Needs bentoclient-async; this module imports without it and makes the class on first use.",
+                    "Made on first use (the async client loads only then); it sends through bentoclient-async's "
+                    "transport unless given transport=.",
                 ],
                 INDENT * 2,
             ),
@@ -803,7 +804,7 @@ def generate(
             f"{INDENT * 2}# {async_name} subclasses AsyncHTTPClient, imported only when it is first used.",
             f"{INDENT * 2}if name != {py_str(async_name)}:",
             f'{INDENT * 3}raise AttributeError(f"module {{__name__!r}} has no attribute {{name!r}}")',
-            f"{INDENT * 2}from bentoclient import AsyncHTTPClient",
+            f"{INDENT * 2}from bentoclient.aio import AsyncHTTPClient",
             "",
             f"{INDENT * 2}namespace = {{",
             f'{INDENT * 3}"__module__": __name__,',
@@ -842,7 +843,7 @@ def generate(
     bentoclient_imports = _import_from("bentoclient", used & {"ResultStatus", "SyncHTTPClient", "Task"})
     checking: list[str] = []
     if "AsyncTask" in used:
-        checking = ["", "if TYPE_CHECKING:", f"{INDENT}from bentoclient_async import AsyncTask"]
+        checking = ["", "if TYPE_CHECKING:", f"{INDENT}from bentoclient.aio import AsyncTask"]
     where = f"the schema file {source}" if "://" not in source else source
     header = _docstring(
         [
