@@ -118,3 +118,91 @@ LONG_SCHEMA: dict[str, Any] = {
         },
     ],
 }
+
+
+# --- random schemas ---------------------------------------------------------------------------
+
+_NAMES = [
+    "text",
+    "class",
+    "from",
+    "self",
+    "str",
+    "list",
+    "Any",
+    "value",
+    "_result",
+    "max-length",
+    "1st",
+    "naïve",
+    "with space",
+    "a_rather_long_field_name_for_line_wrapping",
+    "Item",
+    "Result",
+    "match",
+    "type",
+    "None",
+    "cast",
+    "x",
+    'quo"te',
+    "back\\slash",
+]
+_SCALARS: list[Any] = ["", "a", "na\u00efve \u2013 dash", 'q"uote', "it's", 0, -1, 2**40, 1.5, True, False, None]
+
+
+def _random_type(rng: Any, depth: int) -> dict[str, Any]:
+    kinds = ["string", "integer", "number", "boolean", "null", "file", "binary", "enum", "array"]
+    if depth < 3:
+        kinds += ["object", "map", "anyOf", "ref"]
+    kind = rng.choice(kinds)
+    if kind in ("string", "integer", "number", "boolean", "null", "file"):
+        return {"type": kind}
+    if kind == "binary":
+        return {"type": "string", "format": "binary"}
+    if kind == "enum":
+        return {"enum": rng.sample(_SCALARS, rng.randint(1, 5))}
+    if kind == "array":
+        return {"type": "array", "items": _random_type(rng, depth + 1)}
+    if kind == "map":
+        return {"type": "object", "additionalProperties": _random_type(rng, depth + 1)}
+    if kind == "anyOf":
+        return {"anyOf": [_random_type(rng, depth + 1) for _ in range(rng.randint(1, 3))]}
+    if kind == "ref":
+        return {"$ref": "#/$defs/Thing"}
+    return _random_object(rng, depth + 1)
+
+
+def _random_object(rng: Any, depth: int) -> dict[str, Any]:
+    names = rng.sample(_NAMES, rng.randint(0, 5))
+    props: dict[str, Any] = {}
+    for name in names:
+        sub = _random_type(rng, depth)
+        if rng.random() < 0.4:
+            sub["default"] = rng.choice([*_SCALARS, [], ["a"], {"k": 1}])
+        props[name] = sub
+    required = [n for n in names if rng.random() < 0.5]
+    return {
+        "type": "object",
+        "title": rng.choice(["Item", "Result", "Thing", "Input", "with space"]),
+        "properties": props,
+        "required": required,
+    }
+
+
+def random_schema(seed: int) -> dict[str, Any]:
+    """A made-up service schema with awkward names, types and defaults (the same for a seed)."""
+    import random
+
+    rng = random.Random(seed)
+    routes = []
+    for name in rng.sample(["call", "close", "predict", "stream", "_hidden", "with_options", "setup", "run"], 4):
+        if rng.random() < 0.2:
+            inp = {**_random_type(rng, 2), "root_input": True}
+        else:
+            inp = _random_object(rng, 1)
+            inp["title"] = "Input"
+        out = {**_random_type(rng, 1), "$defs": {"Thing": _random_object(rng, 3)}}
+        if rng.random() < 0.25:
+            out["is_stream"] = True
+        routes.append({"name": name, "route": "/" + name, "is_task": rng.random() < 0.25, "input": inp, "output": out})
+    return {"name": rng.choice(["svc", "My Service", "1st-service", "class"]), "routes": routes}

@@ -17,11 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import bentoclient
-from bentoclient._gen import generate, python_name
+from bentoclient._gen import default_class_name, generate, python_name
 
-from .schemas import ODD_SCHEMA
+from .schemas import ODD_SCHEMA, random_schema
 from .support import SERVICES, CliRunner, one_error_line
 
 HAS_ASYNC = importlib.util.find_spec("bentoclient_async") is not None
@@ -169,6 +171,25 @@ def test_python_name_rules() -> None:
     assert python_name("1st") == "_1st"
     assert python_name("text", ["text"]) == "text_"
     assert python_name("ok") == "ok"
+
+
+@settings(max_examples=150, deadline=None)
+@given(seed=st.integers(min_value=0, max_value=2**32))
+def test_any_schema_gives_a_module_that_imports(seed: int, tmp_path_factory: pytest.TempPathFactory) -> None:
+    # Awkward names, nested and recursive types, defaults of every kind: the module always
+    # imports (on every Python the suite runs on) and every endpoint has its method.
+    schema = random_schema(seed)
+    folder = tmp_path_factory.mktemp("random")
+    module = _load(generate(schema, source=f"seed {seed}"), folder, f"random_{seed}")
+    cls = getattr(module, default_class_name(schema["name"]))
+    assert issubclass(cls, bentoclient.SyncHTTPClient)
+    assert cls.__module__ == module.__name__
+    taken = set(dir(bentoclient.SyncHTTPClient)) | {"setup", "aclose"}  # async-only names too
+    for route in schema["routes"]:
+        name = route["name"]
+        expected = name if name not in taken and not name.startswith("_") else "api_" + name.lstrip("_")
+        assert expected in cls.__dict__, (expected, sorted(cls.__dict__))
+    sys.modules.pop(f"random_{seed}", None)
 
 
 def test_not_a_schema_is_a_schema_error() -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import pytest
-from cli.schemas import LONG_SCHEMA, ODD_SCHEMA
+from cli.schemas import LONG_SCHEMA, ODD_SCHEMA, random_schema
 
 from bentoclient._gen import generate
 
@@ -87,6 +87,10 @@ USER_BAD = {
 }
 
 
+#: Made-up schemas (tests/cli/schemas.py) whose modules mypy and ruff check too.
+RANDOM_SEEDS = range(150)
+
+
 class Checked(NamedTuple):
     folder: Path
     mypy: subprocess.CompletedProcess[str]
@@ -107,6 +111,10 @@ def checked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Checked]:
         (folder / f"{name}.py").write_text(generate(schema, source=schema_file))
     (folder / "long_client.py").write_text(generate(LONG_SCHEMA, source="long.json"))
     (folder / "odd_client.py").write_text(generate(ODD_SCHEMA, source="odd.json"))
+    random_dir = folder / "random"
+    random_dir.mkdir()
+    for seed in RANDOM_SEEDS:
+        (random_dir / f"random_{seed}.py").write_text(generate(random_schema(seed), source=f"seed {seed}"))
     (folder / "user_ok.py").write_text(USER_OK)
     bad = ["from demo_client import DemoClient", "from wire_client import WireClient", ""]
     bad += ["demo = DemoClient('http://127.0.0.1:3000')", "wire = WireClient('http://127.0.0.1:3000')"]
@@ -129,6 +137,7 @@ def checked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Checked]:
         "odd_client.py",
         "user_ok.py",
         "user_bad.py",
+        "random",
     ]
     result = subprocess.run(command, capture_output=True, text=True, cwd=folder, timeout=600)
     yield Checked(folder, result)
@@ -166,3 +175,17 @@ def test_ruff_check_and_format_accept_the_modules(checked: Checked, filename: st
         [*ruff, "format", "--check", "--diff", "--config", str(CONFIG), path], capture_output=True, text=True
     )
     assert fmt.returncode == 0, fmt.stdout + fmt.stderr
+
+
+def test_mypy_strict_accepts_modules_of_made_up_schemas(checked: Checked) -> None:
+    errors = [line for line in checked.mypy.stdout.splitlines() if line.startswith("random")]
+    assert errors == []
+
+
+def test_ruff_accepts_modules_of_made_up_schemas(checked: Checked) -> None:
+    ruff = _tool("ruff")
+    folder = str(checked.folder / "random")
+    lint = subprocess.run([*ruff, "check", "--config", str(CONFIG), folder], capture_output=True, text=True)
+    assert lint.returncode == 0, lint.stdout[-3000:]
+    fmt = subprocess.run([*ruff, "format", "--check", "--config", str(CONFIG), folder], capture_output=True, text=True)
+    assert fmt.returncode == 0, fmt.stdout[-3000:]

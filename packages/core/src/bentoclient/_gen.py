@@ -23,6 +23,8 @@ __all__ = ["default_class_name", "generate", "python_name"]
 
 LINE_LENGTH = 120
 INDENT = "    "
+#: Longer argument and result types get a named alias, so signatures and bodies stay on short lines.
+MAX_INLINE_TYPE = 48
 
 #: Attributes of the async client that the sync one lacks (an endpoint must not hide them).
 _ASYNC_ONLY = {"setup", "aclose"}
@@ -55,8 +57,9 @@ _MODULE_NAMES = {
     "os",
     "pathlib",
 }
-#: Builtins the generated code uses as types: a parameter with one of these names would hide it.
+#: Builtins the generated code uses as types, and its local variables: no parameter may take these names.
 _BUILTIN_TYPES = {"str", "int", "float", "bool", "bytes", "list", "dict", "object", "type", "None"}
+_LOCALS = {"_args", "_result", "_task", "_value"}
 
 
 # --- names ------------------------------------------------------------------------------
@@ -224,6 +227,16 @@ class _Types:
             self.blocks.append(_bracketed(f"{name} = Literal[", items, "]", ""))
         return name
 
+    def short(self, annotation: str, hint: str) -> str:
+        """``annotation``, or a module-level alias for it when it is too long to keep lines short."""
+        if len(annotation) <= MAX_INLINE_TYPE:
+            return annotation
+        name, seen = self._cached("alias", hint, annotation)
+        if not seen:
+            head, args = _subscript_parts(annotation)
+            self.blocks.append(_bracketed(f"{name} = {head}[", args, "]", "") if args else [f"{name} = {annotation}"])
+        return name
+
     def typed_dict(self, schema: Mapping[str, Any], hint: str, ctx: _Ctx, direction: str) -> str:
         props = schema["properties"]
         required = schema.get("required", [])
@@ -241,6 +254,26 @@ class _Types:
         return name
 
 
+def _subscript_parts(annotation: str) -> tuple[str, list[str]]:
+    """``Union[a, b[c, d]]`` -> ``("Union", ["a", "b[c, d]"])``; no subscript -> ``(annotation, [])``."""
+    head, bracket, rest = annotation.partition("[")
+    if not bracket or not rest.endswith("]"):
+        return annotation, []
+    args: list[str] = []
+    depth = 0
+    current = ""
+    for ch in rest[:-1]:
+        if ch == "," and depth == 0:
+            args.append(current.strip())
+            current = ""
+            continue
+        depth += ch == "["
+        depth -= ch == "]"
+        current += ch
+    args.append(current.strip())
+    return head, args
+
+
 def _typed_dict_source(name: str, fields: list[tuple[str, str, bool]]) -> list[str]:
     plain = all(k.isidentifier() and not keyword.iskeyword(k) for k, _, _ in fields)
     req = [f for f in fields if f[2]]
@@ -251,19 +284,40 @@ def _typed_dict_source(name: str, fields: list[tuple[str, str, bool]]) -> list[s
         one = f"{name} = TypedDict({py_str(name)}, {{{', '.join(items)}}}{total})"
         if len(one) <= LINE_LENGTH:
             return [one]
-        args = [py_str(name), *_bracketed("{", items, "}", INDENT)]
-        head = [f"{name} = TypedDict(", f"{INDENT}{args[0]},", *args[1:-1], args[-1] + ","]
-        return [*head, *([f"{INDENT}total=False,"] if opt else []), ")"]
+        keys = _bracketed("{", items, "},", INDENT)
+        return [
+            f"{name} = TypedDict(",
+            f"{INDENT}{py_str(name)},",
+            *keys,
+            *([f"{INDENT}total=False,"] if opt else []),
+            ")",
+        ]
     if not fields:
         return [f"class {name}(TypedDict):", f"{INDENT}pass"]
-    lines: list[str] = []
     if req and opt:
         base = f"_{name}Required"
-        lines += [f"class {base}(TypedDict):", *(f"{INDENT}{k}: {ann}" for k, ann, _ in req), "", ""]
-        lines += [f"class {name}({base}, total=False):", *(f"{INDENT}{k}: {ann}" for k, ann, _ in opt)]
-        return lines
-    total = "" if req else ", total=False"
-    return [f"class {name}(TypedDict{total}):", *(f"{INDENT}{k}: {ann}" for k, ann, _ in fields)]
+        return [
+            *_class_head(base, ["TypedDict"]),
+            *_field_lines(req),
+            "",
+            "",
+            *_class_head(name, [base, "total=False"]),
+            *_field_lines(opt),
+        ]
+    return [*_class_head(name, ["TypedDict"] if req else ["TypedDict", "total=False"]), *_field_lines(fields)]
+
+
+def _class_head(name: str, bases: list[str]) -> list[str]:
+    return _bracketed(f"class {name}(", bases, "):", "")
+
+
+def _field_lines(fields: list[tuple[str, str, bool]]) -> list[str]:
+    lines = []
+    for key, ann, _ in fields:
+        line = f"{INDENT}{key}: {ann}"
+        # ruff wraps a long annotation in parentheses
+        lines += [line] if len(line) <= LINE_LENGTH else [f"{INDENT}{key}: (", f"{INDENT * 2}{ann}", f"{INDENT})"]
+    return lines
 
 
 _ENUM_SCALARS = (str, int, bool, type(None))
@@ -298,6 +352,8 @@ class _Ctx:
             return f"Literal[{py_literal(schema['const'])}]"
         enum = schema.get("enum")
         if isinstance(enum, list) and enum and all(isinstance(v, _ENUM_SCALARS) for v in enum):
+            if all(v is None for v in enum):
+                return "None"
             return self.types.literal(list(dict.fromkeys(enum)), hint)
         for key in ("anyOf", "oneOf"):
             options = schema.get(key)
@@ -368,6 +424,10 @@ class _Ctx:
         return inner
 
 
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
 def _fits_default(schema: Mapping[str, Any], value: Any) -> bool:
     """Whether the server's default is a value of the field's own type (so it can be the Python default)."""
     enum = schema.get("enum")
@@ -379,7 +439,7 @@ def _fits_default(schema: Mapping[str, Any], value: Any) -> bool:
         "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
         "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
         "boolean": lambda v: isinstance(v, bool),
-        "array": lambda v: isinstance(v, list),
+        "array": lambda v: isinstance(v, list) and all(_fits_default(_mapping(schema.get("items")), i) for i in v),
     }
     check = checks.get(kind) if isinstance(kind, str) else None
     return bool(check and check(value))
@@ -402,7 +462,8 @@ class _Endpoint(NamedTuple):
 
 def _params(endpoint: str, schema: Mapping[str, Any], ctx: _Ctx, reserved: set[str]) -> tuple[list[_Param], bool]:
     if schema.get("root_input"):
-        ann = ctx.type_of(schema, _camel(endpoint) + "Input", "in")
+        hint = _camel(endpoint) + "Input"
+        ann = ctx.types.short(ctx.type_of(schema, hint, "in"), hint)
         return [_Param("", "value", ann, None, False, "")], True
     props = schema.get("properties", {})
     required = schema.get("required", [])
@@ -415,14 +476,17 @@ def _params(endpoint: str, schema: Mapping[str, Any], ctx: _Ctx, reserved: set[s
             raise SchemaError(f"schema.json: endpoint {endpoint!r} field {key!r} has a malformed schema")
         name = python_name(key, names)
         names.add(name)
-        ann = ctx.type_of(sub, _camel(endpoint) + _camel(key), "in")
+        hint = _camel(endpoint) + _camel(key)
+        ann = ctx.types.short(ctx.type_of(sub, hint, "in"), hint)
         doc = _field_doc(sub)
         if key in required:
             params.append(_Param(key, name, ann, None, False, doc))
             continue
         default = sub.get("default")
         literal = py_literal(default) if "default" in sub and _fits_default(sub, default) else None
-        if literal is not None:
+        if ann == "None":  # a field that only takes null: its default can only be None
+            params.append(_Param(key, name, ann, "None", False, doc))
+        elif literal is not None:
             params.append(_Param(key, name, ann, literal, False, doc))
         elif "default" in sub and default is None:
             params.append(_Param(key, name, _optional(ann, ctx), "None", False, doc))
@@ -494,8 +558,8 @@ def _endpoint(route: Any, index: int, types: _Types, reserved_methods: set[str],
         method = python_name("api_" + name.lstrip("_"), used)
     used.add(method)
     # The result type first: the method body names it, so no parameter may hide its names.
-    result = _Ctx(types, out).type_of(out, _camel(name) + "Result", "out")
-    local_reserved = _BUILTIN_TYPES | types.taken | {"self"}
+    result = types.short(_Ctx(types, out).type_of(out, _camel(name) + "Result", "out"), _camel(name) + "Result")
+    local_reserved = _BUILTIN_TYPES | _LOCALS | types.taken | {"self"}
     params, root = _params(name, inp, _Ctx(types, inp), local_reserved)
     is_stream = bool(out.get("is_stream"))
     is_task = bool(route.get("is_task"))
@@ -540,7 +604,12 @@ def _call_lines(
         given = [f"{py_str(p.key)}: {p.name}" for p in ep.params if not p.omit_if_none]
         lines += _bracketed("_args: dict[str, Any] = {", given, "}", indent)
         for p in omitted:
-            lines += [f"{indent}if {p.name} is not None:", f"{indent}{INDENT}_args[{py_str(p.key)}] = {p.name}"]
+            lines.append(f"{indent}if {p.name} is not None:")
+            store = f"{indent}{INDENT}_args[{py_str(p.key)}] = "
+            if len(store) + len(p.name) <= LINE_LENGTH:
+                lines.append(store + p.name)
+            else:  # as ruff wraps a long right-hand side
+                lines += [store + "(", f"{indent}{INDENT * 2}{p.name}", f"{indent}{INDENT})"]
         args = [*first, "**_args"]
     else:
         args = [*first, *(f"{p.name}={p.name}" for p in ep.params)]
@@ -582,6 +651,9 @@ def _task_class(ep: _Endpoint, name: str, client: str, *, is_async: bool, shown:
         f"{i1}def __init__(self, client: {client}) -> None:",
         f"{i2}self._client = client",
         "",
+        f"{i1}def _method(self) -> Any:",
+        f"{i2}return self._client._bentoclient_task_method(self._endpoint)",
+        "",
     ]
     call_ep = ep._replace(method="__call__")
     lines += _signature(call_ep, i1, f"{a}def __call__", ep.result)
@@ -591,7 +663,7 @@ def _task_class(ep: _Endpoint, name: str, client: str, *, is_async: bool, shown:
     submit_ep = ep._replace(method="submit")
     lines += _signature(submit_ep, i1, f"{a}def submit", task)
     lines += _docstring([f"Start {ep.name!r} in the background and return its task (same arguments as a call)."], i2)
-    method = "self._client._bentoclient_task_method(self._endpoint)"
+    method = "self._method()"
     lines += _call_lines(ep, i2, f"{aw}{method}.submit", "_task", task, with_name=False)
     lines += [f"{i2}return _task", ""]
     for action, returns, doc in (
