@@ -34,7 +34,7 @@ from .._tasks import PollPlan, ResultStatus, parse_status, parse_task_id, submit
 from .._transport import SSLOptions
 from ..exceptions import BentoClientError, ClientClosedError, ClientNotSetUpError, EventLoopError, TransportError
 from ..streaming import AsyncItemStream, load_stream_plugin
-from ..transport import AsyncResponse, AsyncTransport
+from ..transport import AsyncResponse, AsyncTransport, AsyncTransportOption
 
 __all__ = ["AsyncHTTPClient", "AsyncTask"]
 
@@ -101,7 +101,7 @@ class AsyncHTTPClient(ClientBase):
         headers: Optional[Mapping[str, str]] = None,
         max_connections: int = 10,
         retry: Optional[Retry] = None,
-        transport: Optional[AsyncTransport] = None,
+        transport: Optional[AsyncTransportOption] = None,
     ) -> None:
         super().__init__(
             url,
@@ -116,10 +116,10 @@ class AsyncHTTPClient(ClientBase):
         self._verify = verify
         self._transport_given = transport is not None
         if transport is None:
-            transport = default_async_transport(self._address, max_connections=max_connections, verify=verify)
+            chosen = default_async_transport(self._address, max_connections=max_connections, verify=verify)
         else:
-            transport = adapt_async_transport(self._address, transport)
-        self._shared = _Shared(transport)
+            chosen = adapt_async_transport(self._address, transport)
+        self._shared = _Shared(chosen)
         self._owner = True  # False for with_options() copies: they never close the connections
         self._setup_done = False
         # sync-only: self._setup_or_close()  # like BentoML's SyncHTTPClient, it connects at once

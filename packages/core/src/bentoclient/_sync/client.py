@@ -22,7 +22,7 @@ from .._tasks import PollPlan, ResultStatus, parse_status, parse_task_id, submit
 from .._transport import SSLOptions
 from ..exceptions import BentoClientError, ClientClosedError, ClientNotSetUpError, TransportError
 from ..streaming import SyncItemStream, load_stream_plugin
-from ..transport import SyncResponse, SyncTransport
+from ..transport import SyncResponse, SyncTransport, SyncTransportOption
 
 __all__ = ["SyncHTTPClient", "Task"]
 
@@ -89,7 +89,7 @@ class SyncHTTPClient(ClientBase):
         headers: Optional[Mapping[str, str]] = None,
         max_connections: int = 10,
         retry: Optional[Retry] = None,
-        transport: Optional[SyncTransport] = None,
+        transport: Optional[SyncTransportOption] = None,
     ) -> None:
         super().__init__(
             url,
@@ -104,10 +104,10 @@ class SyncHTTPClient(ClientBase):
         self._verify = verify
         self._transport_given = transport is not None
         if transport is None:
-            transport = default_sync_transport(self._address, max_connections=max_connections, verify=verify)
+            chosen = default_sync_transport(self._address, max_connections=max_connections, verify=verify)
         else:
-            transport = adapt_sync_transport(self._address, transport)
-        self._shared = _Shared(transport)
+            chosen = adapt_sync_transport(self._address, transport)
+        self._shared = _Shared(chosen)
         self._owner = True  # False for with_options() copies: they never close the connections
         self._setup_done = False
         self._setup_or_close()  # like BentoML's SyncHTTPClient, it connects at once
