@@ -123,6 +123,11 @@ def _close_orphaned(transport: asyncio.BaseTransport) -> None:
             candidate._sock = None  # type: ignore[union-attr]  # as asyncio's close path leaves it
 
 
+def _time_out(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_exception(asyncio.TimeoutError())
+
+
 class AsyncioResponse:
     """An :class:`~bentoclient.transport.AsyncResponse` on one pooled connection."""
 
@@ -274,7 +279,8 @@ class AsyncioTransport:
         self._ssl: Optional[ssl.SSLContext] = ssl_context(verify) if address.scheme == "https" else None
         self._host_header = address.host_header
         self._loop: Optional[asyncio.AbstractEventLoop] = None
-        self._slots: Optional[asyncio.Semaphore] = None
+        self._free_slots = max_connections
+        self._waiters: deque[asyncio.Future[None]] = deque()  # FIFO: each is handed a slot
         self._idle: deque[_Connection] = deque()
         self._busy: set[_Connection] = set()
         self._closed = False
@@ -288,18 +294,60 @@ class AsyncioTransport:
     def open_connections(self) -> int:
         return len(self._idle) + len(self._busy)
 
-    def _bind(self) -> asyncio.Semaphore:
+    def _bind(self) -> asyncio.AbstractEventLoop:
         loop = asyncio.get_running_loop()
-        if self._slots is None or self._loop is None:
+        if self._loop is None:
             self._loop = loop
-            self._slots = asyncio.Semaphore(self.max_connections)
         elif loop is not self._loop:
             raise EventLoopError(
                 f"this client's connections to {self.address.url} belong to the event loop it first ran on, "
                 "which is not the running one (e.g. a second asyncio.run()): create one client per event loop, "
                 "inside it"
             )
-        return self._slots
+        return loop
+
+    async def _take_slot(self, timeout: Timeout) -> None:
+        """Wait, in order, for one of the ``max_connections`` slots, up to the pool timeout.
+
+        A released slot goes straight to the longest waiter (no stampede), and a wait is timed
+        by one timer, not a task: the cost per call stays flat with hundreds of waiters.
+        """
+        loop = self._bind()
+        if self._free_slots > 0 and not self._waiters:
+            self._free_slots -= 1
+            return
+        waiter: asyncio.Future[None] = loop.create_future()
+        self._waiters.append(waiter)
+        timer = None if timeout.pool is None else loop.call_later(timeout.pool, _time_out, waiter)
+        try:
+            await waiter
+        except asyncio.TimeoutError:
+            raise PoolTimeout(
+                f"all {self.max_connections} connections to {self.address.url} stayed busy for {timeout.pool:g} s",
+                url=self.address.url,
+                request_sent=False,
+            ) from None
+        except BaseException:  # cancelled: a slot handed over just now goes to the next waiter
+            if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
+                self._give_slot()
+            raise
+        finally:
+            if timer is not None:
+                timer.cancel()
+            if not waiter.done():
+                waiter.cancel()
+            try:
+                self._waiters.remove(waiter)
+            except ValueError:
+                pass  # handed a slot: already taken off the queue
+
+    def _give_slot(self) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+        self._free_slots += 1
 
     # --- connections -----------------------------------------------------------------------
 
@@ -333,18 +381,7 @@ class AsyncioTransport:
     async def _acquire(self, timeout: Timeout) -> _Connection:
         if self._closed:
             raise ClientClosedError(f"the client for {self.address.url} is closed; create a new one")
-        slots = self._bind()
-        if slots.locked():  # only a request that has to wait pays for a timed wait
-            try:
-                await asyncio.wait_for(slots.acquire(), timeout.pool)
-            except asyncio.TimeoutError:
-                raise PoolTimeout(
-                    f"all {self.max_connections} connections to {self.address.url} stayed busy for {timeout.pool:g} s",
-                    url=self.address.url,
-                    request_sent=False,
-                ) from None
-        else:
-            await slots.acquire()
+        await self._take_slot(timeout)
         try:
             now = time.monotonic()
             while self._idle:
@@ -356,7 +393,7 @@ class AsyncioTransport:
                 conn.close()
             conn = await self._open(timeout)
         except BaseException:
-            slots.release()
+            self._give_slot()
             raise
         self._busy.add(conn)
         return conn
@@ -370,8 +407,7 @@ class AsyncioTransport:
             self._idle.append(conn)
         else:
             conn.close()
-        if self._slots is not None:
-            self._slots.release()
+        self._give_slot()
 
     async def aclose(self) -> None:
         """Close every connection; responses still being read fail."""
