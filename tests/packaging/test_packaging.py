@@ -64,13 +64,51 @@ def _added_modules(statement: str) -> set[str]:
 
 
 def test_import_stays_small() -> None:
+    # The bound: import bentoclient loads at most 15 % more modules than what a plain
+    # standard-library HTTP client needs (measured here, in the same interpreter), its own
+    # modules included.  The package's names load on first use (PEP 562).
+    baseline = _added_modules("import http.client, json")
+    ours = _added_modules("import bentoclient")
+    assert len(ours) <= 1.15 * len(baseline), (len(ours), len(baseline), sorted(ours - baseline))
+    for heavy in ("typing", "threading", "http.client", "bentoclient._sync.client", "bentoclient.exceptions"):
+        assert heavy not in ours, f"import bentoclient imports {heavy} eagerly"
+
+
+def test_the_client_import_loads_nothing_heavy() -> None:
     # What the transport needs anyway (http.client brings email parsing, ssl, socket ...).
     baseline = _added_modules("import http.client, json, select, socket, ssl, threading, urllib.parse")
-    ours = _added_modules("import bentoclient") - baseline
+    ours = _added_modules("from bentoclient import SyncHTTPClient") - baseline
     # A guard against accidental heavy imports: these load lazily, when first needed.
     for heavy in ("asyncio", "logging", "tempfile", "random", "inspect", "dataclasses", "difflib", "mimetypes"):
-        assert heavy not in ours, f"import bentoclient imports {heavy} eagerly"
+        assert heavy not in ours, f"from bentoclient import SyncHTTPClient imports {heavy} eagerly"
+    assert "importlib" not in ours, "the lazy names load through __import__, not importlib"
     assert len(ours - {m for m in ours if m.startswith("bentoclient")}) < 15, sorted(ours)
+
+
+def test_the_command_line_help_is_cheap() -> None:
+    code = (
+        "import sys, json\nbefore = set(sys.modules)\n"
+        "from bentoclient.__main__ import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print(json.dumps(sorted(set(sys.modules) - before)), file=sys.stderr)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = set(json.loads(result.stderr.strip().splitlines()[-1]))
+    assert "usage: bentoclient" in result.stdout
+    for heavy in ("bentoclient._sync.client", "bentoclient._transport", "http.client", "ssl"):
+        assert heavy not in loaded, f"bentoclient --help imports {heavy}"
+
+
+def test_lazy_names_are_listed_and_typed_the_same() -> None:
+    import bentoclient as b
+
+    assert set(b.__all__) <= set(dir(b))
+    from bentoclient._sync.client import SyncHTTPClient
+
+    assert b.SyncHTTPClient is SyncHTTPClient
+    assert b.exceptions is exc
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        b.Nope  # noqa: B018
 
 
 def test_vendored_copy_imports_without_site_packages(tmp_path: Path) -> None:

@@ -3,25 +3,28 @@
 ``SyncHTTPClient`` needs nothing but the standard library.  ``AsyncHTTPClient`` comes with
 ``pip install "bentoclient[async]"``; without it, importing the name raises
 :class:`~bentoclient.exceptions.MissingDependencyError` (an ``ImportError``) saying so.
+
+The names below load on first use (PEP 562), so ``import bentoclient`` (and the command
+line's ``--help``) costs next to nothing; ``from bentoclient import SyncHTTPClient`` loads
+the client and what it needs.
 """
 
-from __future__ import annotations
-
-from typing import TYPE_CHECKING, Any
-
-from . import exceptions
-from ._backoff import Backoff
-from ._base import ClientResponse
-from ._models import Headers, Timeout
-from ._retry import NO_RETRY, Retry
-from ._schema import Endpoint, Field, ServiceSchema
-from ._sync.client import SyncHTTPClient, Task
-from ._tasks import ResultStatus
 from ._version import __version__
-from .exceptions import BentoClientError, BentoMLException
 
-if TYPE_CHECKING:  # precise for type checkers; imported lazily at run time (below)
+# Not typing.TYPE_CHECKING: importing typing here would cost ~10 modules at run time.  Type
+# checkers treat any name TYPE_CHECKING as true, so they see the precise imports below.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from . import exceptions
+    from ._backoff import Backoff
+    from ._base import ClientResponse
+    from ._models import Headers, Timeout
+    from ._retry import NO_RETRY, Retry
+    from ._schema import Endpoint, Field, ServiceSchema
+    from ._sync.client import SyncHTTPClient, Task
+    from ._tasks import ResultStatus
     from .aio import AsyncHTTPClient, AsyncTask
+    from .exceptions import BentoClientError, BentoMLException
 
 __all__ = [
     "AsyncHTTPClient",
@@ -44,14 +47,45 @@ __all__ = [
     "exceptions",
 ]
 
+# name -> the module (relative to this package) that defines it
+_LAZY = {
+    "Backoff": "_backoff",
+    "BentoClientError": "exceptions",
+    "BentoMLException": "exceptions",
+    "ClientResponse": "_base",
+    "Endpoint": "_schema",
+    "Field": "_schema",
+    "Headers": "_models",
+    "NO_RETRY": "_retry",
+    "Retry": "_retry",
+    "ResultStatus": "_tasks",
+    "ServiceSchema": "_schema",
+    "SyncHTTPClient": "_sync.client",
+    "Task": "_sync.client",
+    "Timeout": "_models",
+}
 
-def __getattr__(name: str) -> Any:
+
+def __getattr__(name: str) -> object:
+    # __import__ with level=1 is a relative import (works vendored under any package name)
+    # without loading importlib, which the interpreter does not import at start-up.
+    if name == "exceptions":
+        value: object = __import__("exceptions", globals(), None, ["BentoClientError"], 1)
+        globals()[name] = value
+        return value
+    module_name = _LAZY.get(name)
+    if module_name is not None:
+        value = getattr(__import__(module_name, globals(), None, [name], 1), name)
+        globals()[name] = value  # the next lookup is a plain attribute
+        return value
     # The async client lives in its own distribution; load it only when asked for.
     if name in ("AsyncHTTPClient", "AsyncTask"):
         try:
             import bentoclient_async  # noqa: F401  # the transport AsyncHTTPClient sends through by default
         except ImportError as exc:
-            raise exceptions.MissingDependencyError(
+            from .exceptions import MissingDependencyError
+
+            raise MissingDependencyError(
                 f'{name} needs the async package: pip install "bentoclient[async]" '
                 "(or bring your own transport: from bentoclient.aio import AsyncHTTPClient)",
                 package="bentoclient-async",
@@ -60,3 +94,7 @@ def __getattr__(name: str) -> Any:
 
         return getattr(aio, name)
     raise AttributeError(f"module 'bentoclient' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

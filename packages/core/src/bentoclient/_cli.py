@@ -15,9 +15,12 @@ import sys
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from typing import IO, Any, Callable, Optional
+from typing import IO, TYPE_CHECKING, Any, Callable, Optional
 
-from . import SyncHTTPClient, __version__, exceptions
+from . import __version__, exceptions
+
+if TYPE_CHECKING:
+    from . import SyncHTTPClient
 
 __all__ = [
     "EXIT_CONNECTION",
@@ -222,6 +225,8 @@ def _is_url(source: str) -> bool:
 
 
 def _connect(args: argparse.Namespace, url: str, *, wait: float, download_dir: Optional[str] = None) -> SyncHTTPClient:
+    from . import SyncHTTPClient  # loaded when a command runs, so --help stays cheap
+
     return SyncHTTPClient(
         url,
         token=args.token,
