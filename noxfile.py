@@ -87,6 +87,7 @@ OPTIONAL_TEST_DIRS = {
     "tests/faults_async": {"async"},
     "tests/faults_stream": {"stream"},
     "tests/faults_async_stream": {"async", "stream"},
+    "tests/testing_stream": {"stream"},
     # The documentation's examples use every package: run where all are installed.
     "tests/integration/docs": {"async", "stream"},
     "tests/cli/streams": {"stream"},
