@@ -130,7 +130,16 @@ def tests_combo(session: nox.Session, combo: str) -> None:
     _run_tests(session, combo)
 
 
-nox.options.sessions = ["lint", "typecheck", "tests", "tests_combo", "typed_clients", "load"]
+nox.options.sessions = [
+    "lint",
+    "typecheck",
+    "tests",
+    "tests_combo",
+    "typed_clients",
+    "typed_imports",
+    "load",
+    "packaging",
+]
 
 
 @nox.session(python=SERVER_PYTHON, tags=["tests"])
@@ -200,3 +209,75 @@ def bench(session: nox.Session) -> None:
     session.install(CORE, ASYNC, STREAM, "httpx2")
     env = {"BENTOCLIENT_BENTOML": bentoml_server(session)}
     session.run("python", "benchmarks/run.py", *session.posargs, env=env)
+
+
+def _requirements_of(wheel: Path) -> list[str]:
+    """The third-party ``Requires-Dist`` lines of a built wheel (markers kept; ours left out)."""
+    import zipfile
+
+    with zipfile.ZipFile(wheel) as archive:
+        name = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
+        metadata = archive.read(name).decode()
+    found = []
+    for line in metadata.splitlines():
+        if line.startswith("Requires-Dist:") and "extra ==" not in line:
+            requirement = line.split(":", 1)[1].strip()
+            if not requirement.startswith("bentoclient"):
+                found.append(requirement)
+    return found
+
+
+@nox.session(python=SERVER_PYTHON)
+def packaging(session: nox.Session) -> None:
+    """Build the three wheels and sdists, install ``bentoclient[async,stream]`` from those files
+    alone into a fresh virtualenv outside the repository, and use it (console script and Python)
+    against a real ``bentoml serve``; then vendor core's folder into a project and run it with
+    ``python -I``."""
+    import tempfile
+
+    bentoml = bentoml_server(session)
+    session.install("build")
+    with tempfile.TemporaryDirectory(prefix="bentoclient-packaging-") as tmp:
+        work = Path(tmp)
+        dist = work / "dist"
+        for package in (CORE, ASYNC, STREAM):  # an sdist, then the wheel built from that sdist
+            session.run("python", "-m", "build", "--installer", "uv", "--outdir", str(dist), package)
+        wheels = sorted(dist.glob("*.whl"))
+        if len(wheels) != 3 or len(list(dist.glob("*.tar.gz"))) != 3:
+            session.error(f"expected 3 wheels and 3 sdists, built: {sorted(p.name for p in dist.iterdir())}")
+
+        venv = work / "venv"
+        python = venv / "bin" / "python"
+        session.run("uv", "venv", "--quiet", "--python", str(Path(session.bin) / "python"), str(venv), external=True)
+        # Third-party dependencies from the index first; then ours from the built files only.
+        third_party = sorted({r for wheel in wheels for r in _requirements_of(wheel)})
+        session.run("uv", "pip", "install", "--quiet", "--python", str(python), *third_party, external=True)
+        session.run(
+            *("uv", "pip", "install", "--quiet", "--python", str(python), "--no-index", "--find-links", str(dist)),
+            "bentoclient[async,stream]",
+            external=True,
+        )
+
+        sys.path.insert(0, str(ROOT / "tests"))
+        from bentoserve import serve
+
+        with serve("service:Demo", cwd=ROOT / "examples", bentoml=bentoml) as url:
+            command = str(venv / "bin" / "bentoclient")
+            listing = session.run(command, "schema", url, silent=True, external=True)
+            if not isinstance(listing, str) or "service Demo" not in listing or "long_job" not in listing:
+                session.error(f"bentoclient schema printed: {listing!r}")
+            answer = session.run(
+                command, "call", url, "summarize", "text=Built. Installed.", silent=True, external=True
+            )
+            if not isinstance(answer, str) or answer.strip() != "Built.":
+                session.error(f"bentoclient call printed: {answer!r}")
+            proof = ROOT / "tests" / "packaging"
+            shutil.copy(proof / "installed_proof.py", work)  # run from outside the repository
+            session.run(str(python), str(work / "installed_proof.py"), url, external=True)
+
+            project = work / "project"
+            vendor = project / "myapp" / "_vendor"
+            shutil.copytree(ROOT / CORE / "src" / "bentoclient", vendor / "bentoclient")
+            (project / "myapp" / "__init__.py").write_text("")
+            (vendor / "__init__.py").write_text("")
+            session.run("python", "-I", str(proof / "vendored_proof.py"), str(project), url)
