@@ -149,6 +149,28 @@ def typed_clients(session: nox.Session) -> None:
     session.run("pytest", TYPED_CLIENT_TESTS, *session.posargs)
 
 
+# A user's typed script per combination: what that combination offers passes mypy --strict.
+TYPED_IMPORT_SCRIPTS = {
+    "core": ["core_usage.py"],
+    "core+async": ["core_usage.py", "async_usage.py"],
+    "core+stream": ["core_usage.py", "stream_usage.py"],
+    "all": ["core_usage.py", "async_usage.py", "stream_usage.py"],
+}
+
+
+@nox.session(python=SERVER_PYTHON, tags=["tests"])
+@nox.parametrize("combo", list(COMBOS))
+def typed_imports(session: nox.Session, combo: str) -> None:
+    """mypy --strict over tests/typing's scripts with only that combination installed (not
+    editable, as users get it), then run them (they use bentoclient.testing: no server)."""
+    session.install(*COMBOS[combo], "mypy>=1.10")
+    scripts = [str(ROOT / "tests" / "typing" / name) for name in TYPED_IMPORT_SCRIPTS[combo]]
+    with session.chdir(session.create_tmp()):  # outside the source tree: the installed packages only
+        session.run("mypy", "--strict", "--no-incremental", *scripts)
+        for script in scripts:
+            session.run("python", script)
+
+
 @nox.session(python=SERVER_PYTHON)
 def load(session: nox.Session) -> None:
     """10,000 calls from 8 threads through one client, fork and pickle, against a real server (once)."""

@@ -1,0 +1,53 @@
+"""What core alone offers, typed: the sync client, errors, tasks, bentoclient.testing."""
+
+from __future__ import annotations
+
+from typing import Any, assert_type
+
+import bentoclient
+from bentoclient import NO_RETRY, ResultStatus, Retry, SyncHTTPClient, Task, Timeout, exceptions
+from bentoclient.exceptions import BentoClientError, HTTPStatusError, ServiceUnavailable
+from bentoclient.testing import FakeService, RecordedRequest
+
+
+class Service:
+    def summarize(self, text: str, max_length: int = 10) -> str:
+        return text[:max_length]
+
+    def job(self, prompt: str) -> str:
+        return prompt.upper()
+
+
+def main() -> None:
+    fake = FakeService.from_class(Service, tasks=["job"])
+    fake.fail("summarize", status=503, times=1)
+    with SyncHTTPClient(fake.url, transport=fake.transport(), timeout=Timeout(read=5.0), retry=NO_RETRY) as client:
+        assert_type(client, SyncHTTPClient)
+        try:
+            client.summarize(text="first")
+        except ServiceUnavailable as error:
+            assert_type(error.status_code, int)
+        value: Any = client.call("summarize", text="a long text", max_length=4)
+        assert value == "a lo"
+        task: Task = client.job.submit(prompt="p")
+        assert_type(task.get_status(), ResultStatus)
+        assert_type(task.wait(timeout=1.0), ResultStatus)
+        assert task.get() == "P"
+        assert_type(client.is_ready(), bool)
+    requests: list[RecordedRequest] = fake.requests
+    assert requests[0].path == "/readyz"
+    assert_type(bentoclient.__version__, str)
+    assert_type(Retry(total=2), Retry)
+    assert issubclass(exceptions.ConnectError, BentoClientError)
+    assert issubclass(HTTPStatusError, bentoclient.BentoClientError)
+    print("core: ok")
+
+
+def wrong_calls(fake: FakeService) -> None:
+    """Type-checked, never run: each line is a type error (mypy --strict reports an unneeded ignore)."""
+    SyncHTTPClient(42)  # type: ignore[arg-type]  # the URL is a str
+    fake.fail("summarize", status="503")  # type: ignore[arg-type]  # the status is an int
+
+
+if __name__ == "__main__":
+    main()
