@@ -159,7 +159,8 @@ def _stream_item(tp: Any) -> Any:
 
 
 def _is_context(tp: Any) -> bool:
-    return getattr(tp, "__name__", "") == "Context"  # bentoml.Context: injected, never sent
+    # bentoml.Context (bentoml._internal.context.ServiceContext): injected, never sent
+    return getattr(tp, "__name__", "") in ("Context", "ServiceContext")
 
 
 def _api_parts(cls: type, name: str) -> Optional[tuple[Callable[..., Any], str, bool]]:
@@ -202,7 +203,8 @@ def schema_from_class(cls: type, *, tasks: Iterable[str] = ()) -> dict[str, Any]
             tp = hints.get(param.name, Any)
             if _is_context(tp) or param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
                 continue
-            field = _type_schema(tp, f"{where}({param.name})")
+            # BentoML describes an Optional[X] parameter as X (its default says it may be None).
+            field = _type_schema(_without_none(tp), f"{where}({param.name})")
             if param.kind is param.POSITIONAL_ONLY:
                 root = {**field, "root_input": True}
                 continue
@@ -245,6 +247,14 @@ def schema_from_class(cls: type, *, tasks: Iterable[str] = ()) -> dict[str, Any]
     if doc and doc != inspect.getdoc(object):
         schema["description"] = doc
     return schema
+
+
+def _without_none(tp: Any) -> Any:
+    if _origin(tp) is Union or type(tp).__name__ == "UnionType":
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if len(args) == 1:
+            return args[0]
+    return tp
 
 
 def _plain_json(value: Any) -> bool:
@@ -727,6 +737,8 @@ class FakeService:
             if field.name not in arguments:
                 if field.required:
                     problems.append({"type": "missing", "loc": [field.name], "msg": "Field required", "input": {}})
+            elif arguments[field.name] is None and "default" in field.schema and field.schema["default"] is None:
+                pass  # an Optional[X] = None parameter: BentoML's schema says X, pydantic accepts None
             elif not field.is_file and not isinstance(arguments[field.name], UploadedFile):
                 problems += _problems(arguments[field.name], field.schema, [field.name])
         return arguments, _validation_reply(problems) if problems else None
