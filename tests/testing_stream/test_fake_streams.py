@@ -64,3 +64,45 @@ def test_async_streams() -> None:
             return scripted, text
 
     assert asyncio.run(main()) == ([{"i": 7}], "a0a1")
+
+
+class Failing:
+    def tokens(self, n: int = 2) -> Iterator[str]:
+        yield "first "
+        raise RuntimeError("model crashed")
+
+
+def test_a_handler_that_raises_mid_stream_breaks_the_stream() -> None:
+    fake = FakeService.from_class(Failing)
+    seen: list[str] = []
+
+    def read_all(pieces: Iterator[str]) -> None:
+        for piece in pieces:
+            seen.append(piece)
+
+    client = SyncHTTPClient(fake.url, transport=fake.transport(), retry=NO_RETRY)
+    with client, pytest.raises(exc.ReadError, match="model crashed"):
+        read_all(client.tokens())
+    assert seen == ["first "]
+
+    async def main() -> list[str]:
+        got: list[str] = []
+
+        async def read(pieces: AsyncIterator[str]) -> None:
+            async for piece in pieces:
+                got.append(piece)
+
+        async with AsyncHTTPClient(fake.url, transport=fake.async_transport(), retry=NO_RETRY) as client:
+            with pytest.raises(exc.ReadError, match="model crashed"):
+                await read(client.tokens())
+        return got
+
+    assert asyncio.run(main()) == ["first "]
+
+
+def test_a_pause_longer_than_the_read_timeout_is_a_read_timeout() -> None:
+    fake = FakeService.from_class(Generator)
+    fake.stream("tokens", ["a", "b"], interval=5.0)
+    client = SyncHTTPClient(fake.url, transport=fake.transport(), retry=NO_RETRY, timeout=0.05)
+    with client, pytest.raises(exc.ReadTimeout):
+        list(client.tokens(prompt="x"))

@@ -43,6 +43,7 @@ from .exceptions import (
     ConfigurationError,
     ConnectError,
     ConnectTimeout,
+    ReadError,
     ReadTimeout,
     SchemaError,
     TransportError,
@@ -950,7 +951,11 @@ def _disposition_params(value: str) -> dict[str, str]:
 
 
 class _Chunks:
-    """A streamed body: the items (a sync or an async iterable), paced, maybe ending in an error."""
+    """A streamed body: the items (a sync or an async iterable), paced, maybe ending in an error.
+
+    A pause longer than the read timeout ends in ``ReadTimeout`` after that timeout; a handler
+    that raises while streaming breaks the stream as a server's would (``ReadError``).
+    """
 
     def __init__(self, items: Any, interval: float, error: Any, path: str) -> None:
         self.items = items
@@ -958,28 +963,53 @@ class _Chunks:
         self.error = error
         self.path = path
 
-    def sync(self) -> Iterator[bytes]:
+    def _pause(self, read_timeout: Optional[float]) -> tuple[float, Optional[ReadTimeout]]:
+        if read_timeout is not None and self.interval > read_timeout:
+            return read_timeout, _read_timeout(self.interval, self.path)
+        return self.interval, None
+
+    def _broken(self, exc: Exception) -> TransportError:
+        if isinstance(exc, TransportError):
+            return exc
+        return ReadError(f"the stream of {self.path} broke: its handler raised {exc!r}")
+
+    def sync(self, read_timeout: Optional[float]) -> Iterator[bytes]:
         items = self.items
         if hasattr(items, "__aiter__"):
             items = _drain_async(items)
-        for item in items:
+        iterator = iter(items)
+        while True:
+            try:
+                item = next(iterator)
+            except StopIteration:
+                break
+            except Exception as exc:
+                raise self._broken(exc) from exc
             if self.interval:
-                time.sleep(self.interval)
+                wait, timed_out = self._pause(read_timeout)
+                time.sleep(wait)
+                if timed_out is not None:
+                    raise timed_out
             yield _chunk(item)
         if self.error is not None:
             raise _transport_error(self.error, self.path)
 
-    async def asynchronous(self) -> AsyncIterator[bytes]:
-        if hasattr(self.items, "__aiter__"):
-            async for item in self.items:
-                if self.interval:
-                    await asyncio.sleep(self.interval)
-                yield _chunk(item)
-        else:
-            for item in self.items:
-                if self.interval:
-                    await asyncio.sleep(self.interval)
-                yield _chunk(item)
+    async def asynchronous(self, read_timeout: Optional[float]) -> AsyncIterator[bytes]:
+        items = self.items
+        iterator: Any = items.__aiter__() if hasattr(items, "__aiter__") else iter(items)
+        while True:
+            try:
+                item = await iterator.__anext__() if hasattr(iterator, "__anext__") else next(iterator)
+            except (StopIteration, StopAsyncIteration):
+                break
+            except Exception as exc:
+                raise self._broken(exc) from exc
+            if self.interval:
+                wait, timed_out = self._pause(read_timeout)
+                await asyncio.sleep(wait)
+                if timed_out is not None:
+                    raise timed_out
+            yield _chunk(item)
         if self.error is not None:
             raise _transport_error(self.error, self.path)
 
@@ -1021,12 +1051,16 @@ def _read_timeout(delay: float, path: str) -> ReadTimeout:
 
 
 class _SyncFakeResponse:
-    def __init__(self, reply: _Reply) -> None:
+    def __init__(self, reply: _Reply, read_timeout: Optional[float]) -> None:
         self.status_code = reply.status_code
         self.headers: Headers = reply.headers
         body = reply.body
         self._chunks: Iterator[bytes] = (
-            iter([body]) if isinstance(body, bytes) else body.sync() if isinstance(body, _Chunks) else iter([])
+            iter([body])
+            if isinstance(body, bytes)
+            else body.sync(read_timeout)
+            if isinstance(body, _Chunks)
+            else iter([])
         )
         self._closed = False
 
@@ -1079,7 +1113,7 @@ class _SyncFakeTransport:
             except Exception as exc:
                 error = exc
             step.reply = step.finish(value, error)
-        return _SyncFakeResponse(step.reply)
+        return _SyncFakeResponse(step.reply, timeout.read)
 
     def close(self) -> None:
         self.closed = True
@@ -1093,7 +1127,8 @@ def _run(awaitable: Any) -> Any:
 
 
 class _AsyncFakeResponse:
-    def __init__(self, reply: _Reply) -> None:
+    def __init__(self, reply: _Reply, read_timeout: Optional[float]) -> None:
+        self._read_timeout = read_timeout
         self.status_code = reply.status_code
         self.headers: Headers = reply.headers
         self._body = reply.body
@@ -1106,7 +1141,7 @@ class _AsyncFakeResponse:
                 if self._body:
                     yield self._body
             elif isinstance(self._body, _Chunks):
-                self._iterator = self._body.asynchronous()
+                self._iterator = self._body.asynchronous(self._read_timeout)
                 async for chunk in self._iterator:
                     if chunk:
                         yield chunk
@@ -1154,7 +1189,7 @@ class _AsyncFakeTransport:
             except Exception as exc:
                 error = exc
             step.reply = step.finish(value, error)
-        return _AsyncFakeResponse(step.reply)
+        return _AsyncFakeResponse(step.reply, timeout.read)
 
     async def aclose(self) -> None:
         self.closed = True
