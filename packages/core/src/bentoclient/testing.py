@@ -48,11 +48,14 @@ from .exceptions import (
     SchemaError,
     TransportError,
 )
+from .transport import AsyncTransport, SyncTransport
 
 __all__ = [
     "ANY_ENDPOINT",
     "FakeService",
+    "Handler",
     "RecordedRequest",
+    "ServiceClass",
     "UploadedFile",
     "schema_from_class",
 ]
@@ -62,6 +65,9 @@ ANY_ENDPOINT = "*"
 DEFAULT_URL = "http://fake-bentoml.invalid"  # never resolved: the fake's transports open no socket
 
 Handler = Callable[..., Any]
+#: A service class: a plain class whose public methods are the endpoints, or a class decorated
+#: with ``@bentoml.service`` (a ``bentoml.Service`` object, read through its ``inner`` class).
+ServiceClass = Any
 
 
 class UploadedFile(NamedTuple):
@@ -176,7 +182,7 @@ def _api_parts(cls: type, name: str) -> Optional[tuple[Callable[..., Any], str, 
     return func, route if isinstance(route, str) and route else f"/{name}", bool(getattr(attr, "is_task", False))
 
 
-def schema_from_class(cls: type, *, tasks: Iterable[str] = ()) -> dict[str, Any]:
+def schema_from_class(cls: ServiceClass, *, tasks: Iterable[str] = ()) -> dict[str, Any]:
     """The ``/schema.json`` BentoML would serve for a service class whose public methods are its APIs.
 
     Parameter types become the input schema, the return type the output
@@ -184,7 +190,11 @@ def schema_from_class(cls: type, *, tasks: Iterable[str] = ()) -> dict[str, Any]
     task endpoints (``@bentoml.task``); a class decorated with BentoML's own decorators
     (``@bentoml.service``) is read as it is.
     """
-    inner: type = getattr(cls, "inner", cls)  # a bentoml.Service wraps the user's class
+    inner = getattr(cls, "inner", cls)  # a bentoml.Service wraps the user's class
+    if not isinstance(inner, type):
+        raise ConfigurationError(
+            f"schema_from_class({cls!r}): give the service class (or a @bentoml.service class), not an instance"
+        )
     task_names = set(tasks)
     routes = []
     for name in dict.fromkeys(n for klass in reversed(inner.__mro__) for n in vars(klass) if klass is not object):
@@ -408,12 +418,12 @@ class FakeService:
 
     def __init__(
         self,
-        schema: Union[Mapping[str, Any], type],
+        schema: Union[Mapping[str, Any], ServiceClass],
         handlers: Optional[Mapping[str, Handler]] = None,
         *,
         url: str = DEFAULT_URL,
     ) -> None:
-        document = schema_from_class(schema) if isinstance(schema, type) else dict(schema)
+        document = dict(schema) if isinstance(schema, Mapping) else schema_from_class(schema)
         try:
             parsed: ServiceSchema = parse_schema(document)
         except SchemaError as exc:
@@ -436,7 +446,7 @@ class FakeService:
     @classmethod
     def from_class(
         cls,
-        service: type,
+        service: ServiceClass,
         handlers: Optional[Mapping[str, Handler]] = None,
         *,
         instance: Any = None,
@@ -450,7 +460,8 @@ class FakeService:
         class that is not decorated with BentoML's ``@bentoml.task``.
         """
         schema = schema_from_class(service, tasks=tasks)
-        obj = instance if instance is not None else getattr(service, "inner", service)()
+        factory: Callable[[], Any] = service.inner if hasattr(service, "inner") else service
+        obj = instance if instance is not None else factory()
         methods = {r["name"]: _bound_method(obj, r["name"]) for r in schema["routes"]}
         return cls(schema, {**methods, **(handlers or {})}, url=url)
 
@@ -577,11 +588,11 @@ class FakeService:
 
     # --- transports ----------------------------------------------------------------------
 
-    def transport(self) -> _SyncFakeTransport:
+    def transport(self) -> SyncTransport:
         """A ``SyncTransport`` for ``SyncHTTPClient(fake.url, transport=...)``."""
         return _SyncFakeTransport(self)
 
-    def async_transport(self) -> _AsyncFakeTransport:
+    def async_transport(self) -> AsyncTransport:
         """An ``AsyncTransport`` for ``AsyncHTTPClient(fake.url, transport=...)``."""
         return _AsyncFakeTransport(self)
 
