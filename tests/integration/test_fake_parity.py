@@ -15,14 +15,39 @@ from bentoclient import SyncHTTPClient
 
 ROOT = Path(__file__).resolve().parents[2]
 CORE_SRC = ROOT / "packages" / "core" / "src"
+# fixture of the running server -> (folder, module, class) of its service
+SERVICES = {
+    "demo_url": (ROOT / "examples", "service", "Demo"),
+    "wire_url": (ROOT / "tests" / "services", "wire", "Wire"),
+}
 
+# One interpreter start (BentoML imports slowly) for every class.
 _SCRIPT = """
 import json, sys
-sys.path[:0] = [sys.argv[1], sys.argv[2]]
-module = __import__(sys.argv[3])
 from bentoclient.testing import schema_from_class
-print(json.dumps(schema_from_class(getattr(module, sys.argv[4]))))
+found = {}
+for spec in sys.argv[1:]:
+    folder, module, cls = spec.split("|")
+    sys.path.insert(0, folder)
+    found[cls] = schema_from_class(getattr(__import__(module), cls))
+print(json.dumps(found))
 """
+
+
+@pytest.fixture(scope="module")
+def made_schemas() -> dict[str, Any]:
+    python = Path(os.environ["BENTOCLIENT_BENTOML"]).parent / "python"
+    specs = [f"{folder}|{module}|{cls}" for folder, module, cls in SERVICES.values()]
+    result = subprocess.run(
+        [str(python), "-c", _SCRIPT, *specs],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(CORE_SRC)},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    schemas: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    return schemas
 
 
 def _without_titles(value: Any) -> Any:
@@ -34,31 +59,14 @@ def _without_titles(value: Any) -> Any:
     return value
 
 
-def _from_class(folder: Path, module: str, cls: str) -> dict[str, Any]:
-    python = Path(os.environ["BENTOCLIENT_BENTOML"]).parent / "python"
-    result = subprocess.run(
-        [str(python), "-c", _SCRIPT, str(CORE_SRC), str(folder), module, cls],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=folder,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    schema: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
-    return schema
-
-
-@pytest.mark.parametrize(
-    ("fixture", "folder", "module", "cls"),
-    [("demo_url", ROOT / "examples", "service", "Demo"), ("wire_url", ROOT / "tests" / "services", "wire", "Wire")],
-)
+@pytest.mark.parametrize("fixture", list(SERVICES))
 def test_schema_from_class_matches_the_served_schema(
-    request: pytest.FixtureRequest, fixture: str, folder: Path, module: str, cls: str
+    request: pytest.FixtureRequest, made_schemas: dict[str, Any], fixture: str
 ) -> None:
     url = request.getfixturevalue(fixture)
     with SyncHTTPClient(url) as client:
         served = client.request("GET", "/schema.json").json()
-    made = _from_class(folder, module, cls)
+    made = made_schemas[SERVICES[fixture][2]]
     assert made["name"] == served["name"]
     keys = ("name", "route", "input", "output", "is_task")
     want = {r["name"]: _without_titles({k: r[k] for k in keys}) for r in served["routes"]}
