@@ -262,23 +262,21 @@ def packaging(session: nox.Session) -> None:
     with tempfile.TemporaryDirectory(prefix="bentoclient-packaging-") as tmp:
         work = Path(tmp)
         dist = work / "dist"
+        installer = ["--installer", "uv"] if shutil.which("uv") else []
         for package in (CORE, ASYNC, STREAM):  # an sdist, then the wheel built from that sdist
-            session.run("python", "-m", "build", "--installer", "uv", "--outdir", str(dist), package)
+            session.run("python", "-m", "build", *installer, "--outdir", str(dist), package)
         wheels = sorted(dist.glob("*.whl"))
         if len(wheels) != 3 or len(list(dist.glob("*.tar.gz"))) != 3:
             session.error(f"expected 3 wheels and 3 sdists, built: {sorted(p.name for p in dist.iterdir())}")
 
         venv = work / "venv"
         python = venv / "bin" / "python"
-        session.run("uv", "venv", "--quiet", "--python", str(Path(session.bin) / "python"), str(venv), external=True)
+        session.run("python", "-m", "venv", "--without-pip" if shutil.which("uv") else "--upgrade-deps", str(venv))
         # Third-party dependencies from the index first; then ours from the built files only.
         third_party = sorted({r for wheel in wheels for r in _requirements_of(wheel)})
-        session.run("uv", "pip", "install", "--quiet", "--python", str(python), *third_party, external=True)
-        session.run(
-            *("uv", "pip", "install", "--quiet", "--python", str(python), "--no-index", "--find-links", str(dist)),
-            "bentoclient[async,stream]",
-            external=True,
-        )
+        session.run(*_venv_tool_cmd(str(python), *third_party), external=True)
+        ours = ("--no-index", "--find-links", str(dist), "bentoclient[async,stream]")
+        session.run(*_venv_tool_cmd(str(python), *ours), external=True)
 
         sys.path.insert(0, str(ROOT / "tests"))
         from bentoserve import serve
