@@ -130,6 +130,24 @@ def test_bad_configuration_names_the_fix() -> None:
         fake.stream("summarize", ["a"])
     with pytest.raises(exc.ConfigurationError, match="not a BentoML service schema"):
         FakeService({"routes": "nope"})
+    with pytest.raises(exc.ConfigurationError, match="polls=-1 must be a whole number"):
+        FakeService.from_class(Summarizer, tasks=["long_job"]).pending("long_job", polls=-1)
+    with pytest.raises(exc.ConfigurationError, match="times=0: give a positive number"):
+        fake.fail("summarize", status=500, times=0)
+    with pytest.raises(exc.ConfigurationError, match="not an instance"):
+        schema_from_class(Summarizer())
+
+
+def test_reset_forgets_requests_and_scripts() -> None:
+    fake = FakeService.from_class(Summarizer)
+    fake.fail("summarize", status=500, times=None)
+    with sync_client(fake, retry=NO_RETRY) as client:
+        with pytest.raises(exc.InternalServerError):
+            client.summarize(text="x")
+        fake.reset()
+        assert fake.requests == []
+        assert client.summarize(text="y") == "y"
+    assert fake.calls("summarize") == [{"text": "y"}]
 
 
 # --- both clients -----------------------------------------------------------------------
