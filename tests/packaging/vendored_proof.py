@@ -30,7 +30,17 @@ def main(project: str, url: str) -> None:
     with contextlib.redirect_stdout(out):
         assert cli(["schema", url]) == 0
     assert "service Demo" in out.getvalue(), out.getvalue()
-    print(f"vendored bentoclient {bentoclient.__version__} at {bentoclient.__file__}: client and CLI ok")
+    from myapp._vendor.bentoclient.testing import FakeService  # type: ignore[import-not-found]  # same
+
+    fake = FakeService.from_class(_Echo)
+    with SyncHTTPClient(fake.url, transport=fake.transport()) as client:
+        assert client.echo(text="vendored fake") == "vendored fake"
+    print(f"vendored bentoclient {bentoclient.__version__} at {bentoclient.__file__}: client, CLI and testing ok")
+
+
+class _Echo:
+    def echo(self, text: str) -> str:
+        return text
 
 
 if __name__ == "__main__":
