@@ -346,3 +346,23 @@ def test_tasks_pending_then_completed_and_failed(tmp_path: Path) -> None:
         assert task.wait(timeout=5).value == "failed"
         with pytest.raises(exc.InternalServerError, match="model exploded"):
             task.get()
+
+
+def test_scripts_are_used_up_exactly_once_across_threads() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    fake = FakeService.from_class(Summarizer)
+    fake.fail("summarize", status=500, times=5)
+    with sync_client(fake, retry=NO_RETRY, max_connections=8) as client:
+
+        def one(i: int) -> bool:
+            try:
+                client.summarize(text=str(i))
+            except exc.InternalServerError:
+                return False
+            return True
+
+        with ThreadPoolExecutor(8) as pool:
+            results = list(pool.map(one, range(40)))
+    assert results.count(False) == 5
+    assert len(fake.calls("summarize")) == 40

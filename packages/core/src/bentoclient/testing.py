@@ -625,16 +625,36 @@ class FakeService:
         path.write_bytes(upload.data)
         return path
 
-    def _match(self, record: RecordedRequest) -> list[_Rule]:
-        names = {record.endpoint} if record.endpoint else set()
+    @staticmethod
+    def _applies(rule: _Rule, record: RecordedRequest) -> bool:
+        if rule.used_up:
+            return False
+        if rule.target == record.path:
+            return True
+        return record.endpoint is not None and rule.target in (record.endpoint, ANY_ENDPOINT)
+
+    def _claim(self, record: RecordedRequest) -> tuple[float, Optional[_Rule]]:
+        """The scripted delay and failure for this request, used up at once (threads share a fake)."""
+        delay, failure = 0.0, None
         with self._lock:
-            found = []
             for rule in self._rules:
-                if rule.used_up:
+                if not self._applies(rule, record):
                     continue
-                if rule.target == record.path or rule.target in names or (rule.target == ANY_ENDPOINT and names):
-                    found.append(rule)
-            return found
+                if "delay" in rule.what:
+                    rule.take()
+                    delay += rule.what["delay"]
+                elif "status" in rule.what and failure is None:
+                    rule.take()
+                    failure = rule
+        return delay, failure
+
+    def _claim_stream(self, record: RecordedRequest) -> Optional[_Rule]:
+        with self._lock:
+            for rule in self._rules:
+                if "items" in rule.what and self._applies(rule, record):
+                    rule.take()
+                    return rule
+        return None
 
     def _plan(self, request: Request, body: bytes) -> _Step:
         step = _Step()
@@ -652,23 +672,17 @@ class FakeService:
             arguments = None if sent is None else self._with_defaults(endpoint, sent)
         with self._lock:
             self.requests.append(record)
-        rules = self._match(record)
-        for rule in rules:
-            if "delay" in rule.what:
-                rule.take()
-                step.delay += rule.what["delay"]
-        for rule in rules:
-            if "status" in rule.what:
-                rule.take()
-                if rule.what["error"] is not None:
-                    step.error = _transport_error(rule.what["error"], path)
-                else:
-                    status = rule.what["status"]
-                    body_out = rule.what["body"]
-                    if body_out is None:
-                        body_out = json.dumps({"error": _reason(status)}).encode()
-                    step.reply = _Reply(status, body_out, rule.what["headers"])
-                return step
+        step.delay, failure = self._claim(record)
+        if failure is not None:
+            if failure.what["error"] is not None:
+                step.error = _transport_error(failure.what["error"], path)
+            else:
+                status = failure.what["status"]
+                body_out = failure.what["body"]
+                if body_out is None:
+                    body_out = json.dumps({"error": _reason(status)}).encode()
+                step.reply = _Reply(status, body_out, failure.what["headers"])
+            return step
         if endpoint is None:
             step.reply = self._plain(request.method, path)
             return step
@@ -685,11 +699,10 @@ class FakeService:
                 old = self._tasks[query["task_id"]]
                 self._start_task(step, endpoint, old.call)
             return step
-        for rule in rules:
-            if "items" in rule.what:
-                rule.take()
-                step.reply = self._stream_reply(endpoint, rule.what)
-                return step
+        scripted = self._claim_stream(record) if endpoint.is_stream and action == "" else None
+        if scripted is not None:
+            step.reply = self._stream_reply(endpoint, scripted.what)
+            return step
         handler = self.handlers.get(endpoint.name)
         if handler is None:
             message = f"FakeService has no handler for endpoint {endpoint.name!r}"
