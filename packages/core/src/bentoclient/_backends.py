@@ -5,7 +5,8 @@ the generator (``tools/unasync.py``) swaps one for the other."""
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any, Optional
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from ._transport import HTTPTransport, SSLOptions
 from ._url import ServiceAddress
@@ -15,23 +16,41 @@ if TYPE_CHECKING:
     from .transport import AsyncTransport, AsyncTransportOption, SyncTransport, SyncTransportOption
 
 __all__ = [
+    "IS_ASYNC",
+    "IS_SYNC",
     "AsyncTransportClass",
     "SyncTransportClass",
     "adapt_async_transport",
     "adapt_sync_transport",
+    "async_call_hook",
     "async_sleep",
     "default_async_transport",
     "default_sync_transport",
+    "sync_call_hook",
     "sync_sleep",
 ]
 
 sync_sleep = time.sleep
+#: Which client the driver code runs as (the generator swaps the name): the async one awaits hooks.
+IS_ASYNC = True
+IS_SYNC = False
 
 
 async def async_sleep(seconds: float) -> None:
     import asyncio  # only the async client pays for it
 
     await asyncio.sleep(seconds)
+
+
+def sync_call_hook(hook: Callable[..., Any], *args: Any) -> None:
+    hook(*args)
+
+
+async def async_call_hook(hook: Callable[..., Any], *args: Any) -> None:
+    """Call an event hook; await it when it is a coroutine function (async client only)."""
+    result = hook(*args)
+    if isinstance(result, Awaitable):
+        await result
 
 
 def default_sync_transport(address: ServiceAddress, *, max_connections: int, verify: SSLOptions) -> SyncTransport:
