@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any, Optional
 
+from ._proxy import ProxyConfig
 from ._transport import HTTPTransport, SSLOptions
 from ._url import ServiceAddress
 from .exceptions import MissingDependencyError
@@ -34,8 +35,10 @@ async def async_sleep(seconds: float) -> None:
     await asyncio.sleep(seconds)
 
 
-def default_sync_transport(address: ServiceAddress, *, max_connections: int, verify: SSLOptions) -> SyncTransport:
-    return HTTPTransport(address, max_connections=max_connections, verify=verify)
+def default_sync_transport(
+    address: ServiceAddress, *, max_connections: int, verify: SSLOptions, proxy: Optional[ProxyConfig] = None
+) -> SyncTransport:
+    return HTTPTransport(address, max_connections=max_connections, verify=verify, proxy=proxy)
 
 
 def _async_package() -> Any:
@@ -66,9 +69,35 @@ def adapt_async_transport(address: ServiceAddress, transport: Any) -> AsyncTrans
     return checked
 
 
-def default_async_transport(address: ServiceAddress, *, max_connections: int, verify: SSLOptions) -> AsyncTransport:
-    transport: AsyncTransport = _async_package().HTTPXTransport(address, max_connections=max_connections, verify=verify)
+def default_async_transport(
+    address: ServiceAddress, *, max_connections: int, verify: SSLOptions, proxy: Optional[ProxyConfig] = None
+) -> AsyncTransport:
+    """The async package's transport.  ``proxy=`` is passed only when there is a proxy, so
+    that a ``bentoclient-async`` whose transport takes no ``proxy`` keeps working without one;
+    with one, such a transport is refused with a clear error rather than ignoring the proxy."""
+    cls = _async_package().HTTPXTransport
+    if proxy is None:
+        transport: AsyncTransport = cls(address, max_connections=max_connections, verify=verify)
+        return transport
+    if not _takes_keyword(cls, "proxy"):
+        raise MissingDependencyError(
+            f"AsyncHTTPClient would send through {proxy.described}, but the installed bentoclient-async "
+            'cannot use a proxy yet; upgrade it (pip install -U "bentoclient[async]"), or connect directly: add the '
+            "service's host to NO_PROXY, or pass trust_env=False (or leave out proxy=)",
+            package="bentoclient-async",
+        )
+    transport = cls(address, max_connections=max_connections, verify=verify, proxy=proxy)
     return transport
+
+
+def _takes_keyword(cls: Any, name: str) -> bool:
+    import inspect  # only when a proxy is in use
+
+    try:
+        parameters = inspect.signature(cls).parameters.values()
+    except (TypeError, ValueError):
+        return True  # cannot tell: let the call say
+    return any(p.name == name or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
 
 
 class SyncTransportClass:

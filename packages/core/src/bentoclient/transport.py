@@ -27,6 +27,13 @@ instrumentation.  The rules a transport follows:
   ``iter_bytes()``/``aiter_bytes()``, as sent (no content decoding); ``close()``/``aclose()``
   releases it early and is safe to call twice.
 
+Proxies: the client resolves ``proxy=`` and the environment into a :class:`ProxyConfig`
+and hands it to its default transport (``proxy=``).  A transport that takes one sends
+plain-http requests to the proxy in absolute form with ``ProxyConfig.headers``, opens
+``https://`` connections with :func:`proxy_connect_request` (a ``CONNECT`` tunnel, then TLS
+with the service), and raises :func:`proxy_status_error`, :func:`proxy_connect_error` or
+:func:`proxy_timeout_error` when the proxy refuses or cannot be reached.
+
 :class:`HTTPTransport` is the standard-library implementation ``SyncHTTPClient`` uses by
 default; ``bentoclient-async`` provides the default async one (on httpx).
 """
@@ -37,6 +44,14 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Optional, Protocol, runtime_checkable
 
 from ._models import Headers, Request, Timeout
+from ._proxy import (
+    ProxyConfig,
+    parse_proxy_url,
+    proxy_connect_error,
+    proxy_connect_request,
+    proxy_status_error,
+    proxy_timeout_error,
+)
 from ._transport import KEEPALIVE_EXPIRY, MAX_HEADER_LINE, MAX_HEADERS, HTTPTransport, Response, SSLOptions, ssl_context
 from ._url import ServiceAddress, parse_service_url
 
@@ -48,6 +63,7 @@ __all__ = [
     "AsyncTransport",
     "HTTPTransport",
     "Headers",
+    "ProxyConfig",
     "Request",
     "Response",
     "SSLOptions",
@@ -55,7 +71,12 @@ __all__ = [
     "SyncResponse",
     "SyncTransport",
     "Timeout",
+    "parse_proxy_url",
     "parse_service_url",
+    "proxy_connect_error",
+    "proxy_connect_request",
+    "proxy_status_error",
+    "proxy_timeout_error",
     "ssl_context",
 ]
 

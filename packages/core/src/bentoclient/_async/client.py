@@ -83,6 +83,11 @@ class AsyncHTTPClient(ClientBase):
     ``max_connections`` (the connection pool bound), ``retry`` (a :class:`~bentoclient.Retry`
     policy) and ``transport`` (any object implementing the transport seam in
     :mod:`bentoclient.transport`, for test doubles, custom networking or instrumentation).
+
+    Proxies as in httpx: ``HTTP_PROXY``, ``HTTPS_PROXY``, ``ALL_PROXY`` and ``NO_PROXY`` are
+    honoured unless ``trust_env=False``; ``proxy="http://user:password@host:port"`` names one
+    explicitly (``NO_PROXY`` does not apply to it).  Only ``http://`` proxies; ``https://``
+    services are tunnelled with ``CONNECT``.  With ``transport=``, neither is used.
     """
 
     #: The transport class this client sends through by default.
@@ -101,6 +106,8 @@ class AsyncHTTPClient(ClientBase):
         max_connections: int = 10,
         retry: Optional[Retry] = None,
         transport: Optional[AsyncTransport] = None,
+        proxy: Optional[str] = None,
+        trust_env: bool = True,
     ) -> None:
         super().__init__(
             url,
@@ -111,11 +118,16 @@ class AsyncHTTPClient(ClientBase):
             headers=headers,
             max_connections=max_connections,
             retry=retry,
+            proxy=proxy,
+            trust_env=trust_env,
+            custom_transport=transport is not None,
         )
         self._verify = verify
         self._transport_given = transport is not None
         if transport is None:
-            transport = default_async_transport(self._address, max_connections=max_connections, verify=verify)
+            transport = default_async_transport(
+                self._address, max_connections=max_connections, verify=verify, proxy=self._proxy
+            )
         else:
             transport = adapt_async_transport(self._address, transport)
         self._shared = _Shared(transport)
@@ -378,7 +390,7 @@ class AsyncHTTPClient(ClientBase):
             raise ClientClosedError(f"{type(self).__name__} for {self._address.url} is closed; create a new client")
         if shared.transport is None:  # unpickled: connections are made anew in this process
             shared.transport = default_async_transport(
-                self._address, max_connections=self._max_connections, verify=self._verify
+                self._address, max_connections=self._max_connections, verify=self._verify, proxy=self._proxy
             )
         return shared.transport
 

@@ -71,6 +71,11 @@ class SyncHTTPClient(ClientBase):
     ``max_connections`` (the connection pool bound), ``retry`` (a :class:`~bentoclient.Retry`
     policy) and ``transport`` (any object implementing the transport seam in
     :mod:`bentoclient.transport`, for test doubles, custom networking or instrumentation).
+
+    Proxies as in httpx: ``HTTP_PROXY``, ``HTTPS_PROXY``, ``ALL_PROXY`` and ``NO_PROXY`` are
+    honoured unless ``trust_env=False``; ``proxy="http://user:password@host:port"`` names one
+    explicitly (``NO_PROXY`` does not apply to it).  Only ``http://`` proxies; ``https://``
+    services are tunnelled with ``CONNECT``.  With ``transport=``, neither is used.
     """
 
     #: The transport class this client sends through by default.
@@ -89,6 +94,8 @@ class SyncHTTPClient(ClientBase):
         max_connections: int = 10,
         retry: Optional[Retry] = None,
         transport: Optional[SyncTransport] = None,
+        proxy: Optional[str] = None,
+        trust_env: bool = True,
     ) -> None:
         super().__init__(
             url,
@@ -99,11 +106,16 @@ class SyncHTTPClient(ClientBase):
             headers=headers,
             max_connections=max_connections,
             retry=retry,
+            proxy=proxy,
+            trust_env=trust_env,
+            custom_transport=transport is not None,
         )
         self._verify = verify
         self._transport_given = transport is not None
         if transport is None:
-            transport = default_sync_transport(self._address, max_connections=max_connections, verify=verify)
+            transport = default_sync_transport(
+                self._address, max_connections=max_connections, verify=verify, proxy=self._proxy
+            )
         else:
             transport = adapt_sync_transport(self._address, transport)
         self._shared = _Shared(transport)
@@ -352,7 +364,7 @@ class SyncHTTPClient(ClientBase):
             raise ClientClosedError(f"{type(self).__name__} for {self._address.url} is closed; create a new client")
         if shared.transport is None:  # unpickled: connections are made anew in this process
             shared.transport = default_sync_transport(
-                self._address, max_connections=self._max_connections, verify=self._verify
+                self._address, max_connections=self._max_connections, verify=self._verify, proxy=self._proxy
             )
         return shared.transport
 
