@@ -5,7 +5,6 @@ reach them.  Tests that exercise proxies set the variables themselves."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 
 import pytest
 
@@ -16,7 +15,6 @@ def proxy_variables() -> list[str]:
 
 
 @pytest.fixture(autouse=True)
-def no_proxy_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def no_proxy_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in proxy_variables():
         monkeypatch.delenv(name)
-    yield

@@ -400,9 +400,7 @@ class ForwardProxy:
             status_line, response_fields = _parse_head(answer.head())
             status = int(status_line.split(" ")[1])
             kept = [(k, v) for k, v in response_fields if k.lower() not in HOP_BY_HOP]
-            sock.sendall(
-                (status_line + "\r\n" + "".join(f"{k}: {v}\r\n" for k, v in kept) + "\r\n").encode("latin-1")
-            )
+            sock.sendall((status_line + "\r\n" + "".join(f"{k}: {v}\r\n" for k, v in kept) + "\r\n").encode("latin-1"))
             if method == "HEAD" or status in (204, 304) or 100 <= status < 200:
                 return True
             if _relay_body(answer, response_fields, sock.sendall):

@@ -20,7 +20,7 @@ from proxyserver import ForwardProxy, closed_port
 
 from bentoclient import NO_RETRY, SyncHTTPClient
 from bentoclient import exceptions as exc
-from bentoclient.transport import HTTPTransport
+from bentoclient.transport import HTTPTransport, Request
 
 from .conftest import QUICK, ClientFactory, TLSFiles
 
@@ -55,7 +55,8 @@ def targets(proxy: ForwardProxy) -> list[str]:
 
 
 def assert_no_secret(text: str) -> None:
-    assert PASSWORD not in text and PASSWORD_IN_URL not in text, text
+    assert PASSWORD not in text, text
+    assert PASSWORD_IN_URL not in text, text
 
 
 # --- plain http: absolute form ------------------------------------------------------------
@@ -278,7 +279,9 @@ def test_407_without_credentials_plain_http(server: FaultServer, auth_proxy: For
         SyncHTTPClient(server.url, proxy=auth_proxy.url, timeout=QUICK, server_ready_timeout=5)
     error = info.value
     assert time.monotonic() - started < 2  # a refusal is not waited out nor retried
-    assert error.status_code == 407 and error.refused and error.request_sent is False
+    assert error.status_code == 407
+    assert error.refused
+    assert error.request_sent is False
     assert f"the proxy {auth_proxy.url} (from proxy=) answered 407" in str(error)
     assert "put them in the proxy URL" in str(error)
     assert error.proxy == auth_proxy.url
@@ -303,7 +306,8 @@ def test_407_wrong_password_names_the_proxy_without_the_password(
     variable = "HTTPS_PROXY" if tls else "HTTP_PROXY"
     assert f"the proxy http://alice:***@127.0.0.1:{auth_proxy.port} (from the {variable} environment" in message
     assert "check the user name and password" in message
-    assert "Zq9x" not in message and "Wv7" not in message  # no trace of the password
+    assert "Zq9x" not in message
+    assert "Wv7" not in message
     assert info.value.status_code == 407
     assert service.requests == []
     assert len(auth_proxy.seen) == 1
@@ -317,7 +321,8 @@ def test_403_on_connect_is_a_typed_refusal(
         with pytest.raises(exc.ProxyError) as info:
             SyncHTTPClient(tls_server.url, verify=tls_files.ca, timeout=QUICK, server_ready_timeout=5)
     message = str(info.value)
-    assert info.value.status_code == 403 and info.value.refused
+    assert info.value.status_code == 403
+    assert info.value.refused
     assert f"http://bob:***@127.0.0.1:{proxy.port}" in message
     assert "hunter2" not in message
     assert "NO_PROXY" in message
@@ -326,19 +331,18 @@ def test_403_on_connect_is_a_typed_refusal(
 
 def test_403_for_plain_http_is_the_answer_the_client_got(server: FaultServer) -> None:
     # In absolute form a proxy's 403 cannot be told from the service's: it is an HTTP error.
-    with ForwardProxy(forbid=True) as proxy:
-        with pytest.raises(exc.SchemaError, match="answered 403"):
-            SyncHTTPClient(server.url, proxy=proxy.url, timeout=QUICK, server_ready_timeout=0, retry=NO_RETRY)
+    with ForwardProxy(forbid=True) as proxy, pytest.raises(exc.SchemaError, match="answered 403"):
+        SyncHTTPClient(server.url, proxy=proxy.url, timeout=QUICK, server_ready_timeout=0, retry=NO_RETRY)
     assert server.requests == []
 
 
 def test_connect_answered_502_is_a_proxy_error(
     tls_server: FaultServer, tls_files: TLSFiles, make_tls_client: ClientFactory
 ) -> None:
-    with ForwardProxy(connect_status=502) as proxy:
-        with pytest.raises(exc.ProxyError) as info:
-            make_tls_client(verify=tls_files.ca, proxy=proxy.url, server_ready_timeout=0, retry=NO_RETRY)
-    assert info.value.status_code == 502 and not info.value.refused
+    with ForwardProxy(connect_status=502) as proxy, pytest.raises(exc.ProxyError) as info:
+        make_tls_client(verify=tls_files.ca, proxy=proxy.url, server_ready_timeout=0, retry=NO_RETRY)
+    assert info.value.status_code == 502
+    assert not info.value.refused
     assert "could not open a tunnel" in str(info.value)
     assert isinstance(info.value, exc.ConnectError)
 
@@ -355,11 +359,14 @@ def test_proxy_down_is_a_typed_error_quickly(
         SyncHTTPClient(service.url, timeout=QUICK, server_ready_timeout=0)
     assert time.monotonic() - started < 3
     error = info.value
-    assert error.status_code is None and error.request_sent is False
+    assert error.status_code is None
+    assert error.request_sent is False
     assert error.attempts == 3  # connection failures are retried like any other
     message = str(error)
-    assert "cannot connect to" in message and "127.0.0.1" in message
-    assert "ALL_PROXY" in message and "NO_PROXY" in message
+    assert "cannot connect to" in message
+    assert "127.0.0.1" in message
+    assert "ALL_PROXY" in message
+    assert "NO_PROXY" in message
     assert_no_secret(message)
     assert service.requests == []
 
@@ -411,6 +418,9 @@ def test_file_output_and_streamed_body_through_the_proxy(
     client = make_client(proxy=proxy.url, download_dir=str(tmp_path))
     path = client.make_file("hello through the proxy")
     assert path.read_text() == "hello through the proxy"
-    response = client.request("POST", "/summarize", content=iter([b'{"text": "one. ', b'two."}']))
-    assert response.text == "one"
+    # A body of unknown length goes chunked, through the proxy as through any connection.
+    body = iter([b'{"text": "one. ', b'two."}'])
+    request = Request("POST", "/summarize", (("Content-Type", "application/json"),), body)
+    with pool_of(client).send(request, QUICK) as response:
+        assert response.read() == b"one"
     assert server.requests_for("/summarize")[0].header("transfer-encoding") == "chunked"
