@@ -224,8 +224,11 @@ class ProxyError(ConnectError):
         super().__init__(message, url=url, request_sent=request_sent, stale_connection=stale_connection)
         self.proxy = proxy
         self.status_code = status_code
-        if status_code is not None and status_code in HTTPStatus._value2member_map_:
-            self.error_code = HTTPStatus(status_code)  # the proxy's answer (407, 403, 502 ...)
+        if status_code is not None:
+            try:
+                self.error_code = HTTPStatus(status_code)  # the proxy's answer (407, 403, 502 ...)
+            except ValueError:
+                pass  # a non-standard code: keep 503
 
     @property
     def refused(self) -> bool:
