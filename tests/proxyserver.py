@@ -8,6 +8,7 @@ targets only (anything else is answered 403).  Options make it refuse::
         ...
     ForwardProxy(forbid=True)          # 403 to every request
     ForwardProxy(connect_status=502)   # CONNECT answered 502 (plain http still forwarded)
+    ForwardProxy(connect_raw=b"junk")  # CONNECT answered with these bytes, then closed
 
 It records what it saw: ``seen`` (every request head it received: method, target,
 headers), ``tunnelled`` (every byte a client sent into its tunnels) and ``connections``
@@ -183,10 +184,12 @@ class ForwardProxy:
         auth: Optional[tuple[str, str]] = None,
         forbid: bool = False,
         connect_status: Optional[int] = None,
+        connect_raw: Optional[bytes] = None,
     ) -> None:
         self.auth = auth
         self.forbid = forbid
         self.connect_status = connect_status
+        self.connect_raw = connect_raw
         self._expected = None
         if auth is not None:
             token = binascii.b2a_base64(f"{auth[0]}:{auth[1]}".encode(), newline=False).decode()
@@ -345,6 +348,9 @@ class ForwardProxy:
         sock = reader.sock
         if self.connect_status is not None:
             return self._refuse(sock, self.connect_status, "Tunnel Refused")
+        if self.connect_raw is not None:
+            sock.sendall(self.connect_raw)
+            return False
         host, _, port = authority.rpartition(":")
         host = host.strip("[]")
         if not _is_loopback(host) or not port.isdigit():

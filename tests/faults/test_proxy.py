@@ -347,6 +347,40 @@ def test_connect_answered_502_is_a_proxy_error(
     assert isinstance(info.value, exc.ConnectError)
 
 
+@pytest.mark.parametrize(
+    "answer", [b"", b"SSH-2.0-OpenSSH_9.6\r\n", b"HTTP/1.1 200 OK\r\n" + b"x" * 70_000 + b"\r\n\r\n"]
+)
+def test_a_broken_answer_to_connect_is_a_proxy_error(
+    tls_server: FaultServer, tls_files: TLSFiles, make_tls_client: ClientFactory, answer: bytes
+) -> None:
+    with ForwardProxy(connect_raw=answer) as proxy, pytest.raises(exc.ProxyError) as info:
+        make_tls_client(verify=tls_files.ca, proxy=proxy.url, server_ready_timeout=0, retry=NO_RETRY)
+    assert "broke off the CONNECT exchange" in str(info.value)
+    assert info.value.status_code is None
+    assert tls_server.requests == []
+
+
+def test_ipv6_service_through_the_proxy(
+    ipv6_server: FaultServer, proxy: ForwardProxy, make_ipv6_client: ClientFactory
+) -> None:
+    client = make_ipv6_client(proxy=proxy.url)
+    assert client.info() == {"ok": True}
+    assert targets(proxy)[-1] == f"POST http://[::1]:{ipv6_server.port}/info"
+    assert ipv6_server.requests[-1].header("host") == f"[::1]:{ipv6_server.port}"
+
+
+def test_unix_socket_service_never_uses_the_environment_proxy(
+    proxy: ForwardProxy, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    monkeypatch.setenv("ALL_PROXY", proxy.url)
+    monkeypatch.setenv("HTTP_PROXY", proxy.url)
+    with pytest.raises(exc.ConnectError) as info:
+        SyncHTTPClient(f"file://{tmp_path}/missing.sock", server_ready_timeout=0, retry=NO_RETRY, timeout=QUICK)
+    assert not isinstance(info.value, exc.ProxyError)
+    assert proxy.seen == []
+    assert proxy.connections == 0
+
+
 @pytest.mark.parametrize("tls", [False, True])
 def test_proxy_down_is_a_typed_error_quickly(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tls: bool
