@@ -25,7 +25,7 @@ ALL_PYTHONS = ["3.9", "3.10", "3.11", "3.12", "3.13"]
 EDGE_PYTHONS = ["3.9", "3.13"]
 SERVER_PYTHON = "3.11"
 SERVER_REQUIREMENTS = ["bentoml==1.4.*", "pillow", "numpy", "pandas"]
-TEST_REQUIREMENTS = ["pytest>=8", "hypothesis>=6.100"]
+TEST_REQUIREMENTS = ["pytest>=8", "hypothesis>=6.100", "flit_core>=3.12,<4"]  # flit_core: the wheel test builds
 # Optional libraries whose values bentoclient converts; core-only runs prove it works without them.
 MEDIA_REQUIREMENTS = ["pillow", "numpy", "pandas"]
 
@@ -87,6 +87,8 @@ OPTIONAL_TEST_DIRS = {
     "tests/faults_async": {"async"},
     "tests/faults_stream": {"stream"},
     "tests/faults_async_stream": {"async", "stream"},
+    # The documentation's examples use every package: run where all are installed.
+    "tests/integration/docs": {"async", "stream"},
 }
 LOAD_TESTS = "tests/integration/load"
 # What a combination re-runs of the core suite: the pure tests, and the file tests, whose
@@ -177,6 +179,6 @@ def bench(session: nox.Session) -> None:
 
     ``nox -s bench -- --quick`` is a smoke run; ``-- --help`` lists the options (profiling too).
     """
-    session.install(CORE, ASYNC, STREAM, "httpx")
+    session.install(CORE, ASYNC, STREAM, "httpx2")
     env = {"BENTOCLIENT_BENTOML": bentoml_server(session)}
     session.run("python", "benchmarks/run.py", *session.posargs, env=env)

@@ -36,7 +36,15 @@ Result = dict[str, Any]
 Runner = Union[Callable[[Params], Result], Callable[[Params], Awaitable[Result]]]
 
 #: Which interpreter runs an implementation: the bench environment's or BentoML's.
-RUNTIME = {"bentoclient": "bench", "http.client": "bench", "asyncio": "bench", "bentoml": "server", "httpx": "server"}
+RUNTIME = {
+    "bentoclient": "bench",
+    "bentoclient-httpx": "bench",
+    "http.client": "bench",
+    "asyncio": "bench",
+    "httpx2": "bench",
+    "bentoml": "server",
+    "httpx": "server",
+}
 
 ECHO_BODY = b'{"text":"hi","n":1}'
 ECHO_VALUE = {"text": "hi", "n": 1}
@@ -313,9 +321,34 @@ async def _async_loop(params: Params, call: Callable[[], Awaitable[Any]]) -> Res
 async def async_bentoclient(p: Params) -> Result:
     from bentoclient_async import AsyncHTTPClient
 
-    async with AsyncHTTPClient(p["url"]) as client:
+    async with AsyncHTTPClient(p["url"], max_connections=p["max_connections"]) as client:
         echo = client.echo
         return await _async_loop(p, lambda: echo(text="hi", n=1))
+
+
+async def async_bentoclient_httpx(p: Params) -> Result:
+    """bentoclient's client over httpx's connection pool (httpx2 on 3.11+), as ``transport=`` gives it."""
+    from bentoclient_async import AsyncHTTPClient
+    from bentoclient_async._httpx import httpx
+
+    limits = httpx.Limits(max_connections=p["max_connections"], max_keepalive_connections=p["max_connections"])
+    transport = httpx.AsyncHTTPTransport(limits=limits)
+    async with AsyncHTTPClient(p["url"], transport=transport) as client:
+        echo = client.echo
+        return await _async_loop(p, lambda: echo(text="hi", n=1))
+
+
+async def async_httpx2(p: Params) -> Result:
+    import httpx2
+
+    limits = httpx2.Limits(max_connections=p["max_connections"], max_keepalive_connections=p["max_connections"])
+    async with httpx2.AsyncClient(base_url=p["url"], limits=limits) as client:
+
+        async def call() -> Any:
+            response = await client.post("/echo", content=ECHO_BODY, headers=JSON_HEADERS)
+            return json.loads(response.content)
+
+        return await _async_loop(p, call)
 
 
 async def async_bentoml(p: Params) -> Result:
@@ -656,6 +689,15 @@ def ready_bentoml(p: Params) -> Result:
 # --- registry ------------------------------------------------------------------------------
 
 #: scenario -> implementation -> function (None: not implemented yet, reported as n/a).
+ASYNC_IMPLS: dict[str, Any] = {
+    "bentoclient": async_bentoclient,  # when bentoclient-async provides it (REQUIRES)
+    "bentoclient-httpx": async_bentoclient_httpx,
+    "bentoml": async_bentoml,
+    "httpx": async_httpx,
+    "httpx2": async_httpx2,
+    "asyncio": async_asyncio,
+}
+
 SCENARIOS: dict[str, dict[str, Optional[Runner]]] = {
     "construct": {
         "bentoclient": construct_bentoclient,
@@ -669,12 +711,8 @@ SCENARIOS: dict[str, dict[str, Optional[Runner]]] = {
         "http.client": sync_http_client,
         "httpx": sync_httpx,
     },
-    "async": {
-        "bentoclient": async_bentoclient,  # when bentoclient-async provides it (REQUIRES)
-        "bentoml": async_bentoml,
-        "httpx": async_httpx,
-        "asyncio": async_asyncio,
-    },
+    "async": ASYNC_IMPLS,
+    "async256": ASYNC_IMPLS,
     "upload": {
         "bentoclient": upload_bentoclient,
         "bentoml": upload_bentoml,
@@ -703,6 +741,11 @@ SCENARIOS: dict[str, dict[str, Optional[Runner]]] = {
 #: interpreter, else the implementation counts as not implemented yet (n/a).
 REQUIRES: dict[tuple[str, str], str] = {
     ("async", "bentoclient"): "from bentoclient_async import AsyncHTTPClient",
+    ("async256", "bentoclient"): "from bentoclient_async import AsyncHTTPClient",
+    ("async", "bentoclient-httpx"): "from bentoclient_async import HTTPXTransport",
+    ("async256", "bentoclient-httpx"): "from bentoclient_async import HTTPXTransport",
+    ("async", "httpx2"): "import httpx2",
+    ("async256", "httpx2"): "import httpx2",
     ("stream", "bentoclient"): "import bentoclient_stream; bentoclient_stream.sync_stream",
 }
 

@@ -24,7 +24,7 @@ import bentoml
 
 @bentoml.service
 class Demo:
-    """A small demo service: a toy classifier, a summarizer and a token stream."""
+    """A small demo service: a toy classifier, a summarizer, a background task and a token stream."""
 
     #: ``classify`` labels a row 1 when its mean is above this value.
     threshold = 5.0
@@ -49,6 +49,11 @@ class Demo:
         ends = [i for i in map(text.find, ".!?") if i >= 0]
         sentence = text[: min(ends) + 1] if ends else text
         return sentence[:max_length]
+
+    @bentoml.task
+    def long_job(self, prompt: str) -> str:
+        """A background task (``client.long_job.submit(prompt=...)``): the prompt in capitals."""
+        return prompt.upper()
 
     @bentoml.api
     def stream(self, prompt: str, n: int = 3) -> Iterator[str]:

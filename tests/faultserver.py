@@ -76,6 +76,12 @@ STALL_LIMIT = 30.0  # the longest any behaviour waits
 LIFETIME = 300.0  # a server never runs longer than this
 SOCKET_TIMEOUT = 5.0  # for one send or receive on a connection
 MAX_HEAD = 256 * 1024  # request line + headers
+_TLS_HANDSHAKE = b"\x16"  # the first byte of a TLS ClientHello record
+# What uvicorn (under `bentoml serve`) answers to bytes that are not HTTP.
+_NOT_HTTP_REPLY = (
+    b"HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain; charset=utf-8\r\nconnection: close\r\n"
+    b"content-length: 30\r\n\r\nInvalid HTTP request received."
+)
 MAX_BODY = 64 * 1024 * 1024
 POLL = 0.02  # how often blocked threads look at the stop flag
 
@@ -404,6 +410,16 @@ def drip(body: bytes, interval: float, *, chunked: bool = False) -> Behaviour:
     return behave
 
 
+def interim_then(behaviour: Behaviour) -> Behaviour:
+    """``100 Continue`` and ``103 Early Hints`` (informational answers), then ``behaviour``."""
+
+    def behave(ex: Exchange) -> None:
+        ex.send(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n")
+        behaviour(ex)
+
+    return behave
+
+
 def huge_header(size: int = 70 * 1024) -> Behaviour:
     """A single response header line longer than http.client's 64 KiB limit."""
 
@@ -544,6 +560,10 @@ class FaultServer:
         self._listener: Optional[socket.socket] = None
         self.connections = 0  # accepted so far
         self.tls_failures = 0  # TLS handshakes that failed (e.g. the client refused our certificate)
+        # A plain-HTTP server given a TLS ClientHello (an https:// client): "reply" answers 400
+        # and closes, as uvicorn under `bentoml serve` does; "close" closes without a word.
+        self.on_tls_hello = "reply"
+        self.tls_hellos = 0  # ClientHellos received over plain HTTP
         self.errors: list[str] = []  # unexpected exceptions in handler threads
         self.port = 0
         self._started_at = 0.0
@@ -749,6 +769,12 @@ class _Reader:
             raise _Gone()
         self.buf += data
 
+    def _refuse_tls_hello(self) -> None:
+        with self.server._lock:
+            self.server.tls_hellos += 1
+        if self.server.on_tls_hello == "reply":
+            self.sock.sendall(_NOT_HTTP_REPLY)
+
     def _take(self, n: int) -> bytes:
         while len(self.buf) < n:
             self._fill(idle_ok=False)
@@ -771,6 +797,9 @@ class _Reader:
                 if len(self.buf) > MAX_HEAD:
                     return None
                 self._fill(idle_ok=not self.buf)
+                if self.buf[:1] == _TLS_HANDSHAKE and not isinstance(self.sock, ssl.SSLSocket):
+                    self._refuse_tls_hello()
+                    return None
         except _Gone:
             return None
         head_bytes, _, rest = bytes(self.buf).partition(b"\r\n\r\n")

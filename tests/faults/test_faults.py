@@ -28,6 +28,7 @@ from faultserver import (
     headers_then_stall,
     http_date,
     huge_header,
+    interim_then,
     many_headers,
     raw,
     redirect,
@@ -742,7 +743,28 @@ def test_tls_self_signed_fails_default_verification(tls_server: FaultServer) -> 
         SyncHTTPClient(tls_server.url, server_ready_timeout=0, retry=NO_RETRY, timeout=QUICK)
     assert info.value.request_sent is False
     assert "CERTIFICATE_VERIFY_FAILED" in str(info.value)
+    assert "pass verify= a CA bundle path" in str(info.value)  # the fix for an untrusted certificate
+    assert "does not speak TLS" not in str(info.value)
     assert tls_server.requests == []
+
+
+@pytest.mark.parametrize("on_hello", ["reply", "close"])
+def test_https_url_for_a_plain_http_server_says_use_http(server: FaultServer, on_hello: str) -> None:
+    # `bentoml serve` speaks plain HTTP: an https:// URL fails the handshake, and the fix is
+    # http://, not a CA bundle. "reply": the server answers 400 as uvicorn does; "close": it hangs up.
+    server.on_tls_hello = on_hello
+    https_url = server.url.replace("http://", "https://")
+    started = time.monotonic()
+    with pytest.raises(exc.TLSError) as info:
+        SyncHTTPClient(https_url, server_ready_timeout=5, retry=NO_RETRY, timeout=QUICK)
+    assert time.monotonic() - started < 2.0  # not waited out as "not ready"
+    message = str(info.value)
+    assert "the server does not speak TLS here" in message
+    assert f"use {server.url!r}" in message
+    assert "verify=" not in message
+    assert info.value.request_sent is False
+    assert server.tls_hellos == 1
+    assert server.requests == []
 
 
 def test_tls_verification_failure_is_not_waited_out(tls_server: FaultServer) -> None:
@@ -845,3 +867,17 @@ def test_requests_ask_for_no_content_coding_and_resolve_dot_segments(
     sent = server.requests[-1]
     assert sent.path == "/info"  # dot segments resolved, as browsers and httpx do
     assert sent.header("accept-encoding") == "identity"  # file outputs and streams are read as sent
+
+
+def test_informational_1xx_answers_are_skipped(server: FaultServer, make_client: ClientFactory) -> None:
+    client = make_client()
+    server.script("/classify", interim_then(DEFAULTS["/classify"]))
+    assert client.classify(ROWS) == LABELS
+    assert client.classify(ROWS) == LABELS  # and the connection stays usable
+
+
+def test_redirect_without_location_is_remote_protocol_error(server: FaultServer, make_client: ClientFactory) -> None:
+    client = make_client()
+    server.script("/classify", respond(307, b"", content_type=None))
+    with pytest.raises(exc.RemoteProtocolError, match="without a Location"):
+        client.classify(ROWS)

@@ -48,17 +48,21 @@ def other_port() -> Iterator[FaultServer]:
     yield from serve_at()
 
 
-def _clients(url: str) -> Iterator[AsyncClients]:
-    clients = AsyncClients(url)
+#: Every async fault test runs on the default transport and on httpx's pool (``transport=``).
+TRANSPORTS = ["asyncio", "httpx"]
+
+
+def _clients(url: str, transport: str = "asyncio") -> Iterator[AsyncClients]:
+    clients = AsyncClients(url, transport)
     yield clients
     for client in clients.made:  # clients.run() closed them; a test that never ran one is a bug
         assert client._closed, f"{client!r} was never closed: build clients inside clients.run()"
 
 
-@pytest.fixture
-def clients(server: FaultServer) -> Iterator[AsyncClients]:
+@pytest.fixture(params=TRANSPORTS)
+def clients(server: FaultServer, request: pytest.FixtureRequest) -> Iterator[AsyncClients]:
     """Build AsyncHTTPClients for ``server``; ``clients.run(main)`` runs a test's coroutine."""
-    yield from _clients(server.url)
+    yield from _clients(server.url, request.param)
 
 
 @pytest.fixture
@@ -67,9 +71,9 @@ def ipv6_server() -> Iterator[FaultServer]:
     yield from serve_ipv6()
 
 
-@pytest.fixture
-def ipv6_clients(ipv6_server: FaultServer) -> Iterator[AsyncClients]:
-    yield from _clients(ipv6_server.url)
+@pytest.fixture(params=TRANSPORTS)
+def ipv6_clients(ipv6_server: FaultServer, request: pytest.FixtureRequest) -> Iterator[AsyncClients]:
+    yield from _clients(ipv6_server.url, request.param)
 
 
 @pytest.fixture(scope="session")
@@ -86,6 +90,6 @@ def tls_server(tls_files: TLSFiles) -> Iterator[FaultServer]:
     yield from serve_at(tls=context)
 
 
-@pytest.fixture
-def tls_clients(tls_server: FaultServer) -> Iterator[AsyncClients]:
-    yield from _clients(tls_server.url)
+@pytest.fixture(params=TRANSPORTS)
+def tls_clients(tls_server: FaultServer, request: pytest.FixtureRequest) -> Iterator[AsyncClients]:
+    yield from _clients(tls_server.url, request.param)

@@ -22,7 +22,8 @@ if str(TESTS) not in sys.path:
 
 from faults.conftest import FAST_RETRY, QUICK, Snapshot, TLSFiles, assert_nothing_leaked, make_tls_files  # noqa: E402
 
-from bentoclient_async import AsyncHTTPClient  # noqa: E402
+from bentoclient.transport import parse_service_url  # noqa: E402
+from bentoclient_async import AsyncHTTPClient, AsyncioTransport, HTTPXTransport  # noqa: E402
 
 T = TypeVar("T")
 
@@ -56,7 +57,7 @@ def assert_no_leaks(before: Snapshot) -> None:
     assert_nothing_leaked(before)
 
 
-def _pool(client: AsyncHTTPClient) -> Any:
+def _httpcore_pool(client: AsyncHTTPClient) -> Any:
     pool: Any = getattr(getattr(client._transport, "transport", None), "_pool", None)
     if pool is None:  # httpcore's internals changed: make this check fail loudly, not pass
         raise AssertionError("cannot find httpcore's connection pool behind the client's transport")
@@ -64,12 +65,18 @@ def _pool(client: AsyncHTTPClient) -> Any:
 
 
 def open_responses(client: AsyncHTTPClient) -> int:
-    """Responses of ``client`` never closed: each still holds a connection of httpx's pool."""
-    return len(_pool(client)._requests)
+    """Responses of ``client`` never closed: each still holds a pooled connection."""
+    transport = client._transport
+    if isinstance(transport, AsyncioTransport):
+        return transport.open_connections - transport.idle_connections
+    return len(_httpcore_pool(client)._requests)
 
 
 def open_connections(client: AsyncHTTPClient) -> int:
-    return len(_pool(client)._connections)
+    transport = client._transport
+    if isinstance(transport, AsyncioTransport):
+        return transport.open_connections
+    return len(_httpcore_pool(client)._connections)
 
 
 # --- clients ----------------------------------------------------------------------------------
@@ -85,13 +92,21 @@ class AsyncClients:
     must have reported no error (an exception never retrieved, a callback that failed).
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, transport: str = "asyncio") -> None:
         self.url = url
+        self.transport = transport  # "asyncio" (the default transport) or "httpx" (HTTPXTransport)
         self.made: list[AsyncHTTPClient] = []
 
     def __call__(self, url: Optional[str] = None, **options: Any) -> AsyncHTTPClient:
         options.setdefault("timeout", QUICK)
         options.setdefault("retry", FAST_RETRY)
+        if self.transport == "httpx" and "transport" not in options:
+            # The same options, through httpx's connection pool: what transport= gives a user.
+            options["transport"] = HTTPXTransport(
+                parse_service_url(url or self.url),
+                max_connections=options.pop("max_connections", 10),
+                verify=options.pop("verify", True),
+            )
         client = AsyncHTTPClient(url or self.url, **options)
         self.made.append(client)
         return client

@@ -16,6 +16,7 @@ import pytest
 from faultserver import FaultServer
 from proxyserver import ForwardProxy
 
+import bentoclient_async
 from bentoclient import exceptions as exc
 from bentoclient._backends import _takes_keyword
 from bentoclient_async import AsyncHTTPClient
@@ -26,9 +27,9 @@ ROWS = [[1, 2, 3], [9, 9, 9]]
 LABELS = [0, 1]
 TOKEN = "service-token-async-51c"
 
-TAKES_PROXY = _takes_keyword(AsyncHTTPClient.client_cls, "proxy")  # the default transport's class
-needs_proxy_support = pytest.mark.skipif(not TAKES_PROXY, reason="the installed async transport takes no proxy")
-without_proxy_support = pytest.mark.skipif(TAKES_PROXY, reason="the installed async transport takes a proxy")
+TAKES_PROXY = _takes_keyword(bentoclient_async.default_transport, "proxy")  # the default transport's factory
+needs_proxy_support = pytest.mark.skipif(not TAKES_PROXY, reason="the default async transport takes no proxy yet")
+without_proxy_support = pytest.mark.skipif(TAKES_PROXY, reason="the default async transport takes a proxy")
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ def route_names(base_url: str) -> set[str]:
 
 def test_demo_serves_its_endpoints(demo_url: str) -> None:
     assert fetch(demo_url + "/readyz").status == 200
-    assert route_names(demo_url) == {"classify", "summarize", "stream"}
+    assert route_names(demo_url) == {"classify", "summarize", "long_job", "stream"}
     reply = fetch(
         demo_url + "/classify",
         json.dumps({"input_series": [[1, 2, 3, 4]]}).encode(),

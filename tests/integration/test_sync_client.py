@@ -58,6 +58,18 @@ def test_timeout_and_ready_timeout_options(demo_url: str) -> None:
         quick.close()
 
 
+def test_timeout_zero_means_no_limit(demo_url: str) -> None:
+    # Accepted as by BentoML's constructor; there it fails every request, here it means no limit.
+    with SyncHTTPClient(demo_url, timeout=0) as client:
+        assert client.timeout == 0
+        assert client.classify([[1, 2, 3, 4]]) == [0]
+        assert client.with_options(timeout=0).summarize(text="One. Two.") == "One."
+        assert client.request("GET", "/readyz", timeout=0).status_code == 200
+        assert client.is_ready(timeout=0) is True  # 0: the client's own limits, as in BentoML
+        with pytest.raises(exc.ServerNotReady):
+            client.wait_until_server_ready(timeout=0)  # no time to wait: not ready, as in BentoML
+
+
 def test_context_manager_closes(demo_url: str) -> None:
     with SyncHTTPClient(demo_url) as client:
         assert client.classify([[1, 2, 3, 4]]) == [0]
@@ -229,6 +241,17 @@ def test_validation_error_detail(wire: SyncHTTPClient) -> None:
         wire.text(text=123)
     assert info.value.detail
     assert "text" in str(info.value)
+
+
+def test_validation_error_str_keeps_the_servers_type_codes(wire: SyncHTTPClient) -> None:
+    # Code written for BentoML's client (str(e) == the raw body) looks for pydantic's codes.
+    with pytest.raises(exc.InvalidArgument) as info:
+        wire.text(text=123, repeat="many")
+    text = str(info.value)
+    assert text.startswith("HTTP 400 from endpoint 'text': 2 validation error")  # BentoML: 'error', not 'errors'
+    assert "text: Input should be a valid string [type=string_type]" in text
+    assert "repeat: Input should be a valid integer, unable to parse string as an integer [type=int_parsing]" in text
+    assert {d["type"] for d in info.value.detail} == {"string_type", "int_parsing"}
 
 
 def test_nonstandard_status_does_not_crash(wire: SyncHTTPClient) -> None:

@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -89,6 +90,27 @@ def test_vendored_copy_imports_without_site_packages(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, "-S", "-c", code, str(tmp_path)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == bentoclient.__version__
+
+
+@pytest.mark.skipif(importlib.util.find_spec("bentoclient_stream") is None, reason="needs the stream package")
+def test_vendored_copy_refuses_the_installed_stream_package_clearly(tmp_path: Path) -> None:
+    # The installed plugin would raise the installed bentoclient's errors, which except clauses
+    # written against the vendored copy cannot catch: one exception tree, or a clear refusal.
+    source = Path(bentoclient.__file__).parent
+    shutil.copytree(source, tmp_path / "myapp" / "_vendor" / "bentoclient")
+    (tmp_path / "myapp" / "__init__.py").write_text("")
+    (tmp_path / "myapp" / "_vendor" / "__init__.py").write_text("")
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]);"
+        "from myapp._vendor.bentoclient.streaming import load_stream_plugin;"
+        "from myapp._vendor.bentoclient.exceptions import MissingDependencyError;\n"
+        "try:\n    load_stream_plugin('generate')\n"
+        "except MissingDependencyError as exc:\n    print(exc)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "vendored as 'myapp._vendor.bentoclient'" in result.stdout
+    assert "import bentoclient itself" in result.stdout
 
 
 def _pyproject(name: str) -> str:
@@ -178,3 +200,42 @@ def test_streaming_without_its_package_says_how_to_install(monkeypatch: pytest.M
         load_stream_plugin("generate")
     assert "'generate'" in str(info.value)
     assert isinstance(info.value, ImportError)
+
+
+_BUILD_WHEEL = "import sys, flit_core.buildapi as b; print(b.build_wheel(sys.argv[1]))"
+
+
+@pytest.mark.parametrize(
+    ("folder", "dist"), [("core", "bentoclient"), ("async", "bentoclient_async"), ("stream", "bentoclient_stream")]
+)
+def test_wheel_carries_apache_licence(folder: str, dist: str, tmp_path: Path) -> None:
+    # flit_core's build API straight from the test environment: no build isolation, no index.
+    if importlib.util.find_spec("flit_core") is None:
+        pytest.fail("flit_core>=3.12 is needed to build the wheels (nox installs it with the test requirements)")
+    result = subprocess.run(
+        [sys.executable, "-c", _BUILD_WHEEL, str(tmp_path)],
+        cwd=PACKAGES / folder,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    wheel = tmp_path / result.stdout.strip().splitlines()[-1]
+    info = f"{dist}-{bentoclient.__version__}.dist-info"
+    with zipfile.ZipFile(wheel) as archive:
+        metadata = archive.read(f"{info}/METADATA").decode()
+        licence = archive.read(f"{info}/licenses/LICENSE").decode()
+    headers = metadata.split("\n\n", 1)[0].splitlines()
+    assert "License-Expression: Apache-2.0" in headers
+    assert "License-File: LICENSE" in headers
+    assert not any(h.startswith("Classifier: License ::") for h in headers)  # PEP 639: the expression only
+    assert licence == (ROOT / "LICENSE").read_text()
+    assert "Apache License" in licence
+    assert "Version 2.0, January 2004" in licence
+
+
+def test_every_distribution_folder_has_the_top_licence() -> None:
+    top = (ROOT / "LICENSE").read_bytes()
+    for name in ("core", "async", "stream"):
+        assert (PACKAGES / name / "LICENSE").read_bytes() == top, f"packages/{name}/LICENSE differs from LICENSE"
+        assert re.search(r'^license = "Apache-2\.0"$', _pyproject(name), re.M), name
+        assert re.search(r'^license-files = \["LICENSE"\]$', _pyproject(name), re.M), name

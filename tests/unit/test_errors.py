@@ -159,6 +159,40 @@ def test_str_of_a_validation_error_names_the_field_and_pydantics_message() -> No
     assert "Field required" in text
 
 
+def test_str_of_a_validation_error_keeps_pydantics_type_codes() -> None:
+    # BentoML's str(e) is the raw body; code written for it checks the codes.
+    body = json.dumps(
+        {
+            "error": "2 validation errors for Input",
+            "detail": [
+                {"type": "int_parsing", "loc": ["a"], "msg": "Input should be a valid integer, unable to parse"},
+                {"type": "missing", "loc": ["body", "b"], "msg": "Field required"},
+            ],
+        }
+    ).encode()
+    text = str(error_from_response(response(400, body, "application/json"), "add"))
+    assert text == (
+        "HTTP 400 from endpoint 'add': 2 validation errors for Input; "
+        "a: Input should be a valid integer, unable to parse [type=int_parsing]; b: Field required [type=missing]"
+    )
+    assert "int_parsing" in text
+    assert "missing" in text
+
+
+def test_str_of_a_long_validation_error_says_how_many_more() -> None:
+    detail = [{"type": "missing", "loc": [f"f{i}"], "msg": "Field required"} for i in range(8)]
+    body = json.dumps({"error": "8 validation errors for Input", "detail": detail}).encode()
+    text = str(error_from_response(response(400, body, "application/json"), "ep"))
+    assert "f4: Field required [type=missing]" in text
+    assert "f5" not in text
+    assert text.endswith("; and 3 more (all in .detail)")
+
+
+def test_str_of_a_detail_without_a_type_code_has_no_brackets() -> None:
+    body = b'{"error":"bad","detail":[{"loc":["x"],"msg":"nope"},{"type":7,"msg":"odd"}]}'
+    assert str(error_from_response(response(400, body), "ep")) == "HTTP 400 from endpoint 'ep': bad; x: nope; odd"
+
+
 def test_message_is_the_raw_body_text_in_its_charset() -> None:
     err = error_from_response(response(500, "Ungültig".encode("latin-1"), "text/plain; charset=iso-8859-1"))
     assert err.message == "Ungültig"
@@ -236,6 +270,14 @@ def test_builtin_bases_for_caller_mistakes() -> None:
     assert issubclass(EndpointNotFound, NotFound)
     assert issubclass(EndpointNotFound, ArgumentError)
     assert issubclass(ServerNotReady, ServiceUnavailable)
+
+
+def test_response_decode_error_is_a_value_error_like_bentomls_json_decode_error() -> None:
+    # BentoML's client (and httpx's Response.json()) let json.JSONDecodeError through.
+    assert issubclass(exceptions.ResponseDecodeError, ValueError)
+    err = exceptions.ResponseDecodeError("bad json", endpoint="ep", body=b"{")
+    clone = pickle.loads(pickle.dumps(err))
+    assert (clone.endpoint, clone.body, str(clone)) == ("ep", b"{", "bad json")
 
 
 def test_endpoint_not_found_and_server_not_ready() -> None:

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bentoclient._models import Headers, Request, ResponseData, Timeout, check_header_value
+from bentoclient._protocol import ready_wait_seconds
 from bentoclient.exceptions import ConfigurationError, ResponseDecodeError
 
 # --- Headers ---------------------------------------------------------------------------------
@@ -120,7 +121,19 @@ def test_timeout_defaults_equality_and_repr() -> None:
     assert repr(Timeout(1, 2, 3, 4, 5)) == "Timeout(connect=1, read=2, write=3, pool=4, total=5)"
 
 
-@pytest.mark.parametrize("value", [0, -1, -0.5, True, False, "5", [5], float("-inf")])
+@pytest.mark.parametrize("value", [0, 0.0, -0.0])
+def test_timeout_of_zero_is_no_limit(value: float) -> None:
+    # BentoML's client accepts timeout=0 (and then fails every request); here it means no limit.
+    assert Timeout.of(value) == Timeout(None, None, None, None, None)
+
+
+def test_timeout_zero_gives_the_readiness_wait_of_no_limit() -> None:
+    assert ready_wait_seconds(0, None) == ready_wait_seconds(None, None) == 30.0
+    assert ready_wait_seconds(0, 5) == 5.0
+    assert ready_wait_seconds(0, 0) == 0.0
+
+
+@pytest.mark.parametrize("value", [-1, -0.5, True, False, "5", [5], float("-inf")])
 def test_invalid_timeouts_are_configuration_errors(value: Any) -> None:
     with pytest.raises(ConfigurationError):
         Timeout.of(value)

@@ -249,3 +249,13 @@ def test_poll_plan_gives_up_after_its_timeout() -> None:
     assert p.next_delay(ResultStatus.PENDING, T0 + 4.95) == pytest.approx(0.05)
     with pytest.raises(exc.TimeoutException, match="task t1 is still pending after 5 s"):
         p.next_delay(ResultStatus.PENDING, T0 + 5)
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_redirect_without_location_is_a_typed_error_not_an_answer(status: int) -> None:
+    with pytest.raises(exc.RemoteProtocolError, match=f"answered {status} .*without a Location"):
+        plan().after_response(status, Headers(), T0)
+
+
+def test_other_3xx_statuses_are_final_answers() -> None:
+    assert plan().after_response(304, Headers(), T0) is None

@@ -44,12 +44,48 @@ def test_empty_env_is_no_token(monkeypatch: pytest.MonkeyPatch) -> None:
     assert resolve_token(None) is None
 
 
-@pytest.mark.parametrize("token", ["tok\r\nX-Evil: yes", "tok\nline", "tok\0nul"])
+@pytest.mark.parametrize("token", ["pw1\r\nX-Evil: yes", "pw1\nline", "pw1\0nul"])
 def test_token_with_line_breaks_is_refused_without_echoing_it(token: str) -> None:
     with pytest.raises(ConfigurationError) as info:
         resolve_token(token)
-    assert "tok" not in str(info.value)
+    assert "pw1" not in str(info.value)
     assert "Evil" not in str(info.value)
+
+
+SECRET = "s3cr3t-t0ken"
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        (SECRET + "\n", "line break"),  # `echo $KEY > file` / `$(cat file)` leftovers
+        (SECRET + "\r\nX-Evil: yes", "line break"),
+        (SECRET + "\u2713", "Latin-1"),
+        ("\u201c" + SECRET + "\u201d", "Latin-1"),  # pasted with typographic quotes
+    ],
+)
+def test_bad_env_token_names_the_variable_not_the_secret(
+    monkeypatch: pytest.MonkeyPatch, value: str, problem: str
+) -> None:
+    monkeypatch.setenv("BENTO_CLOUD_API_KEY", value)
+    with pytest.raises(ConfigurationError) as info:
+        resolve_token(None)
+    message = str(info.value)
+    assert "BENTO_CLOUD_API_KEY environment variable" in message
+    assert problem in message
+    assert SECRET not in message
+    assert "Evil" not in message
+
+
+@pytest.mark.parametrize("value", [SECRET + "\n", SECRET + "\u2713"])
+def test_bad_passed_token_names_token_not_the_variable(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("BENTO_CLOUD_API_KEY", "fine")
+    with pytest.raises(ConfigurationError) as info:
+        resolve_token(value)
+    message = str(info.value)
+    assert "the token in token=" in message
+    assert "BENTO_CLOUD_API_KEY" not in message
+    assert SECRET not in message
 
 
 def test_env_token_with_line_breaks_is_refused_too(monkeypatch: pytest.MonkeyPatch) -> None:

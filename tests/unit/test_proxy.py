@@ -546,9 +546,15 @@ HTTPX_CASES = [
 ]
 
 
+HTTPX_LINES = ["httpx", "httpx2"]  # bentoclient-async uses httpx2 on Python 3.11+, httpx before
+
+
+@pytest.mark.parametrize("line", HTTPX_LINES)
 @pytest.mark.parametrize(("env", "url"), HTTPX_CASES)
-def test_environment_choice_matches_httpx(monkeypatch: pytest.MonkeyPatch, env: dict[str, str], url: str) -> None:
-    httpx = pytest.importorskip("httpx")
+def test_environment_choice_matches_httpx(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], url: str, line: str
+) -> None:
+    httpx = pytest.importorskip(line)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     with httpx.Client(trust_env=True) as client:
@@ -560,8 +566,9 @@ def test_environment_choice_matches_httpx(monkeypatch: pytest.MonkeyPatch, env: 
     assert ours == theirs
 
 
-def test_explicit_proxy_choice_matches_httpx(monkeypatch: pytest.MonkeyPatch) -> None:
-    httpx = pytest.importorskip("httpx")
+@pytest.mark.parametrize("line", HTTPX_LINES)
+def test_explicit_proxy_choice_matches_httpx(monkeypatch: pytest.MonkeyPatch, line: str) -> None:
+    httpx = pytest.importorskip(line)
     monkeypatch.setenv("NO_PROXY", "*")
     with httpx.Client(proxy="http://explicit:3128") as client:
         pool = client._transport_for_url(httpx.URL("http://svc.example.com"))._pool

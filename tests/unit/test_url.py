@@ -107,6 +107,38 @@ def test_missing_scheme_suggests_http(url: str, suggestion: str) -> None:
     assert "scheme" in str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("url", "suggestion"),
+    [
+        ("http:/host:3000", "http://host:3000"),
+        ("http//host:3000", "http://host:3000"),
+        ("http:host:3000", "http://host:3000"),
+        ("http:///host:3000", "http://host:3000"),
+        ("https:/host/v1", "https://host/v1"),
+        ("https//host", "https://host"),
+        ("HTTP:/Host:3000", "http://Host:3000"),
+        ("tcp:/127.0.0.1:3000", "tcp://127.0.0.1:3000"),
+        ("file:/tmp/svc.sock", "file:///tmp/svc.sock"),
+        (" http//host:3000 ", "http://host:3000"),
+    ],
+)
+def test_mangled_scheme_suggests_the_repaired_url(url: str, suggestion: str) -> None:
+    # Not "http://http:/host:3000": the scheme is there, only its "://" went wrong.
+    with pytest.raises(InvalidURL) as info:
+        parse_service_url(url)
+    message = str(info.value)
+    assert f"did you mean {suggestion!r}?" in message
+    assert "http://http" not in message
+    parse_service_url(suggestion)  # the suggestion itself works
+
+
+@pytest.mark.parametrize("url", ["http-gateway:3000", "https-svc", "tcp-host:3000", "fileserver:8080"])
+def test_host_names_that_start_like_a_scheme_still_get_http_prepended(url: str) -> None:
+    with pytest.raises(InvalidURL) as info:
+        parse_service_url(url)
+    assert f"'http://{url}'" in str(info.value)
+
+
 @pytest.mark.parametrize("url", ["ftp://h:21", "ws://h:3000", "grpc://h:3000", "mailto://x@y"])
 def test_unsupported_schemes(url: str) -> None:
     with pytest.raises(InvalidURL, match="not supported"):

@@ -49,6 +49,18 @@ def test_seed_examples(demo_url: str) -> None:
     run(main)
 
 
+def test_timeout_zero_means_no_limit(demo_url: str) -> None:
+    async def main() -> None:
+        async with AsyncHTTPClient(demo_url, timeout=0) as client:
+            assert await client.classify([[1, 2, 3, 4]]) == [0]
+            assert await client.with_options(timeout=0).summarize(text="One. Two.") == "One."
+            assert (await client.request("GET", "/readyz", timeout=0)).status_code == 200
+            with pytest.raises(exc.ServerNotReady):
+                await client.wait_until_server_ready(timeout=0)
+
+    run(main)
+
+
 def test_constructor_does_no_io_and_calls_need_setup() -> None:
     client = AsyncHTTPClient(f"http://127.0.0.1:{_dead_port()}")  # nothing listens: no error yet
     with pytest.raises(exc.ClientNotSetUpError, match="async with"):

@@ -1,4 +1,4 @@
-"""bentoclient-async: the default transport of bentoclient's ``AsyncHTTPClient``, on httpx.
+"""bentoclient-async: the transports of bentoclient's ``AsyncHTTPClient``.
 
 from bentoclient import AsyncHTTPClient      # or: from bentoclient_async import AsyncHTTPClient
 
@@ -6,13 +6,46 @@ async with AsyncHTTPClient("http://localhost:3000") as client:
     await client.classify(input_series=[[1, 2, 3, 4]])
 
 The client itself (its calls, retries, readiness, tasks, files and streams) is core's
-:mod:`bentoclient.aio`; this package adds :class:`HTTPXTransport`, the transport it sends
-through by default, and uses only bentoclient's public API.
+:mod:`bentoclient.aio`.  This package adds the transports it sends through:
+:class:`AsyncioTransport` (the default: HTTP/1.1 on asyncio streams) and
+:class:`HTTPXTransport` (httpx's connection pool, on ``httpx2`` where Python is 3.11 or newer,
+else ``httpx``; used when you pass an httpx transport, or ask for it).  It uses only
+bentoclient's public API.
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from bentoclient import __version__
 from bentoclient.aio import AsyncHTTPClient, AsyncTask
+from bentoclient.transport import AsyncTransport, ServiceAddress, SSLOptions
 
-from ._transport import HTTPXResponse, HTTPXTransport
+from ._asyncio import AsyncioResponse, AsyncioTransport
 
-__all__ = ["AsyncHTTPClient", "AsyncTask", "HTTPXResponse", "HTTPXTransport", "__version__"]
+if TYPE_CHECKING:  # httpx loads only when its transport is used
+    from ._transport import HTTPXResponse, HTTPXTransport
+
+__all__ = [
+    "AsyncHTTPClient",
+    "AsyncTask",
+    "AsyncioResponse",
+    "AsyncioTransport",
+    "HTTPXResponse",
+    "HTTPXTransport",
+    "__version__",
+    "default_transport",
+]
+
+
+def default_transport(address: ServiceAddress, *, max_connections: int, verify: SSLOptions) -> AsyncTransport:
+    """The transport ``AsyncHTTPClient`` sends through when given none."""
+    return AsyncioTransport(address, max_connections=max_connections, verify=verify)
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("HTTPXTransport", "HTTPXResponse"):
+        from . import _transport
+
+        return getattr(_transport, name)
+    raise AttributeError(f"module 'bentoclient_async' has no attribute {name!r}")

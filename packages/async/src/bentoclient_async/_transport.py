@@ -16,12 +16,11 @@ import time
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from typing import Any, Optional
 
-import httpx
-
 from bentoclient.exceptions import (
     ConfigurationError,
     ConnectError,
     ConnectTimeout,
+    EventLoopError,
     PoolTimeout,
     ReadError,
     ReadTimeout,
@@ -32,21 +31,32 @@ from bentoclient.exceptions import (
     WriteError,
     WriteTimeout,
 )
-from bentoclient.transport import KEEPALIVE_EXPIRY, Headers, Request, ServiceAddress, SSLOptions, Timeout, ssl_context
+from bentoclient.transport import (
+    KEEPALIVE_EXPIRY,
+    Headers,
+    Request,
+    ServiceAddress,
+    SSLOptions,
+    Timeout,
+    ssl_context,
+    tls_failure_message,
+)
+
+from ._httpx import httpx
 
 __all__ = ["HTTPXResponse", "HTTPXTransport"]
 
 
-def _caused_by(exc: BaseException, kinds: tuple[type[BaseException], ...]) -> bool:
-    """Whether ``exc`` or an exception it was raised from is one of ``kinds``."""
+def _ssl_cause(exc: BaseException) -> Optional[ssl.SSLError]:
+    """The ``ssl.SSLError`` that ``exc`` was raised from, if any (a failed TLS handshake)."""
     seen: Optional[BaseException] = exc
-    for _ in range(10):  # httpx -> httpcore -> h11/ssl: a few links at most
+    for _ in range(10):  # httpx -> httpcore -> ssl: a few links at most
         if seen is None:
-            return False
-        if isinstance(seen, kinds):
-            return True
+            return None
+        if isinstance(seen, ssl.SSLError):
+            return seen
         seen = seen.__cause__ or seen.__context__
-    return False
+    return None
 
 
 def _h11_error(exc: BaseException) -> bool:
@@ -62,12 +72,13 @@ def _h11_error(exc: BaseException) -> bool:
 
 
 @contextlib.contextmanager
-def mapped_errors(url: str, *, reused: bool = False, body: bool = False) -> Iterator[None]:
+def mapped_errors(url: str, *, service: str = "", reused: bool = False, body: bool = False) -> Iterator[None]:
     """httpx exceptions -> bentoclient's, so users never see ``httpx.*``.
 
     ``reused``: the request went out on a kept-alive connection from the pool; a failure
     before any response byte there is a stale connection.  ``body=True`` while reading a
     response body: a body that breaks off is a :class:`ReadError`, as on the sync transport.
+    ``service``: the service URL, named by connection failures (``url`` is the request's).
     """
     try:
         yield
@@ -82,13 +93,10 @@ def mapped_errors(url: str, *, reused: bool = False, body: bool = False) -> Iter
     except httpx.WriteTimeout:
         raise WriteTimeout(f"sending the request to {url} stalled past the write timeout", url=url) from None
     except httpx.ConnectError as exc:
-        if _caused_by(exc, (ssl.SSLError,)):
-            raise TLSError(
-                f"TLS handshake with {url} failed: {exc}; pass verify= a CA bundle path or an ssl.SSLContext that "
-                "trusts the server's certificate",
-                url=url,
-                request_sent=False,
-            ) from None
+        cause = _ssl_cause(exc)
+        if cause is not None:
+            reason = str(cause) or cause.reason or type(cause).__name__
+            raise TLSError(tls_failure_message(service or url, reason), url=url, request_sent=False) from None
         raise ConnectError(f"cannot connect to {url}: {exc}", url=url, request_sent=False) from None
     except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError) as exc:
         if body:
@@ -166,7 +174,9 @@ class HTTPXResponse:
                     ) from None
                 yield chunk
         finally:
-            await chunks.aclose()  # type: ignore[attr-defined]  # httpx's iterators are async generators
+            aclose = getattr(chunks, "aclose", None)  # httpx's iterators are async generators
+            if aclose is not None:
+                await aclose()
             await self._response.aclose()
 
     async def aread(self) -> bytes:
@@ -211,8 +221,11 @@ class HTTPXTransport:
         self.transport = transport
         scheme, host, port = address.logical_origin
         self._origin = httpx.URL(scheme=scheme, host=host, port=port)
+        self._loop: Optional[asyncio.AbstractEventLoop] = None
 
     async def send(self, request: Request, timeout: Timeout, deadline: Optional[float] = None) -> HTTPXResponse:
+        if self._loop is None:
+            self._loop = asyncio.get_running_loop()
         headers = list(request.headers)
         content: Any = request.content
         if not isinstance(content, (bytes, bytearray)):
@@ -234,7 +247,7 @@ class HTTPXTransport:
                 extensions=extensions,
             )
         try:
-            with mapped_errors(url, reused=True):
+            with mapped_errors(url, service=self.address.url, reused=True):
                 response = await self.transport.handle_async_request(built)
         except TransportError as err:
             if trace.opened:  # a new connection: nothing stale about it
@@ -243,4 +256,9 @@ class HTTPXTransport:
         return HTTPXResponse(response, url, deadline)
 
     async def aclose(self) -> None:
+        if self._loop is not None and self._loop is not asyncio.get_running_loop():
+            raise EventLoopError(
+                f"close the client of {self.address.url} on the event loop it ran on: httpx's connections "
+                "belong to that loop"
+            )
         await self.transport.aclose()

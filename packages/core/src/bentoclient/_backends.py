@@ -72,21 +72,23 @@ def adapt_async_transport(address: ServiceAddress, transport: Any) -> AsyncTrans
 def default_async_transport(
     address: ServiceAddress, *, max_connections: int, verify: SSLOptions, proxy: Optional[ProxyConfig] = None
 ) -> AsyncTransport:
-    """The async package's transport.  ``proxy=`` is passed only when there is a proxy, so
-    that a ``bentoclient-async`` whose transport takes no ``proxy`` keeps working without one;
-    with one, such a transport is refused with a clear error rather than ignoring the proxy."""
-    cls = _async_package().HTTPXTransport
+    """The async package's default transport (its ``default_transport`` factory).
+
+    ``proxy=`` is passed only when there is a proxy, so that a ``bentoclient-async`` whose
+    factory takes no ``proxy`` keeps working without one; when a proxy applies, such a
+    factory is refused with a clear error rather than connecting around the proxy."""
+    factory = _async_package().default_transport
     if proxy is None:
-        transport: AsyncTransport = cls(address, max_connections=max_connections, verify=verify)
+        transport: AsyncTransport = factory(address, max_connections=max_connections, verify=verify)
         return transport
-    if not _takes_keyword(cls, "proxy"):
+    if not _takes_keyword(factory, "proxy"):
         raise MissingDependencyError(
             f"AsyncHTTPClient would send through {proxy.described}, but the installed bentoclient-async "
             'cannot use a proxy yet; upgrade it (pip install -U "bentoclient[async]"), or connect directly: add the '
             "service's host to NO_PROXY, or pass trust_env=False (or leave out proxy=)",
             package="bentoclient-async",
         )
-    transport = cls(address, max_connections=max_connections, verify=verify, proxy=proxy)
+    transport = factory(address, max_connections=max_connections, verify=verify, proxy=proxy)
     return transport
 
 
@@ -111,5 +113,5 @@ class AsyncTransportClass:
     """``AsyncHTTPClient.client_cls``: looked up when asked, so the async package loads lazily."""
 
     def __get__(self, obj: Optional[object], owner: Optional[type] = None) -> type[Any]:
-        cls: type[Any] = _async_package().HTTPXTransport
+        cls: type[Any] = _async_package().AsyncioTransport
         return cls

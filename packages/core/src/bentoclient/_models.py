@@ -120,9 +120,16 @@ class Timeout:
 
     @classmethod
     def of(cls, value: TimeoutTypes) -> Timeout:
+        """A client's ``timeout=`` option as limits: a number, a :class:`Timeout` or None.
+
+        ``0`` means no limit, like ``None``.  BentoML's client accepts ``timeout=0`` and hands
+        it to httpx as a zero-second limit, with which no request can succeed (every connect
+        fails at once, and the readiness wait derived from it gives up before its first
+        probe); no limit is what such a setting can sensibly ask for (as in curl and gunicorn).
+        """
         if isinstance(value, Timeout):
             return value
-        if value is None:
+        if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool) and value == 0):
             return cls(None, None, None, None)
         seconds = _seconds("timeout", value)
         seconds = None if seconds is None else float(seconds)

@@ -35,14 +35,33 @@ REDIRECT_STATUSES = frozenset((301, 302, 303, 307, 308))
 
 
 def resolve_token(token: Optional[str]) -> Optional[str]:
-    """``token``, else ``$BENTO_CLOUD_API_KEY``; an empty string turns authentication off."""
+    """``token``, else ``$BENTO_CLOUD_API_KEY``; an empty string turns authentication off.
+
+    A token HTTP cannot carry is refused naming where it came from (``token=`` or the
+    environment variable), never echoing it.
+    """
+    source = "token="
     if token is None:
         token = os.environ.get("BENTO_CLOUD_API_KEY")
+        source = "the BENTO_CLOUD_API_KEY environment variable (read because token= is not given)"
     if token is not None and not isinstance(token, str):
         raise ConfigurationError(f"token must be a string or None, got {type(token).__name__}")
-    if token:
-        check_header_value("Authorization", token, secret=True)
-    return token or None
+    if not token:
+        return None
+    if any(ch in token for ch in "\r\n\0"):
+        raise ConfigurationError(
+            f"the token in {source} contains a line break or NUL character (a trailing newline from a file "
+            "or `echo` counts), which an Authorization header cannot carry; remove it (e.g. .strip() it)"
+        )
+    try:
+        token.encode("latin-1")
+    except UnicodeEncodeError:
+        raise ConfigurationError(
+            f"the token in {source} has characters an Authorization header cannot carry (only Latin-1); "
+            "check that it is the API token itself"
+        ) from None
+    check_header_value("Authorization", token, secret=True)
+    return token
 
 
 def ready_wait_seconds(timeout: TimeoutTypes, server_ready_timeout: Optional[float]) -> float:
@@ -187,6 +206,12 @@ class RequestPlan:
     def after_response(self, status: int, headers: Mapping[str, str], now: float) -> Optional[float]:
         """None when the response is final; else the delay before the next attempt."""
         location = headers.get("location")
+        if status in REDIRECT_STATUSES and not location:
+            raise RemoteProtocolError(
+                f"{self.address.url}{self.request.target} answered {status} (a redirect) without a Location header, "
+                "so there is nowhere to follow it; check the service or the proxy in front of it",
+                url=self.address.url,
+            )
         if status in REDIRECT_STATUSES and location:
             self.redirects += 1
             if self.redirects > MAX_REDIRECTS:

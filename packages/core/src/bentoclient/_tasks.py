@@ -92,6 +92,8 @@ def parse_task_id(endpoint: Endpoint, response: ResponseData) -> str:
 def parse_status(response: ResponseData) -> ResultStatus:
     try:
         return ResultStatus.parse(json.loads(response.content)["status"])
+    except ResponseDecodeError:
+        raise  # an unknown status: its own message says which
     except (ValueError, KeyError, TypeError):
         raise ResponseDecodeError(f"the task status answer is not understood: {response.text[:200]!r}") from None
 

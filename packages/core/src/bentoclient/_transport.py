@@ -16,6 +16,8 @@ import time
 from collections.abc import Iterator
 from typing import Any, Optional, Union
 
+from ._http11 import MAX_HEADER_LINE, HeadError, HeadFields, is_interim
+from ._messages import tls_failure_message
 from ._models import Headers, Request, Timeout
 from ._proxy import (
     ProxyConfig,
@@ -50,30 +52,15 @@ READ_CHUNK = 64 * 1024
 SSLOptions = Union[bool, str, ssl.SSLContext]
 
 
-# The same bounds http.client applies to a response head.
-MAX_HEADER_LINE = 65536
-MAX_HEADERS = 100
-
-
-def _read_head_fields(fp: Any) -> list[tuple[str, str]]:
-    """The header fields of a response head, up to its blank line (latin-1, as HTTP says)."""
-    fields: list[tuple[str, str]] = []
-    while True:
-        line = fp.readline(MAX_HEADER_LINE + 1)
-        if len(line) > MAX_HEADER_LINE:
-            raise http.client.LineTooLong("header line")
-        if line in (b"\r\n", b"\n", b""):
-            return fields
-        if len(fields) >= MAX_HEADERS:
-            raise http.client.HTTPException(f"got more than {MAX_HEADERS} headers")
-        text = line.decode("latin-1")
-        if text[:1] in (" ", "\t") and fields:  # obsolete line folding continues the last field
-            name, value = fields[-1]
-            fields[-1] = (name, f"{value} {text.strip()}")
-            continue
-        name, colon, value = text.partition(":")
-        if colon:  # a line without a colon is junk: skipped, as the email parser does
-            fields.append((name.strip(), value.strip()))
+def _read_head_fields(fp: Any) -> Headers:
+    """The header fields of a response head, up to its blank line, with the shared limits."""
+    head = HeadFields()
+    try:
+        while head.add(fp.readline(MAX_HEADER_LINE + 1)):
+            pass
+    except HeadError as exc:
+        raise http.client.HTTPException(str(exc)) from None
+    return head.headers()
 
 
 class _LeanResponse(http.client.HTTPResponse):
@@ -88,9 +75,9 @@ class _LeanResponse(http.client.HTTPResponse):
             return
         while True:
             version, status, reason = self._read_status()  # type: ignore[attr-defined]  # private, in 3.9-3.13
-            if status != http.client.CONTINUE:
+            if not is_interim(status):
                 break
-            _read_head_fields(self.fp)  # an interim 100 response: skip its fields
+            _read_head_fields(self.fp)  # an interim 1xx response (100 Continue, 103 Early Hints): skip it
         self.code = self.status = status
         self.reason = reason.strip()
         if version in ("HTTP/1.0", "HTTP/0.9"):
@@ -99,7 +86,7 @@ class _LeanResponse(http.client.HTTPResponse):
             self.version = 11
         else:
             raise http.client.UnknownProtocol(version)
-        headers = Headers(_read_head_fields(self.fp))
+        headers = _read_head_fields(self.fp)
         self.headers = self.msg = headers  # type: ignore[assignment]  # has the lookups http.client uses
         encoding = headers.get("transfer-encoding")
         self.chunked = bool(encoding and encoding.lower() == "chunked")
@@ -484,12 +471,8 @@ class HTTPTransport:
             ) from None
         except ssl.SSLError as exc:
             conn.close()
-            raise TLSError(
-                f"TLS handshake with {url} failed: {exc.reason or exc}; pass verify= a CA bundle path or an "
-                "ssl.SSLContext that trusts the server's certificate",
-                url=url,
-                request_sent=False,
-            ) from None
+            reason = str(exc) or exc.reason or type(exc).__name__
+            raise TLSError(tls_failure_message(url, reason), url=url, request_sent=False) from None
         except OSError as exc:
             conn.close()
             reason = exc.strerror or str(exc) or type(exc).__name__

@@ -62,6 +62,12 @@ def parse_service_url(url: str) -> ServiceAddress:
     if not isinstance(url, str):
         raise InvalidURL(f"url must be a string such as 'http://127.0.0.1:3000', got {type(url).__name__}")
     text = url.strip()
+    repaired = _repaired_scheme(text)
+    if repaired is not None:
+        raise InvalidURL(
+            f"url {url!r} has a malformed scheme separator; did you mean {repaired!r}? "
+            "The host name follows 'http://', 'https://' or 'tcp://'; a socket path follows 'file://'"
+        )
     if "://" not in text:
         raise InvalidURL(
             f"url {url!r} has no scheme; write it with one, e.g. 'http://{text}' "
@@ -118,3 +124,27 @@ def remove_dot_segments(target: str) -> str:
         else:
             output.append(segment)
     return "/".join(output) + mark + query
+
+
+_SCHEMES = ("https", "http", "tcp", "file", "unix")  # "https" before "http": the longer first
+
+
+def _repaired_scheme(text: str) -> Optional[str]:
+    """``http://host:3000`` for ``http:/host:3000``, ``http//host:3000``, ``http:///host:3000`` ...
+
+    None when ``text`` does not start with a known scheme followed by a wrong mix of ``:``
+    and ``/`` (a correct one, or a host name such as ``https-gateway``, gives None too).
+    """
+    lower = text.lower()
+    for scheme in _SCHEMES:
+        if not lower.startswith(scheme):
+            continue
+        rest = text[len(scheme) :]
+        tail = rest.lstrip(":/")
+        separator = rest[: len(rest) - len(tail)]
+        if not tail or not separator or ":" in separator[1:]:
+            return None  # "http-svc:3000", "http::x", "http/:x": not a scheme gone wrong
+        # An absolute socket path follows "file://" ("file://name" is reported as a relative path).
+        correct = ":///" if scheme in ("file", "unix") else "://"
+        return None if separator in (correct, "://") else f"{scheme}{correct}{tail}"
+    return None

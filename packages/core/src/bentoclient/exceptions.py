@@ -29,6 +29,7 @@ __all__ = [
     "ConnectError",
     "ConnectTimeout",
     "EndpointNotFound",
+    "EventLoopError",
     "Forbidden",
     "GatewayTimeout",
     "HTTPStatusError",
@@ -149,6 +150,11 @@ class ClientClosedError(BentoClientError, RuntimeError):
     """The client was used after ``close()``."""
 
 
+class EventLoopError(BentoClientError, RuntimeError):
+    """An ``AsyncHTTPClient`` used from another event loop than the one it first ran on (for
+    example across two ``asyncio.run()`` calls): its connections belong to that loop."""
+
+
 class ClientNotSetUpError(BentoClientError, RuntimeError):
     """An async client was used before ``async with client`` (or ``await client.setup()``)."""
 
@@ -157,8 +163,12 @@ class SchemaError(BentoClientError):
     """The service's ``/schema.json`` could not be fetched or understood."""
 
 
-class ResponseDecodeError(BentoClientError):
-    """A response body does not match what its Content-Type or the schema promised."""
+class ResponseDecodeError(BentoClientError, ValueError):
+    """A response body does not match what its Content-Type or the schema promised.
+
+    A ``ValueError``, as the ``json.JSONDecodeError`` / ``UnicodeDecodeError`` BentoML's
+    client (and httpx's ``Response.json()``) lets through for the same bodies.
+    """
 
     def __init__(self, message: str, *, endpoint: str = "", body: bytes = b"") -> None:
         super().__init__(message)
@@ -333,17 +343,29 @@ class HTTPStatusError(BentoClientError):
         return f"HTTP {self.status_code}{where}: {reason}{_detail_text(self.detail)}"
 
 
+#: How many of pydantic's validation details ``str()`` of an HTTP error lists.
+_DETAILS_SHOWN = 5
+
+
 def _detail_text(detail: Any) -> str:
-    """pydantic's validation details as ``; text: Input should be a valid string``."""
+    """pydantic's validation details as ``; text: Input should be a valid string [type=string_type]``.
+
+    The ``[type=...]`` code is pydantic's own notation: code written for BentoML's client,
+    whose ``str(e)`` is the raw body, checks for it (``"int_parsing" in str(e)``).
+    """
     if not isinstance(detail, list):
         return ""
     parts = []
-    for item in detail[:5]:
-        if isinstance(item, dict) and "msg" in item:
-            where = item.get("loc")
-            where = where if isinstance(where, (list, tuple)) else () if where is None else (where,)
-            loc = ".".join(str(x) for x in where if x != "body")
-            parts.append(f"{loc}: {item['msg']}" if loc else str(item["msg"]))
+    items = [item for item in detail if isinstance(item, dict) and "msg" in item]
+    for item in items[:_DETAILS_SHOWN]:
+        where = item.get("loc")
+        where = where if isinstance(where, (list, tuple)) else () if where is None else (where,)
+        loc = ".".join(str(x) for x in where if x != "body")
+        text = f"{loc}: {item['msg']}" if loc else str(item["msg"])
+        kind = item.get("type")
+        parts.append(f"{text} [type={kind}]" if isinstance(kind, str) and kind else text)
+    if len(items) > _DETAILS_SHOWN:
+        parts.append(f"and {len(items) - _DETAILS_SHOWN} more (all in .detail)")
     return "; " + "; ".join(parts) if parts else ""
 
 

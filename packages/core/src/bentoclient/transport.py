@@ -35,7 +35,9 @@ with the service), and raises :func:`proxy_status_error`, :func:`proxy_connect_e
 :func:`proxy_timeout_error` when the proxy refuses or cannot be reached.
 
 :class:`HTTPTransport` is the standard-library implementation ``SyncHTTPClient`` uses by
-default; ``bentoclient-async`` provides the default async one (on httpx).
+default; ``bentoclient-async`` provides the default async one.  The HTTP/1.1 head rules
+(:func:`parse_status_line`, :class:`HeadFields`, :func:`is_interim`, :func:`body_length`)
+are here for transports to share, so every transport applies the same limits.
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Optional, Protocol, runtime_checkable
 
+from ._http11 import MAX_HEADER_LINE, MAX_HEADERS, HeadError, HeadFields, body_length, is_interim, parse_status_line
+from ._messages import tls_failure_message
 from ._models import Headers, Request, Timeout
 from ._proxy import (
     ProxyConfig,
@@ -52,16 +56,19 @@ from ._proxy import (
     proxy_status_error,
     proxy_timeout_error,
 )
-from ._transport import KEEPALIVE_EXPIRY, MAX_HEADER_LINE, MAX_HEADERS, HTTPTransport, Response, SSLOptions, ssl_context
+from ._transport import KEEPALIVE_EXPIRY, READ_CHUNK, HTTPTransport, Response, SSLOptions, ssl_context
 from ._url import ServiceAddress, parse_service_url
 
 __all__ = [
     "KEEPALIVE_EXPIRY",
     "MAX_HEADERS",
     "MAX_HEADER_LINE",
+    "READ_CHUNK",
     "AsyncResponse",
     "AsyncTransport",
     "HTTPTransport",
+    "HeadError",
+    "HeadFields",
     "Headers",
     "ProxyConfig",
     "Request",
@@ -71,13 +78,17 @@ __all__ = [
     "SyncResponse",
     "SyncTransport",
     "Timeout",
+    "body_length",
+    "is_interim",
     "parse_proxy_url",
     "parse_service_url",
+    "parse_status_line",
     "proxy_connect_error",
     "proxy_connect_request",
     "proxy_status_error",
     "proxy_timeout_error",
     "ssl_context",
+    "tls_failure_message",
 ]
 
 

@@ -32,7 +32,7 @@ from .._retry import NO_RETRY, Retry
 from .._schema import Endpoint, ServiceSchema
 from .._tasks import PollPlan, ResultStatus, parse_status, parse_task_id, submit_request
 from .._transport import SSLOptions
-from ..exceptions import BentoClientError, ClientClosedError, ClientNotSetUpError, TransportError
+from ..exceptions import BentoClientError, ClientClosedError, ClientNotSetUpError, EventLoopError, TransportError
 from ..streaming import AsyncItemStream, load_stream_plugin
 from ..transport import AsyncResponse, AsyncTransport
 
@@ -57,10 +57,11 @@ class _Shared:
     """What a client and its ``with_options()`` copies share: the transport, whether the
     original client closed it, and the schema once one of them was set up."""
 
-    __slots__ = ("closed", "readyz_path", "schema", "transport")
+    __slots__ = ("closed", "loop", "readyz_path", "schema", "transport")
 
     def __init__(self, transport: Optional[AsyncTransport]) -> None:
         self.transport = transport
+        self.loop: Any = None  # the event loop the async client first sent on
         self.closed = False
         self.schema: Optional[ServiceSchema] = None
         self.readyz_path = "/readyz"
@@ -388,11 +389,28 @@ class AsyncHTTPClient(ClientBase):
         shared = self._shared
         if self._closed or shared.closed:
             raise ClientClosedError(f"{type(self).__name__} for {self._address.url} is closed; create a new client")
+        self._check_event_loop()  # async-only
         if shared.transport is None:  # unpickled: connections are made anew in this process
             shared.transport = default_async_transport(
                 self._address, max_connections=self._max_connections, verify=self._verify, proxy=self._proxy
             )
         return shared.transport
+
+    # async-only: begin
+    def _check_event_loop(self) -> None:
+        """One async client belongs to one event loop, as its connections do: say so on another."""
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        if self._shared.loop is None:
+            self._shared.loop = loop
+        elif self._shared.loop is not loop:
+            raise EventLoopError(
+                f"{type(self).__name__} for {self._address.url} first ran on another event loop (e.g. an earlier "
+                "asyncio.run()), and its connections belong to it: create one client per event loop, inside it"
+            )
+
+    # async-only: end
 
     async def _get(self, path: str, timeout: Timeout, retry: Optional[Retry] = None) -> ResponseData:
         return await self._fetch(self._get_request(path), timeout, retry)

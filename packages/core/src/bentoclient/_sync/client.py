@@ -45,10 +45,11 @@ class _Shared:
     """What a client and its ``with_options()`` copies share: the transport, whether the
     original client closed it, and the schema once one of them was set up."""
 
-    __slots__ = ("closed", "readyz_path", "schema", "transport")
+    __slots__ = ("closed", "loop", "readyz_path", "schema", "transport")
 
     def __init__(self, transport: Optional[SyncTransport]) -> None:
         self.transport = transport
+        self.loop: Any = None  # the event loop the async client first sent on
         self.closed = False
         self.schema: Optional[ServiceSchema] = None
         self.readyz_path = "/readyz"
