@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterator
 from typing import Any, Optional, Union
 
-from ._http11 import MAX_HEADER_LINE, HeadError, HeadFields, is_interim
+from ._http11 import MAX_HEADER_LINE, HeadError, HeadFields, is_interim, parse_status_line
 from ._messages import tls_failure_message
 from ._models import Headers, Request, Timeout
 from ._proxy import (
@@ -191,14 +191,9 @@ def _read_connect_answer(sock: socket.socket) -> tuple[int, str]:
         line = fp.readline(MAX_HEADER_LINE + 1)
         if not line:
             raise http.client.RemoteDisconnected("closed without answering")
-        if len(line) > MAX_HEADER_LINE:
-            raise http.client.LineTooLong("status line")
-        version, _, rest = line.decode("latin-1").rstrip("\r\n").partition(" ")
-        code, _, reason = rest.partition(" ")
-        if not version.startswith("HTTP/") or len(code) != 3 or not code.isdigit():
-            raise http.client.BadStatusLine(line.decode("latin-1").strip()[:100])
+        _, status, reason = parse_status_line(line)  # the shared head rules (HeadError: a ValueError)
         _read_head_fields(fp)
-        return int(code), reason.strip()
+        return status, reason
     finally:
         fp.close()  # the socket stays open: makefile() holds a reference of its own
 
