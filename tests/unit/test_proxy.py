@@ -506,6 +506,11 @@ def test_http_transport_takes_a_proxy_and_refuses_one_for_a_unix_socket() -> Non
     assert pickle.loads(pickle.dumps(transport)).proxy == proxy
     with pytest.raises(ConfigurationError, match="Unix-socket"):
         HTTPTransport(UNIX, proxy=proxy)
+    assert HTTPTransport(HTTP, proxy="http://p:1").proxy == proxy  # a URL is parsed
+    with pytest.raises(ConfigurationError, match="SOCKS"):
+        HTTPTransport(HTTP, proxy="socks5://p:1")
+    with pytest.raises(ConfigurationError, match="or a ProxyConfig, got tuple"):
+        HTTPTransport(HTTP, proxy=("p", 1))  # type: ignore[arg-type]  # the mistake tested
 
 
 def test_proxy_config_is_public_on_the_seam() -> None:

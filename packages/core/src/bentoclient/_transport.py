@@ -21,6 +21,7 @@ from ._messages import tls_failure_message
 from ._models import Headers, Request, Timeout
 from ._proxy import (
     ProxyConfig,
+    parse_proxy_url,
     proxy_connect_error,
     proxy_connect_request,
     proxy_status_error,
@@ -383,17 +384,24 @@ class HTTPTransport:
         *,
         max_connections: int = 10,
         verify: SSLOptions = True,
-        proxy: Optional[ProxyConfig] = None,
+        proxy: Union[ProxyConfig, str, None] = None,
     ) -> None:
         if max_connections < 1:
             raise ValueError("max_connections must be at least 1")
+        if isinstance(proxy, str):
+            proxy = parse_proxy_url(proxy)
+        elif proxy is not None and not isinstance(proxy, ProxyConfig):
+            raise ConfigurationError(
+                f"proxy must be a proxy URL such as 'http://proxy.example.com:3128' or a ProxyConfig, "
+                f"got {type(proxy).__name__}"
+            )
         if proxy is not None and address.scheme == "unix":
             raise ConfigurationError("a Unix-socket service cannot be reached through a proxy; pass proxy=None")
         self.address = address
         self.max_connections = max_connections
         self._verify = verify
-        #: The HTTP proxy every request goes through, or None (see ``bentoclient._proxy``).
-        self.proxy = proxy
+        #: The HTTP proxy every request goes through, or None.
+        self.proxy: Optional[ProxyConfig] = proxy
         # Built now, so that a bad CA path fails the constructor, not the first request.
         self._ssl: Optional[ssl.SSLContext] = ssl_context(verify) if address.scheme == "https" else None
         self._reset()
