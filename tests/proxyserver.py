@@ -67,7 +67,12 @@ def closed_port() -> int:
 
 
 def _is_loopback(host: str) -> bool:
-    return host.startswith("127.") or host in ("::1", "localhost")
+    return host.startswith("127.") or host in ("::1", "localhost") or host.endswith(".localhost")
+
+
+def _resolve(host: str) -> str:
+    """Names under ``.localhost`` are this machine (RFC 6761), whatever the resolver says."""
+    return "127.0.0.1" if host.endswith(".localhost") else host
 
 
 class _Reader:
@@ -340,7 +345,7 @@ class ForwardProxy:
         return self._forward(reader, method, target, fields)
 
     def _open(self, host: str, port: int) -> socket.socket:
-        upstream = socket.create_connection((host, port), timeout=5.0)
+        upstream = socket.create_connection((_resolve(host), port), timeout=5.0)
         self._track(upstream)
         return upstream
 

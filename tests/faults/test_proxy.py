@@ -11,7 +11,7 @@ from __future__ import annotations
 import pickle
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Optional
 
 import pytest
 from faultserver import FaultServer
@@ -195,6 +195,44 @@ def test_no_proxy_host_name_and_domain_forms(
     monkeypatch.setenv("NO_PROXY", f"example.com,LOCALHOST:{server.port}")
     assert make_client(url).info() == {"ok": True}
     assert len(proxy.seen) == seen
+
+
+@pytest.mark.parametrize("no_proxy", ["localhost", "other.localhost", "svc.localhost:1", "127.0.0.1"])
+def test_no_proxy_domain_that_does_not_match_goes_through_the_proxy(
+    server: FaultServer,
+    proxy: ForwardProxy,
+    make_client: ClientFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    no_proxy: str,
+) -> None:
+    # svc.localhost need not resolve here: the proxy connects to it (as loopback), not the client.
+    url = f"http://svc.localhost:{server.port}"
+    monkeypatch.setenv("HTTP_PROXY", proxy.url)
+    monkeypatch.setenv("NO_PROXY", no_proxy)
+    assert make_client(url).info() == {"ok": True}
+    assert targets(proxy)[-1] == f"POST {url}/info"
+    assert server.requests[-1].header("host") == f"svc.localhost:{server.port}"
+
+
+@pytest.mark.parametrize("no_proxy", [".localhost", "svc.localhost", "SVC.LOCALHOST:{port}", "x.org, *.localhost"])
+def test_no_proxy_domain_that_matches_connects_directly(
+    server: FaultServer, proxy: ForwardProxy, monkeypatch: pytest.MonkeyPatch, no_proxy: str
+) -> None:
+    url = f"http://svc.localhost:{server.port}"
+    monkeypatch.setenv("HTTP_PROXY", proxy.url)
+    monkeypatch.setenv("NO_PROXY", no_proxy.format(port=server.port))
+    failed: Optional[exc.ConnectError] = None
+    try:
+        # Directly: works where the resolver maps *.localhost to loopback, else fails to resolve.
+        with SyncHTTPClient(url, timeout=QUICK, retry=NO_RETRY, server_ready_timeout=0) as client:
+            assert client.info() == {"ok": True}
+    except exc.ConnectError as error:
+        failed = error
+    if failed is not None:
+        assert not isinstance(failed, exc.ProxyError)
+        assert "svc.localhost" in str(failed)
+    assert proxy.seen == []
+    assert proxy.connections == 0
 
 
 def test_credentials_go_to_the_proxy_only(
