@@ -328,8 +328,9 @@ async def async_bentoclient(p: Params) -> Result:
 
 async def async_bentoclient_httpx(p: Params) -> Result:
     """bentoclient's client over httpx's connection pool (httpx2 on 3.11+), as ``transport=`` gives it."""
+    import httpx2 as httpx
+
     from bentoclient_async import AsyncHTTPClient
-    from bentoclient_async._httpx import httpx
 
     limits = httpx.Limits(max_connections=p["max_connections"], max_keepalive_connections=p["max_connections"])
     transport = httpx.AsyncHTTPTransport(limits=limits)

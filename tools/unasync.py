@@ -43,6 +43,7 @@ RULES: list[tuple[str, str]] = [
     (r"\bAsyncHTTPClient\b", "SyncHTTPClient"),
     (r"\bAsyncTask\b", "Task"),
     (r"\bAsyncTransportClass\b", "SyncTransportClass"),
+    (r"\bAsyncTransportOption\b", "SyncTransportOption"),
     (r"\bAsyncTransport\b", "SyncTransport"),
     (r"\bAsyncResponse\b", "SyncResponse"),
     (r"\bAsyncItemStream\b", "SyncItemStream"),

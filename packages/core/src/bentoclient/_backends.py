@@ -13,7 +13,7 @@ from ._url import ServiceAddress
 from .exceptions import MissingDependencyError
 
 if TYPE_CHECKING:
-    from .transport import AsyncTransport, SyncTransport
+    from .transport import AsyncTransport, AsyncTransportOption, SyncTransport, SyncTransportOption
 
 __all__ = [
     "AsyncTransportClass",
@@ -56,16 +56,16 @@ def _async_package() -> Any:
     return bentoclient_async
 
 
-def adapt_sync_transport(address: ServiceAddress, transport: SyncTransport) -> SyncTransport:
+def adapt_sync_transport(address: ServiceAddress, transport: SyncTransportOption) -> SyncTransport:
     return transport
 
 
-def adapt_async_transport(address: ServiceAddress, transport: Any) -> AsyncTransport:
+def adapt_async_transport(address: ServiceAddress, transport: AsyncTransportOption) -> AsyncTransport:
     """A transport given to ``AsyncHTTPClient``: ours as is, an httpx transport wrapped."""
     if hasattr(transport, "handle_async_request") and not hasattr(transport, "send"):
         adapted: AsyncTransport = _async_package().HTTPXTransport(address, transport=transport)
         return adapted
-    checked: AsyncTransport = transport
+    checked: AsyncTransport = transport  # type: ignore[assignment]  # not an httpx one: the seam itself
     return checked
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, BinaryIO, Optional, TypeVar, Union
 from urllib.parse import urlencode, urlsplit
 
@@ -16,6 +16,7 @@ from ._decode import output_filename
 from ._encode import bind_arguments, encode_body
 from ._files import DownloadFolder, create_unique
 from ._models import Headers, Request, ResponseData, Timeout, TimeoutTypes, check_header_value
+from ._multipart import build_form
 from ._protocol import USER_AGENT, derive_path_prefix, ready_wait_seconds, resolve_token
 from ._proxy import ProxyConfig, select_proxy
 from ._retry import Retry
@@ -31,6 +32,7 @@ from .exceptions import (
 )
 
 if TYPE_CHECKING:
+    import datetime
     import inspect
 
 __all__ = ["ClientBase", "ClientResponse", "EndpointMethod"]
@@ -39,17 +41,78 @@ Self = TypeVar("Self", bound="ClientBase")
 
 
 class ClientResponse(ResponseData):
-    """What ``client.request()`` returns: ``status_code``, ``headers``, ``content``, ``text``,
-    ``json()`` and ``attempts``.  It never raises for an HTTP error status by itself."""
+    """What ``client.request()`` returns; it never raises for an HTTP error status by itself.
 
-    def raise_for_status(self) -> None:
+    The parts of httpx's ``Response`` that BentoML code reaches for: ``status_code``,
+    ``headers``, ``content``, ``text``, ``json()``, ``is_success``, ``is_error``,
+    ``is_redirect``, ``url``, ``reason_phrase``, ``elapsed``, ``raise_for_status()`` and
+    ``iter_bytes()``; plus ``attempts`` (how many times it was sent).  The body is read whole
+    before ``request()`` returns.
+    """
+
+    def __init__(
+        self,
+        status_code: int,
+        headers: Headers,
+        content: bytes = b"",
+        attempts: int = 1,
+        *,
+        url: str = "",
+        elapsed: float = 0.0,
+    ) -> None:
+        super().__init__(status_code, headers, content, attempts)
+        self.url = url
+        self._elapsed = elapsed
+
+    @property
+    def is_success(self) -> bool:
+        return 200 <= self.status_code < 300
+
+    @property
+    def is_error(self) -> bool:
+        return self.status_code >= 400
+
+    @property
+    def is_redirect(self) -> bool:
+        return 300 <= self.status_code < 400 and "location" in self.headers
+
+    @property
+    def reason_phrase(self) -> str:
+        """The standard phrase of the status (``"Not Found"``), as httpx gives it; "" if none."""
+        from http import HTTPStatus
+
+        try:
+            return HTTPStatus(self.status_code).phrase
+        except ValueError:
+            return ""
+
+    @property
+    def elapsed(self) -> datetime.timedelta:
+        """From sending the request to having read the response, retries included."""
+        import datetime
+
+        return datetime.timedelta(seconds=self._elapsed)
+
+    def iter_bytes(self, chunk_size: Optional[int] = None) -> Iterator[bytes]:
+        """The body in pieces of ``chunk_size`` bytes (all at once by default)."""
+        content = self.content
+        if not chunk_size or chunk_size >= len(content):
+            if content:
+                yield content
+            return
+        for start in range(0, len(content), chunk_size):
+            yield content[start : start + chunk_size]
+
+    def raise_for_status(self) -> ClientResponse:
+        """Raise the typed error for a 4xx/5xx status; return the response otherwise (as httpx)."""
         if self.status_code >= 400:
             from ._decode import error_from_response
 
             raise error_from_response(self)
+        return self
 
     def __repr__(self) -> str:
-        return f"<ClientResponse [{self.status_code}]>"
+        return f"<ClientResponse [{self.status_code} {self.reason_phrase}]>"
 
 
 class ClientBase:
@@ -203,10 +266,11 @@ class ClientBase:
         url: str,
         *,
         content: Union[bytes, str, None],
-        data: Union[bytes, str, Mapping[str, str], None],
+        data: Union[bytes, str, Mapping[str, Any], None],
         json_body: Any,
         params: Optional[Mapping[str, Any]],
         headers: Optional[Mapping[str, str]],
+        files: Optional[Mapping[str, Any]] = None,
     ) -> Request:
         target = remove_dot_segments(self._target_for(url))
         if any(not "\x21" <= ch <= "\x7e" for ch in target):
@@ -217,7 +281,17 @@ class ClientBase:
         if params:
             target += ("&" if "?" in target else "?") + urlencode(params, doseq=True)
         hdrs = list(self._headers)
-        if json_body is not None:
+        length: Optional[int] = None
+        body: Any
+        if files:
+            if json_body is not None or content is not None or (data is not None and not isinstance(data, Mapping)):
+                raise ConfigurationError(
+                    "request(): files= goes with data= as a dict of form fields only, not with json= or content="
+                )
+            form = build_form(files, data or {})
+            body, length = form, form.length
+            hdrs.append(("Content-Type", form.content_type))
+        elif json_body is not None:
             body = json.dumps(json_body, separators=(",", ":")).encode()
             hdrs.append(("Content-Type", "application/json"))
         elif isinstance(data, Mapping):
@@ -230,7 +304,7 @@ class ClientBase:
             names = {k.lower() for k in headers}
             hdrs = [h for h in hdrs if h[0].lower() not in names]
             hdrs += [(k, check_header_value(k, v)) for k, v in headers.items()]
-        return Request(method.upper(), target, tuple(hdrs), body, None, url)
+        return Request(method.upper(), target, tuple(hdrs), body, length, url)
 
     def _get_request(self, path: str) -> Request:
         return Request("GET", self._address.target(path), self._headers)
@@ -318,9 +392,6 @@ class ClientBase:
 
     def _new_output_file(self, headers: Headers) -> tuple[str, BinaryIO]:
         return create_unique(self._downloads(), output_filename(headers))
-
-    def _remove_downloads(self) -> None:
-        self._files.remove_temp()
 
 
 class EndpointMethod:

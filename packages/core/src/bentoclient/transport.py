@@ -43,7 +43,7 @@ are here for transports to share, so every transport applies the same limits.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Mapping
-from typing import Optional, Protocol, runtime_checkable
+from typing import Any, Optional, Protocol, Union, runtime_checkable
 
 from ._http11 import MAX_HEADER_LINE, MAX_HEADERS, HeadError, HeadFields, body_length, is_interim, parse_status_line
 from ._messages import tls_failure_message
@@ -66,9 +66,11 @@ __all__ = [
     "READ_CHUNK",
     "AsyncResponse",
     "AsyncTransport",
+    "AsyncTransportOption",
     "HTTPTransport",
     "HeadError",
     "HeadFields",
+    "HTTPXAsyncTransport",
     "Headers",
     "ProxyConfig",
     "Request",
@@ -77,6 +79,7 @@ __all__ = [
     "ServiceAddress",
     "SyncResponse",
     "SyncTransport",
+    "SyncTransportOption",
     "Timeout",
     "body_length",
     "is_interim",
@@ -151,6 +154,14 @@ class AsyncResponse(Protocol):
         ...
 
 
+class HTTPXAsyncTransport(Protocol):
+    """Any httpx (or httpx2) async transport; ``AsyncHTTPClient`` wraps it in ``HTTPXTransport``."""
+
+    async def handle_async_request(self, request: Any) -> Any: ...
+
+    async def aclose(self) -> None: ...
+
+
 @runtime_checkable
 class AsyncTransport(Protocol):
     """Sends requests for ``AsyncHTTPClient``, on the event loop it is first used on."""
@@ -162,3 +173,8 @@ class AsyncTransport(Protocol):
     async def aclose(self) -> None:
         """Close the connections."""
         ...
+
+
+#: What ``transport=`` takes: a transport of the seam; for the async client also an httpx one.
+SyncTransportOption = SyncTransport
+AsyncTransportOption = Union[AsyncTransport, HTTPXAsyncTransport]

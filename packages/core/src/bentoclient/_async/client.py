@@ -34,7 +34,7 @@ from .._tasks import PollPlan, ResultStatus, parse_status, parse_task_id, submit
 from .._transport import SSLOptions
 from ..exceptions import BentoClientError, ClientClosedError, ClientNotSetUpError, EventLoopError, TransportError
 from ..streaming import AsyncItemStream, load_stream_plugin
-from ..transport import AsyncResponse, AsyncTransport
+from ..transport import AsyncResponse, AsyncTransport, AsyncTransportOption
 
 __all__ = ["AsyncHTTPClient", "AsyncTask"]
 
@@ -78,8 +78,8 @@ class AsyncHTTPClient(ClientBase):
     :class:`~bentoclient.exceptions.ClientNotSetUpError` before it; one async client belongs
     to the event loop it was first used on.
 
-    Beyond BentoML's signature: ``download_dir`` (where file outputs are saved; by default
-    a temporary folder removed by :meth:`close`), ``verify`` (TLS: ``True``, ``False``, a CA
+    Beyond BentoML's signature: ``download_dir`` (where file outputs are saved and kept; by
+    default a temporary folder removed with the client object, as BentoML's), ``verify`` (TLS: ``True``, ``False``, a CA
     bundle path or an ``ssl.SSLContext``), ``headers`` (sent on every request),
     ``max_connections`` (the connection pool bound), ``retry`` (a :class:`~bentoclient.Retry`
     policy) and ``transport`` (any object implementing the transport seam in
@@ -106,7 +106,7 @@ class AsyncHTTPClient(ClientBase):
         headers: Optional[Mapping[str, str]] = None,
         max_connections: int = 10,
         retry: Optional[Retry] = None,
-        transport: Optional[AsyncTransport] = None,
+        transport: Optional[AsyncTransportOption] = None,
         proxy: Optional[str] = None,
         trust_env: bool = True,
     ) -> None:
@@ -126,12 +126,12 @@ class AsyncHTTPClient(ClientBase):
         self._verify = verify
         self._transport_given = transport is not None
         if transport is None:
-            transport = default_async_transport(
+            chosen = default_async_transport(
                 self._address, max_connections=max_connections, verify=verify, proxy=self._proxy
             )
         else:
-            transport = adapt_async_transport(self._address, transport)
-        self._shared = _Shared(transport)
+            chosen = adapt_async_transport(self._address, transport)
+        self._shared = _Shared(chosen)
         self._owner = True  # False for with_options() copies: they never close the connections
         self._setup_done = False
         # sync-only: self._setup_or_close()  # like BentoML's SyncHTTPClient, it connects at once
@@ -184,10 +184,11 @@ class AsyncHTTPClient(ClientBase):
         return self._setup_done
 
     async def close(self) -> None:
-        """Close the connections and remove the temporary download folder (if any).
+        """Close the connections.
 
-        On a ``with_options()`` copy it only ends the copy: the client it came from keeps
-        its connections until that client is closed.
+        File outputs stay readable: their temporary folder goes when this client object (and
+        its ``with_options()`` copies) is garbage-collected, or at exit.  On a copy, ``close()``
+        ends only the copy: the client it came from keeps its connections until it is closed.
         """
         self._closed = True
         if not self._owner:
@@ -196,7 +197,6 @@ class AsyncHTTPClient(ClientBase):
         shared.closed = True
         if shared.transport is not None:
             await shared.transport.aclose()
-        self._remove_downloads()
 
     aclose = close  # async-only
 
@@ -322,7 +322,8 @@ class AsyncHTTPClient(ClientBase):
         url: str,
         *,
         content: Union[bytes, str, None] = None,
-        data: Union[bytes, str, Mapping[str, str], None] = None,
+        data: Union[bytes, str, Mapping[str, Any], None] = None,
+        files: Optional[Mapping[str, Any]] = None,
         json: Any = None,
         params: Optional[Mapping[str, Any]] = None,
         headers: Optional[Mapping[str, str]] = None,
@@ -331,11 +332,22 @@ class AsyncHTTPClient(ClientBase):
         """Send any request to the service and return the response, whatever its status.
 
         ``url`` is a path under the service URL (``"/metrics"``).  The body is ``content``
-        (bytes/str), ``data`` (bytes/str, or a dict sent form-encoded) or ``json``.
+        (bytes/str), ``data`` (bytes/str, or a dict sent form-encoded), ``files`` (a dict of
+        files, sent as ``multipart/form-data`` with ``data``'s fields) or ``json``.
         """
-        req = self._raw_request(method, url, content=content, data=data, json_body=json, params=params, headers=headers)
+        req = self._raw_request(
+            method, url, content=content, data=data, json_body=json, params=params, headers=headers, files=files
+        )
+        started = monotonic()
         resp = await self._fetch(req, self._timeout if timeout is None else Timeout.of(timeout))
-        return ClientResponse(resp.status_code, resp.headers, resp.content, resp.attempts)
+        return ClientResponse(
+            resp.status_code,
+            resp.headers,
+            resp.content,
+            resp.attempts,
+            url=self._address.origin + req.target,
+            elapsed=monotonic() - started,
+        )
 
     # --- readiness -----------------------------------------------------------------------
 

@@ -22,7 +22,7 @@ from .._tasks import PollPlan, ResultStatus, parse_status, parse_task_id, submit
 from .._transport import SSLOptions
 from ..exceptions import BentoClientError, ClientClosedError, ClientNotSetUpError, TransportError
 from ..streaming import SyncItemStream, load_stream_plugin
-from ..transport import SyncResponse, SyncTransport
+from ..transport import SyncResponse, SyncTransport, SyncTransportOption
 
 __all__ = ["SyncHTTPClient", "Task"]
 
@@ -66,8 +66,8 @@ class SyncHTTPClient(ClientBase):
     :class:`~bentoclient.exceptions.ClientNotSetUpError` before it; one async client belongs
     to the event loop it was first used on.
 
-    Beyond BentoML's signature: ``download_dir`` (where file outputs are saved; by default
-    a temporary folder removed by :meth:`close`), ``verify`` (TLS: ``True``, ``False``, a CA
+    Beyond BentoML's signature: ``download_dir`` (where file outputs are saved and kept; by
+    default a temporary folder removed with the client object, as BentoML's), ``verify`` (TLS: ``True``, ``False``, a CA
     bundle path or an ``ssl.SSLContext``), ``headers`` (sent on every request),
     ``max_connections`` (the connection pool bound), ``retry`` (a :class:`~bentoclient.Retry`
     policy) and ``transport`` (any object implementing the transport seam in
@@ -94,7 +94,7 @@ class SyncHTTPClient(ClientBase):
         headers: Optional[Mapping[str, str]] = None,
         max_connections: int = 10,
         retry: Optional[Retry] = None,
-        transport: Optional[SyncTransport] = None,
+        transport: Optional[SyncTransportOption] = None,
         proxy: Optional[str] = None,
         trust_env: bool = True,
     ) -> None:
@@ -114,12 +114,12 @@ class SyncHTTPClient(ClientBase):
         self._verify = verify
         self._transport_given = transport is not None
         if transport is None:
-            transport = default_sync_transport(
+            chosen = default_sync_transport(
                 self._address, max_connections=max_connections, verify=verify, proxy=self._proxy
             )
         else:
-            transport = adapt_sync_transport(self._address, transport)
-        self._shared = _Shared(transport)
+            chosen = adapt_sync_transport(self._address, transport)
+        self._shared = _Shared(chosen)
         self._owner = True  # False for with_options() copies: they never close the connections
         self._setup_done = False
         self._setup_or_close()  # like BentoML's SyncHTTPClient, it connects at once
@@ -160,10 +160,11 @@ class SyncHTTPClient(ClientBase):
         return self._setup_done
 
     def close(self) -> None:
-        """Close the connections and remove the temporary download folder (if any).
+        """Close the connections.
 
-        On a ``with_options()`` copy it only ends the copy: the client it came from keeps
-        its connections until that client is closed.
+        File outputs stay readable: their temporary folder goes when this client object (and
+        its ``with_options()`` copies) is garbage-collected, or at exit.  On a copy, ``close()``
+        ends only the copy: the client it came from keeps its connections until it is closed.
         """
         self._closed = True
         if not self._owner:
@@ -172,7 +173,6 @@ class SyncHTTPClient(ClientBase):
         shared.closed = True
         if shared.transport is not None:
             shared.transport.close()
-        self._remove_downloads()
 
     @property
     def _transport(self) -> Optional[SyncTransport]:
@@ -296,7 +296,8 @@ class SyncHTTPClient(ClientBase):
         url: str,
         *,
         content: Union[bytes, str, None] = None,
-        data: Union[bytes, str, Mapping[str, str], None] = None,
+        data: Union[bytes, str, Mapping[str, Any], None] = None,
+        files: Optional[Mapping[str, Any]] = None,
         json: Any = None,
         params: Optional[Mapping[str, Any]] = None,
         headers: Optional[Mapping[str, str]] = None,
@@ -305,11 +306,22 @@ class SyncHTTPClient(ClientBase):
         """Send any request to the service and return the response, whatever its status.
 
         ``url`` is a path under the service URL (``"/metrics"``).  The body is ``content``
-        (bytes/str), ``data`` (bytes/str, or a dict sent form-encoded) or ``json``.
+        (bytes/str), ``data`` (bytes/str, or a dict sent form-encoded), ``files`` (a dict of
+        files, sent as ``multipart/form-data`` with ``data``'s fields) or ``json``.
         """
-        req = self._raw_request(method, url, content=content, data=data, json_body=json, params=params, headers=headers)
+        req = self._raw_request(
+            method, url, content=content, data=data, json_body=json, params=params, headers=headers, files=files
+        )
+        started = monotonic()
         resp = self._fetch(req, self._timeout if timeout is None else Timeout.of(timeout))
-        return ClientResponse(resp.status_code, resp.headers, resp.content, resp.attempts)
+        return ClientResponse(
+            resp.status_code,
+            resp.headers,
+            resp.content,
+            resp.attempts,
+            url=self._address.origin + req.target,
+            elapsed=monotonic() - started,
+        )
 
     # --- readiness -----------------------------------------------------------------------
 
