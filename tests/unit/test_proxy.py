@@ -264,6 +264,8 @@ def test_unsupported_proxy_in_the_environment_names_the_variable_and_the_ways_ou
         ("example.com", "http", "example.com.evil.net", 80, False),
         ("EXAMPLE.com", "http", "Api.Example.COM", 80, True),
         ("example.com", "http", "example.com.", 80, True),  # a fully qualified name
+        ("example.com.", "http", "api.example.com", 80, True),
+        (".example.com.", "http", "api.example.com", 80, True),
         # a leading dot: subdomains only (httpx's reading)
         (".example.com", "http", "api.example.com", 80, True),
         (".example.com", "http", "example.com", 80, False),

@@ -268,6 +268,7 @@ def _entry_matches(entry: str, scheme: str, host: str, port: int) -> bool:
         return _same_ip(name, host)
     if _looks_like_ip(host):
         return False  # an IP address matches IP entries only, never as a domain suffix ("0.0.1")
+    name = name.rstrip(".")  # example.com. (fully qualified) is example.com
     if name.startswith("*."):
         name = name[1:]  # *.example.com: as .example.com
     if name.startswith("."):
