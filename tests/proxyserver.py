@@ -307,7 +307,7 @@ class ForwardProxy:
             reader = _Reader(self, sock)
             while self._exchange(reader):
                 pass
-        except _Closed:
+        except (_Closed, OSError):  # the peer went away, or the proxy is stopping
             pass
         except Exception as exc:
             with self._lock:
