@@ -87,13 +87,19 @@ class AsyncHTTPClient(ClientBase):
     to the event loop it was first used on.
 
     Beyond BentoML's signature: ``download_dir`` (where file outputs are saved and kept; by
-    default a temporary folder removed with the client object, as BentoML's), ``verify`` (TLS: ``True``, ``False``, a CA
-    bundle path or an ``ssl.SSLContext``), ``headers`` (sent on every request),
+    default a temporary folder removed with the client object, as BentoML's), ``verify`` (TLS:
+    ``True``, ``False``, a CA bundle path or an ``ssl.SSLContext``), ``headers`` (sent on every
+    request),
     ``max_connections`` (the connection pool bound), ``retry`` (a :class:`~bentoclient.Retry`
     policy), ``transport`` (any object implementing the transport seam in
     :mod:`bentoclient.transport`, for test doubles, custom networking or instrumentation) and
     ``event_hooks`` (``{"request": [fn], "response": [fn]}``: called with each attempt's request,
     and with the request and the response head; on the async client they may be coroutines).
+
+    Proxies as in httpx: ``HTTP_PROXY``, ``HTTPS_PROXY``, ``ALL_PROXY`` and ``NO_PROXY`` are
+    honoured unless ``trust_env=False``; ``proxy="http://user:password@host:port"`` names one
+    explicitly (``NO_PROXY`` does not apply to it).  Only ``http://`` proxies; ``https://``
+    services are tunnelled with ``CONNECT``.  With ``transport=``, neither is used.
     """
 
     #: The transport class this client sends through by default.
@@ -113,6 +119,8 @@ class AsyncHTTPClient(ClientBase):
         retry: Optional[Retry] = None,
         transport: Optional[AsyncTransportOption] = None,
         event_hooks: Optional[Mapping[str, Sequence[Callable[..., Any]]]] = None,
+        proxy: Optional[str] = None,
+        trust_env: bool = True,
     ) -> None:
         super().__init__(
             url,
@@ -123,12 +131,17 @@ class AsyncHTTPClient(ClientBase):
             headers=headers,
             max_connections=max_connections,
             retry=retry,
+            proxy=proxy,
+            trust_env=trust_env,
+            custom_transport=transport is not None,
         )
         self._verify = verify
         self._event_hooks = check_event_hooks(event_hooks, allow_coroutines=IS_ASYNC)
         self._transport_given = transport is not None
         if transport is None:
-            chosen = default_async_transport(self._address, max_connections=max_connections, verify=verify)
+            chosen = default_async_transport(
+                self._address, max_connections=max_connections, verify=verify, proxy=self._proxy
+            )
         else:
             chosen = adapt_async_transport(self._address, transport)
         self._shared = _Shared(chosen)
@@ -404,7 +417,7 @@ class AsyncHTTPClient(ClientBase):
         self._check_event_loop()  # async-only
         if shared.transport is None:  # unpickled: connections are made anew in this process
             shared.transport = default_async_transport(
-                self._address, max_connections=self._max_connections, verify=self._verify
+                self._address, max_connections=self._max_connections, verify=self._verify, proxy=self._proxy
             )
         return shared.transport
 

@@ -75,13 +75,19 @@ class SyncHTTPClient(ClientBase):
     to the event loop it was first used on.
 
     Beyond BentoML's signature: ``download_dir`` (where file outputs are saved and kept; by
-    default a temporary folder removed with the client object, as BentoML's), ``verify`` (TLS: ``True``, ``False``, a CA
-    bundle path or an ``ssl.SSLContext``), ``headers`` (sent on every request),
+    default a temporary folder removed with the client object, as BentoML's), ``verify`` (TLS:
+    ``True``, ``False``, a CA bundle path or an ``ssl.SSLContext``), ``headers`` (sent on every
+    request),
     ``max_connections`` (the connection pool bound), ``retry`` (a :class:`~bentoclient.Retry`
     policy), ``transport`` (any object implementing the transport seam in
     :mod:`bentoclient.transport`, for test doubles, custom networking or instrumentation) and
     ``event_hooks`` (``{"request": [fn], "response": [fn]}``: called with each attempt's request,
     and with the request and the response head; on the async client they may be coroutines).
+
+    Proxies as in httpx: ``HTTP_PROXY``, ``HTTPS_PROXY``, ``ALL_PROXY`` and ``NO_PROXY`` are
+    honoured unless ``trust_env=False``; ``proxy="http://user:password@host:port"`` names one
+    explicitly (``NO_PROXY`` does not apply to it).  Only ``http://`` proxies; ``https://``
+    services are tunnelled with ``CONNECT``.  With ``transport=``, neither is used.
     """
 
     #: The transport class this client sends through by default.
@@ -101,6 +107,8 @@ class SyncHTTPClient(ClientBase):
         retry: Optional[Retry] = None,
         transport: Optional[SyncTransportOption] = None,
         event_hooks: Optional[Mapping[str, Sequence[Callable[..., Any]]]] = None,
+        proxy: Optional[str] = None,
+        trust_env: bool = True,
     ) -> None:
         super().__init__(
             url,
@@ -111,12 +119,17 @@ class SyncHTTPClient(ClientBase):
             headers=headers,
             max_connections=max_connections,
             retry=retry,
+            proxy=proxy,
+            trust_env=trust_env,
+            custom_transport=transport is not None,
         )
         self._verify = verify
         self._event_hooks = check_event_hooks(event_hooks, allow_coroutines=IS_SYNC)
         self._transport_given = transport is not None
         if transport is None:
-            chosen = default_sync_transport(self._address, max_connections=max_connections, verify=verify)
+            chosen = default_sync_transport(
+                self._address, max_connections=max_connections, verify=verify, proxy=self._proxy
+            )
         else:
             chosen = adapt_sync_transport(self._address, transport)
         self._shared = _Shared(chosen)
@@ -377,7 +390,7 @@ class SyncHTTPClient(ClientBase):
             raise ClientClosedError(f"{type(self).__name__} for {self._address.url} is closed; create a new client")
         if shared.transport is None:  # unpickled: connections are made anew in this process
             shared.transport = default_sync_transport(
-                self._address, max_connections=self._max_connections, verify=self._verify
+                self._address, max_connections=self._max_connections, verify=self._verify, proxy=self._proxy
             )
         return shared.transport
 
