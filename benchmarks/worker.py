@@ -332,6 +332,7 @@ async def async_bentoclient_httpx(p: Params) -> Result:
     """bentoclient's client over httpx's connection pool (httpx2 on 3.11+), as ``transport=`` gives it."""
     import httpx2 as httpx
 
+    from bentoclient import Timeout
     from bentoclient_async import AsyncHTTPClient
 
     limits = httpx.Limits(max_connections=p["max_connections"], max_keepalive_connections=p["max_connections"])
