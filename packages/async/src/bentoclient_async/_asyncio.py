@@ -51,7 +51,6 @@ from bentoclient.transport import (
     Timeout,
     body_length,
     is_interim,
-    parse_proxy_url,
     parse_status_line,
     proxy_connect_error,
     proxy_connect_request,
@@ -59,6 +58,7 @@ from bentoclient.transport import (
     proxy_timeout_error,
     ssl_context,
     tls_failure_message,
+    transport_proxy,
 )
 
 __all__ = ["AsyncioResponse", "AsyncioTransport"]
@@ -307,14 +307,10 @@ class AsyncioTransport:
     ) -> None:
         if max_connections < 1:
             raise ConfigurationError(f"max_connections must be a positive integer, got {max_connections!r}")
-        if isinstance(proxy, str):
-            proxy = parse_proxy_url(proxy)
-        if proxy is not None and address.scheme == "unix":
-            raise ConfigurationError("a Unix-socket service cannot be reached through a proxy; pass proxy=None")
         #: The HTTP proxy every request goes through, or None.
-        self.proxy: Optional[ProxyConfig] = proxy
+        self.proxy: Optional[ProxyConfig] = transport_proxy(address, proxy)
         # Plain http through a proxy: requests in absolute form, on connections to the proxy.
-        self._forward = proxy if proxy is not None and address.scheme == "http" else None
+        self._forward = self.proxy if address.scheme == "http" else None
         self.address = address
         self.max_connections = max_connections
         # Built now, so that a bad CA path fails the constructor, not the first request.

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import binascii
 from collections.abc import Mapping
-from typing import NamedTuple, Optional
+from typing import NamedTuple, Optional, Union
 from urllib.parse import unquote, urlsplit
 
 from ._url import ServiceAddress
@@ -44,6 +44,7 @@ __all__ = [
     "proxy_timeout_error",
     "redact_url",
     "select_proxy",
+    "transport_proxy",
 ]
 
 #: Where a proxy came from when it was given as the client option.
@@ -340,6 +341,20 @@ def select_proxy(
 
 
 # --- what transports send and raise --------------------------------------------------------
+
+
+def transport_proxy(address: ServiceAddress, proxy: Union[ProxyConfig, str, None]) -> Optional[ProxyConfig]:
+    """A transport's ``proxy=`` argument, checked: a :class:`ProxyConfig`, a proxy URL or None."""
+    if isinstance(proxy, str):
+        proxy = parse_proxy_url(proxy)
+    elif proxy is not None and not isinstance(proxy, ProxyConfig):
+        raise ConfigurationError(
+            f"proxy must be a proxy URL such as 'http://proxy.example.com:3128' or a ProxyConfig, "
+            f"got {type(proxy).__name__}"
+        )
+    if proxy is not None and address.scheme == "unix":
+        raise ConfigurationError("a Unix-socket service cannot be reached through a proxy; pass proxy=None")
+    return proxy
 
 
 def proxy_connect_request(address: ServiceAddress, proxy: ProxyConfig) -> bytes:

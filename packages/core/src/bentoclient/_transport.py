@@ -21,11 +21,11 @@ from ._messages import tls_failure_message
 from ._models import Headers, Request, Timeout
 from ._proxy import (
     ProxyConfig,
-    parse_proxy_url,
     proxy_connect_error,
     proxy_connect_request,
     proxy_status_error,
     proxy_timeout_error,
+    transport_proxy,
 )
 from ._url import ServiceAddress
 from .exceptions import (
@@ -388,20 +388,11 @@ class HTTPTransport:
     ) -> None:
         if max_connections < 1:
             raise ValueError("max_connections must be at least 1")
-        if isinstance(proxy, str):
-            proxy = parse_proxy_url(proxy)
-        elif proxy is not None and not isinstance(proxy, ProxyConfig):
-            raise ConfigurationError(
-                f"proxy must be a proxy URL such as 'http://proxy.example.com:3128' or a ProxyConfig, "
-                f"got {type(proxy).__name__}"
-            )
-        if proxy is not None and address.scheme == "unix":
-            raise ConfigurationError("a Unix-socket service cannot be reached through a proxy; pass proxy=None")
         self.address = address
         self.max_connections = max_connections
         self._verify = verify
         #: The HTTP proxy every request goes through, or None.
-        self.proxy: Optional[ProxyConfig] = proxy
+        self.proxy: Optional[ProxyConfig] = transport_proxy(address, proxy)
         # Built now, so that a bad CA path fails the constructor, not the first request.
         self._ssl: Optional[ssl.SSLContext] = ssl_context(verify) if address.scheme == "https" else None
         self._reset()

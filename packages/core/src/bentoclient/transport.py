@@ -55,6 +55,7 @@ from ._proxy import (
     proxy_connect_request,
     proxy_status_error,
     proxy_timeout_error,
+    transport_proxy,
 )
 from ._transport import KEEPALIVE_EXPIRY, READ_CHUNK, HTTPTransport, Response, SSLOptions, ssl_context
 from ._url import ServiceAddress, parse_service_url
@@ -92,6 +93,7 @@ __all__ = [
     "proxy_timeout_error",
     "ssl_context",
     "tls_failure_message",
+    "transport_proxy",
 ]
 
 

@@ -61,6 +61,14 @@ async def _read_data(response: AsyncResponse, attempts: int = 1) -> ResponseData
     return ResponseData(response.status_code, _headers(response), content, attempts)
 
 
+async def _pause_after(plan: RequestPlan, error: TransportError, seen: Optional[Observation]) -> None:
+    """Wait before the next attempt after a transport error (or re-raise it when final)."""
+    pause = plan.after_error(error, monotonic())
+    if seen is not None:
+        seen.retrying(plan.request, type(error).__name__, pause, plan.attempts)
+    await async_sleep(pause)
+
+
 class _Shared:
     """What a client and its ``with_options()`` copies share: the transport, whether the
     original client closed it, and the schema once one of them was set up."""
@@ -490,10 +498,7 @@ class AsyncHTTPClient(ClientBase):
             try:
                 response = await transport.send(plan.request, plan.attempt_timeout(started), plan.deadline)
             except TransportError as err:
-                pause = plan.after_error(err, monotonic())
-                if seen is not None:
-                    seen.retrying(plan.request, type(err).__name__, pause, plan.attempts)
-                await async_sleep(pause)
+                await _pause_after(plan, err, seen)
                 continue
             try:
                 if seen is not None:
@@ -511,10 +516,7 @@ class AsyncHTTPClient(ClientBase):
                 try:
                     return await _read_data(response, plan.attempts)
                 except TransportError as err:
-                    pause = plan.after_error(err, monotonic())
-                    if seen is not None:
-                        seen.retrying(plan.request, type(err).__name__, pause, plan.attempts)
-                    await async_sleep(pause)
+                    await _pause_after(plan, err, seen)
                     continue
             try:
                 await _read_data(response)  # drain it, so the connection can be reused

@@ -49,6 +49,14 @@ def _read_data(response: SyncResponse, attempts: int = 1) -> ResponseData:
     return ResponseData(response.status_code, _headers(response), content, attempts)
 
 
+def _pause_after(plan: RequestPlan, error: TransportError, seen: Optional[Observation]) -> None:
+    """Wait before the next attempt after a transport error (or re-raise it when final)."""
+    pause = plan.after_error(error, monotonic())
+    if seen is not None:
+        seen.retrying(plan.request, type(error).__name__, pause, plan.attempts)
+    sync_sleep(pause)
+
+
 class _Shared:
     """What a client and its ``with_options()`` copies share: the transport, whether the
     original client closed it, and the schema once one of them was set up."""
@@ -445,10 +453,7 @@ class SyncHTTPClient(ClientBase):
             try:
                 response = transport.send(plan.request, plan.attempt_timeout(started), plan.deadline)
             except TransportError as err:
-                pause = plan.after_error(err, monotonic())
-                if seen is not None:
-                    seen.retrying(plan.request, type(err).__name__, pause, plan.attempts)
-                sync_sleep(pause)
+                _pause_after(plan, err, seen)
                 continue
             try:
                 if seen is not None:
@@ -466,10 +471,7 @@ class SyncHTTPClient(ClientBase):
                 try:
                     return _read_data(response, plan.attempts)
                 except TransportError as err:
-                    pause = plan.after_error(err, monotonic())
-                    if seen is not None:
-                        seen.retrying(plan.request, type(err).__name__, pause, plan.attempts)
-                    sync_sleep(pause)
+                    _pause_after(plan, err, seen)
                     continue
             try:
                 _read_data(response)  # drain it, so the connection can be reused
