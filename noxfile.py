@@ -170,7 +170,8 @@ def unasync(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     """mypy --strict over the packages, tests, examples and this file; on 3.9 (httpx, not httpx2)
     over the packages, so both httpx lines the async package supports are type-checked."""
-    session.install("mypy>=1.10", "nox", CORE, ASYNC, STREAM, *TEST_REQUIREMENTS, *OTEL_REQUIREMENTS)
+    # httpx too: the benchmarks' raw httpx loop runs in BentoML's environment, which has httpx 0.28.
+    session.install("mypy>=1.10", "nox", "httpx", CORE, ASYNC, STREAM, *TEST_REQUIREMENTS, *OTEL_REQUIREMENTS)
     if session.python == "3.9":
         session.run("mypy", "--strict", "packages/core/src", "packages/async/src", "packages/stream/src")
     else:
