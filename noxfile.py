@@ -26,6 +26,8 @@ EDGE_PYTHONS = ["3.9", "3.13"]
 SERVER_PYTHON = "3.11"
 SERVER_REQUIREMENTS = ["bentoml==1.4.*", "pillow", "numpy", "pandas"]
 TEST_REQUIREMENTS = ["pytest>=8", "hypothesis>=6.100", "flit_core>=3.12,<4"]  # flit_core: the wheel test builds
+#: Tracing is tested with the OpenTelemetry SDK in the "all" combination (and type-checked).
+OTEL_REQUIREMENTS = ["opentelemetry-sdk>=1.20"]
 # Optional libraries whose values bentoclient converts; core-only runs prove it works without them.
 MEDIA_REQUIREMENTS = ["pillow", "numpy", "pandas"]
 
@@ -92,6 +94,8 @@ OPTIONAL_TEST_DIRS = {
     "tests/integration/docs": {"async", "stream"},
     "tests/cli/streams": {"stream"},
     "tests/cli/async_client": {"async"},
+    # Tracing needs the OpenTelemetry SDK, which the "all" combination installs.
+    "tests/tracing": {"otel"},
 }
 LOAD_TESTS = "tests/integration/load"
 # mypy and ruff run on generated typed clients: a session of their own that installs both.
@@ -106,13 +110,14 @@ def _pytest_args(combo: str) -> list[str]:
     if combo == "core":
         ignored = [LOAD_TESTS, TYPED_CLIENT_TESTS, *OPTIONAL_TEST_DIRS]
         return ["tests", *(f"--ignore={d}" for d in ignored)]
-    installed = {"async", "stream"} if combo == "all" else set(combo.split("+")[1:])
+    installed = {"async", "stream", "otel"} if combo == "all" else set(combo.split("+")[1:])
     return COMBO_CORE_TESTS + [d for d, needs in OPTIONAL_TEST_DIRS.items() if needs <= installed]
 
 
 def _run_tests(session: nox.Session, combo: str, *pytest_args: str) -> None:
     media = [] if combo == "core" else MEDIA_REQUIREMENTS
-    session.install(*COMBOS[combo], *TEST_REQUIREMENTS, *media)
+    otel = OTEL_REQUIREMENTS if combo == "all" else []
+    session.install(*COMBOS[combo], *TEST_REQUIREMENTS, *media, *otel)
     env = {"BENTOCLIENT_BENTOML": bentoml_server(session), "BENTOCLIENT_COMBO": combo}
     session.run("pytest", *(pytest_args or _pytest_args(combo)), *session.posargs, env=env)
 
@@ -197,7 +202,8 @@ def unasync(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     """mypy --strict over the packages, tests, examples and this file; on 3.9 (httpx, not httpx2)
     over the packages, so both httpx lines the async package supports are type-checked."""
-    session.install("mypy>=1.10", "nox", CORE, ASYNC, STREAM, *TEST_REQUIREMENTS)
+    # httpx too: the benchmarks' raw httpx loop runs in BentoML's environment, which has httpx 0.28.
+    session.install("mypy>=1.10", "nox", "httpx", CORE, ASYNC, STREAM, *TEST_REQUIREMENTS, *OTEL_REQUIREMENTS)
     if session.python == "3.9":
         session.run("mypy", "--strict", "packages/core/src", "packages/async/src", "packages/stream/src")
     else:

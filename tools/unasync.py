@@ -50,6 +50,8 @@ RULES: list[tuple[str, str]] = [
     (r"\bAsyncOpener\b", "SyncOpener"),
     (r"\bAsyncStream\b", "SyncStream"),
     (r"\basync_sleep\b", "sync_sleep"),
+    (r"\bIS_ASYNC\b", "IS_SYNC"),
+    (r"\basync_call_hook\b", "sync_call_hook"),
     (r"\bdefault_async_transport\b", "default_sync_transport"),
     (r"\badapt_async_transport\b", "adapt_sync_transport"),
     (r"\basync_stream\b", "sync_stream"),

@@ -75,7 +75,9 @@ def test_schema_lists_endpoints_arguments_and_defaults(cli: CliRunner, demo_url:
     result = cli("schema", demo_url)
     assert result.code == 0, result.err
     lines = result.out.splitlines()
-    assert lines[0] == "service Demo: 3 endpoints"
+    routes = json.loads(fetch(demo_url + "/schema.json").body)["routes"]
+    assert lines[0] == f"service Demo: {len(routes)} endpoints"
+    assert all(any(line.startswith(f"{r['name']}  POST /{r['name']}") for line in lines) for r in routes)
     assert "summarize  POST /summarize" in lines
     assert any(line.split() == ["max_length", "integer", "default", "50"] for line in lines)
     assert any(line.split() == ["text", "string", "required"] for line in lines)

@@ -18,6 +18,7 @@ from ._files import DownloadFolder, create_unique
 from ._models import Headers, Request, ResponseData, Timeout, TimeoutTypes, check_header_value
 from ._multipart import build_form
 from ._protocol import USER_AGENT, derive_path_prefix, ready_wait_seconds, resolve_token
+from ._proxy import ProxyConfig, select_proxy
 from ._retry import Retry
 from ._schema import Endpoint, ServiceSchema, parse_schema
 from ._tasks import check_task_id, task_target
@@ -128,6 +129,9 @@ class ClientBase:
         headers: Optional[Mapping[str, str]] = None,
         max_connections: int = 10,
         retry: Optional[Retry] = None,
+        proxy: Optional[str] = None,
+        trust_env: bool = True,
+        custom_transport: bool = False,
     ) -> None:
         self._address: ServiceAddress = parse_service_url(url)
         self.url: str = url
@@ -141,6 +145,19 @@ class ClientBase:
         if retry is not None and not isinstance(retry, Retry):
             raise ConfigurationError(f"retry must be a bentoclient.Retry, got {type(retry).__name__}")
         self._retry = Retry() if retry is None else retry
+        if not isinstance(trust_env, bool):
+            raise ConfigurationError(f"trust_env must be True or False, got {trust_env!r}")
+        self.trust_env = trust_env
+        #: The proxy the default transport sends through (from proxy= or the environment).
+        self._proxy: Optional[ProxyConfig] = None
+        if custom_transport:
+            if proxy is not None:
+                raise ConfigurationError(
+                    "proxy= is used by the default transport only, and transport= was given too; configure the "
+                    "proxy in your transport, or leave out transport="
+                )
+        else:
+            self._proxy = select_proxy(self._address, proxy, trust_env, os.environ)
         self._token = resolve_token(token)
         # Bodies are used as sent (file outputs, streams): ask for no content coding, on both clients.
         base = [("User-Agent", USER_AGENT), ("Accept-Encoding", "identity")]
@@ -158,7 +175,8 @@ class ClientBase:
 
     def __repr__(self) -> str:
         auth = ", token=***" if self._token else ""
-        return f"<{type(self).__name__} {self._address.url!r} service={self.service_name!r}{auth}>"
+        proxy = f", proxy={self._proxy.display!r}" if self._proxy is not None else ""
+        return f"<{type(self).__name__} {self._address.url!r} service={self.service_name!r}{auth}{proxy}>"
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)

@@ -172,12 +172,16 @@ def _docstring(lines: Sequence[str], indent: str) -> list[str]:
 
 
 def _bracketed(head: str, items: Sequence[str], tail: str, indent: str, *, force: bool = False) -> list[str]:
-    """``head(a, b)tail`` on one line when it fits, else one item per line with a trailing comma."""
+    """``head(a, b)tail`` on one line when it fits, else one item per line with a trailing comma.
+
+    A lone item in a subscript gets no trailing comma: ``Optional[X,]`` would be ``Optional[(X,)]``.
+    """
     one = f"{indent}{head}{', '.join(items)}{tail}"
     if not force and len(one) <= LINE_LENGTH:
         return [one]
     inner = indent + INDENT
-    return [f"{indent}{head}", *(f"{inner}{item}," for item in items), f"{indent}{tail.lstrip()}"]
+    comma = "" if len(items) == 1 and head.endswith("[") else ","
+    return [f"{indent}{head}", *(f"{inner}{item}{comma}" for item in items), f"{indent}{tail.lstrip()}"]
 
 
 # --- JSON schema -> Python types --------------------------------------------------------------

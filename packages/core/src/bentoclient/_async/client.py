@@ -16,16 +16,24 @@ transport from :mod:`bentoclient.transport` and a clock.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import partial
 from time import monotonic
-from typing import Any, Optional, Union
+from typing import Any, Callable, Optional, Union
 
-from .._backends import AsyncTransportClass, adapt_async_transport, async_sleep, default_async_transport
+from .._backends import (
+    IS_ASYNC,
+    AsyncTransportClass,
+    adapt_async_transport,
+    async_call_hook,
+    async_sleep,
+    default_async_transport,
+)
 from .._base import ClientBase, ClientResponse
 from .._decode import decode_value, error_from_response, is_file_output
 from .._files import file_result
 from .._models import Headers, Request, ResponseData, Timeout, TimeoutTypes
+from .._observe import Observation, check_event_hooks, observe
 from .._protocol import RequestPlan
 from .._ready import ReadyWait
 from .._retry import NO_RETRY, Retry
@@ -51,6 +59,14 @@ async def _read_data(response: AsyncResponse, attempts: int = 1) -> ResponseData
     finally:
         await response.aclose()
     return ResponseData(response.status_code, _headers(response), content, attempts)
+
+
+async def _pause_after(plan: RequestPlan, error: TransportError, seen: Optional[Observation]) -> None:
+    """Wait before the next attempt after a transport error (or re-raise it when final)."""
+    pause = plan.after_error(error, monotonic())
+    if seen is not None:
+        seen.retrying(plan.request, type(error).__name__, pause, plan.attempts)
+    await async_sleep(pause)
 
 
 class _Shared:
@@ -79,11 +95,19 @@ class AsyncHTTPClient(ClientBase):
     to the event loop it was first used on.
 
     Beyond BentoML's signature: ``download_dir`` (where file outputs are saved and kept; by
-    default a temporary folder removed with the client object, as BentoML's), ``verify`` (TLS: ``True``, ``False``, a CA
-    bundle path or an ``ssl.SSLContext``), ``headers`` (sent on every request),
+    default a temporary folder removed with the client object, as BentoML's), ``verify`` (TLS:
+    ``True``, ``False``, a CA bundle path or an ``ssl.SSLContext``), ``headers`` (sent on every
+    request),
     ``max_connections`` (the connection pool bound), ``retry`` (a :class:`~bentoclient.Retry`
-    policy) and ``transport`` (any object implementing the transport seam in
-    :mod:`bentoclient.transport`, for test doubles, custom networking or instrumentation).
+    policy), ``transport`` (any object implementing the transport seam in
+    :mod:`bentoclient.transport`, for test doubles, custom networking or instrumentation) and
+    ``event_hooks`` (``{"request": [fn], "response": [fn]}``: called with each attempt's request,
+    and with the request and the response head; on the async client they may be coroutines).
+
+    Proxies as in httpx: ``HTTP_PROXY``, ``HTTPS_PROXY``, ``ALL_PROXY`` and ``NO_PROXY`` are
+    honoured unless ``trust_env=False``; ``proxy="http://user:password@host:port"`` names one
+    explicitly (``NO_PROXY`` does not apply to it).  Only ``http://`` proxies; ``https://``
+    services are tunnelled with ``CONNECT``.  With ``transport=``, neither is used.
     """
 
     #: The transport class this client sends through by default.
@@ -102,6 +126,9 @@ class AsyncHTTPClient(ClientBase):
         max_connections: int = 10,
         retry: Optional[Retry] = None,
         transport: Optional[AsyncTransportOption] = None,
+        event_hooks: Optional[Mapping[str, Sequence[Callable[..., Any]]]] = None,
+        proxy: Optional[str] = None,
+        trust_env: bool = True,
     ) -> None:
         super().__init__(
             url,
@@ -112,11 +139,17 @@ class AsyncHTTPClient(ClientBase):
             headers=headers,
             max_connections=max_connections,
             retry=retry,
+            proxy=proxy,
+            trust_env=trust_env,
+            custom_transport=transport is not None,
         )
         self._verify = verify
+        self._event_hooks = check_event_hooks(event_hooks, allow_coroutines=IS_ASYNC)
         self._transport_given = transport is not None
         if transport is None:
-            chosen = default_async_transport(self._address, max_connections=max_connections, verify=verify)
+            chosen = default_async_transport(
+                self._address, max_connections=max_connections, verify=verify, proxy=self._proxy
+            )
         else:
             chosen = adapt_async_transport(self._address, transport)
         self._shared = _Shared(chosen)
@@ -392,7 +425,7 @@ class AsyncHTTPClient(ClientBase):
         self._check_event_loop()  # async-only
         if shared.transport is None:  # unpickled: connections are made anew in this process
             shared.transport = default_async_transport(
-                self._address, max_connections=self._max_connections, verify=self._verify
+                self._address, max_connections=self._max_connections, verify=self._verify, proxy=self._proxy
             )
         return shared.transport
 
@@ -432,16 +465,47 @@ class AsyncHTTPClient(ClientBase):
     async def _exchange(
         self, request: Request, timeout: Timeout, retry: Optional[Retry], *, read: bool
     ) -> Union[tuple[AsyncResponse, int], ResponseData]:
-        # The one attempt loop: RequestPlan decides, the transport sends.
         transport = self._live_transport()
+        seen, request = observe(self._address, request)  # None unless a logger or a tracer listens
+        if seen is None:
+            return await self._attempts(transport, request, timeout, retry, read, None)
+        try:
+            result = await self._attempts(transport, request, timeout, retry, read, seen)
+        except BaseException as exc:
+            seen.finished(None, exc)
+            raise
+        seen.finished(result.status_code if isinstance(result, ResponseData) else result[0].status_code, None)
+        return result
+
+    async def _attempts(
+        self,
+        transport: AsyncTransport,
+        request: Request,
+        timeout: Timeout,
+        retry: Optional[Retry],
+        read: bool,
+        seen: Optional[Observation],
+    ) -> Union[tuple[AsyncResponse, int], ResponseData]:
+        # The one attempt loop: RequestPlan decides, the transport sends.
         plan = RequestPlan(self._address, request, timeout, self._retry if retry is None else retry, now=monotonic())
+        hooks = self._event_hooks
         while True:
+            if seen is not None:
+                seen.sending(plan.request, plan.attempts)
+            if hooks:
+                await self._call_hooks("request", plan.request)
+            started = monotonic()
             try:
-                response = await transport.send(plan.request, plan.attempt_timeout(monotonic()), plan.deadline)
+                response = await transport.send(plan.request, plan.attempt_timeout(started), plan.deadline)
             except TransportError as err:
-                await async_sleep(plan.after_error(err, monotonic()))
+                await _pause_after(plan, err, seen)
                 continue
             try:
+                if seen is not None:
+                    seen.answered(plan.request, response.status_code, plan.attempts, monotonic() - started)
+                if hooks:
+                    await self._call_hooks("response", plan.request, response)
+                retries = plan.retries
                 delay = plan.after_response(response.status_code, response.headers, monotonic())
             except BaseException:
                 await response.aclose()
@@ -452,14 +516,20 @@ class AsyncHTTPClient(ClientBase):
                 try:
                     return await _read_data(response, plan.attempts)
                 except TransportError as err:
-                    await async_sleep(plan.after_error(err, monotonic()))
+                    await _pause_after(plan, err, seen)
                     continue
             try:
                 await _read_data(response)  # drain it, so the connection can be reused
             except TransportError:
                 pass  # a broken body of a response we drop anyway: its connection is discarded
+            if seen is not None and plan.retries > retries:  # a retry (not a redirect)
+                seen.retrying(plan.request, f"HTTP {response.status_code}", delay, plan.attempts)
             if delay:
                 await async_sleep(delay)
+
+    async def _call_hooks(self, kind: str, *args: Any) -> None:
+        for hook in self._event_hooks.get(kind, ()):
+            await async_call_hook(hook, *args)
 
     async def _save_file(self, endpoint: Endpoint, response: AsyncResponse) -> Any:
         path = None

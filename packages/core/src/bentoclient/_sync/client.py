@@ -4,16 +4,24 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import partial
 from time import monotonic
-from typing import Any, Optional, Union
+from typing import Any, Callable, Optional, Union
 
-from .._backends import SyncTransportClass, adapt_sync_transport, default_sync_transport, sync_sleep
+from .._backends import (
+    IS_SYNC,
+    SyncTransportClass,
+    adapt_sync_transport,
+    default_sync_transport,
+    sync_call_hook,
+    sync_sleep,
+)
 from .._base import ClientBase, ClientResponse
 from .._decode import decode_value, error_from_response, is_file_output
 from .._files import file_result
 from .._models import Headers, Request, ResponseData, Timeout, TimeoutTypes
+from .._observe import Observation, check_event_hooks, observe
 from .._protocol import RequestPlan
 from .._ready import ReadyWait
 from .._retry import NO_RETRY, Retry
@@ -39,6 +47,14 @@ def _read_data(response: SyncResponse, attempts: int = 1) -> ResponseData:
     finally:
         response.close()
     return ResponseData(response.status_code, _headers(response), content, attempts)
+
+
+def _pause_after(plan: RequestPlan, error: TransportError, seen: Optional[Observation]) -> None:
+    """Wait before the next attempt after a transport error (or re-raise it when final)."""
+    pause = plan.after_error(error, monotonic())
+    if seen is not None:
+        seen.retrying(plan.request, type(error).__name__, pause, plan.attempts)
+    sync_sleep(pause)
 
 
 class _Shared:
@@ -67,11 +83,19 @@ class SyncHTTPClient(ClientBase):
     to the event loop it was first used on.
 
     Beyond BentoML's signature: ``download_dir`` (where file outputs are saved and kept; by
-    default a temporary folder removed with the client object, as BentoML's), ``verify`` (TLS: ``True``, ``False``, a CA
-    bundle path or an ``ssl.SSLContext``), ``headers`` (sent on every request),
+    default a temporary folder removed with the client object, as BentoML's), ``verify`` (TLS:
+    ``True``, ``False``, a CA bundle path or an ``ssl.SSLContext``), ``headers`` (sent on every
+    request),
     ``max_connections`` (the connection pool bound), ``retry`` (a :class:`~bentoclient.Retry`
-    policy) and ``transport`` (any object implementing the transport seam in
-    :mod:`bentoclient.transport`, for test doubles, custom networking or instrumentation).
+    policy), ``transport`` (any object implementing the transport seam in
+    :mod:`bentoclient.transport`, for test doubles, custom networking or instrumentation) and
+    ``event_hooks`` (``{"request": [fn], "response": [fn]}``: called with each attempt's request,
+    and with the request and the response head; on the async client they may be coroutines).
+
+    Proxies as in httpx: ``HTTP_PROXY``, ``HTTPS_PROXY``, ``ALL_PROXY`` and ``NO_PROXY`` are
+    honoured unless ``trust_env=False``; ``proxy="http://user:password@host:port"`` names one
+    explicitly (``NO_PROXY`` does not apply to it).  Only ``http://`` proxies; ``https://``
+    services are tunnelled with ``CONNECT``.  With ``transport=``, neither is used.
     """
 
     #: The transport class this client sends through by default.
@@ -90,6 +114,9 @@ class SyncHTTPClient(ClientBase):
         max_connections: int = 10,
         retry: Optional[Retry] = None,
         transport: Optional[SyncTransportOption] = None,
+        event_hooks: Optional[Mapping[str, Sequence[Callable[..., Any]]]] = None,
+        proxy: Optional[str] = None,
+        trust_env: bool = True,
     ) -> None:
         super().__init__(
             url,
@@ -100,11 +127,17 @@ class SyncHTTPClient(ClientBase):
             headers=headers,
             max_connections=max_connections,
             retry=retry,
+            proxy=proxy,
+            trust_env=trust_env,
+            custom_transport=transport is not None,
         )
         self._verify = verify
+        self._event_hooks = check_event_hooks(event_hooks, allow_coroutines=IS_SYNC)
         self._transport_given = transport is not None
         if transport is None:
-            chosen = default_sync_transport(self._address, max_connections=max_connections, verify=verify)
+            chosen = default_sync_transport(
+                self._address, max_connections=max_connections, verify=verify, proxy=self._proxy
+            )
         else:
             chosen = adapt_sync_transport(self._address, transport)
         self._shared = _Shared(chosen)
@@ -365,7 +398,7 @@ class SyncHTTPClient(ClientBase):
             raise ClientClosedError(f"{type(self).__name__} for {self._address.url} is closed; create a new client")
         if shared.transport is None:  # unpickled: connections are made anew in this process
             shared.transport = default_sync_transport(
-                self._address, max_connections=self._max_connections, verify=self._verify
+                self._address, max_connections=self._max_connections, verify=self._verify, proxy=self._proxy
             )
         return shared.transport
 
@@ -387,16 +420,47 @@ class SyncHTTPClient(ClientBase):
     def _exchange(
         self, request: Request, timeout: Timeout, retry: Optional[Retry], *, read: bool
     ) -> Union[tuple[SyncResponse, int], ResponseData]:
-        # The one attempt loop: RequestPlan decides, the transport sends.
         transport = self._live_transport()
+        seen, request = observe(self._address, request)  # None unless a logger or a tracer listens
+        if seen is None:
+            return self._attempts(transport, request, timeout, retry, read, None)
+        try:
+            result = self._attempts(transport, request, timeout, retry, read, seen)
+        except BaseException as exc:
+            seen.finished(None, exc)
+            raise
+        seen.finished(result.status_code if isinstance(result, ResponseData) else result[0].status_code, None)
+        return result
+
+    def _attempts(
+        self,
+        transport: SyncTransport,
+        request: Request,
+        timeout: Timeout,
+        retry: Optional[Retry],
+        read: bool,
+        seen: Optional[Observation],
+    ) -> Union[tuple[SyncResponse, int], ResponseData]:
+        # The one attempt loop: RequestPlan decides, the transport sends.
         plan = RequestPlan(self._address, request, timeout, self._retry if retry is None else retry, now=monotonic())
+        hooks = self._event_hooks
         while True:
+            if seen is not None:
+                seen.sending(plan.request, plan.attempts)
+            if hooks:
+                self._call_hooks("request", plan.request)
+            started = monotonic()
             try:
-                response = transport.send(plan.request, plan.attempt_timeout(monotonic()), plan.deadline)
+                response = transport.send(plan.request, plan.attempt_timeout(started), plan.deadline)
             except TransportError as err:
-                sync_sleep(plan.after_error(err, monotonic()))
+                _pause_after(plan, err, seen)
                 continue
             try:
+                if seen is not None:
+                    seen.answered(plan.request, response.status_code, plan.attempts, monotonic() - started)
+                if hooks:
+                    self._call_hooks("response", plan.request, response)
+                retries = plan.retries
                 delay = plan.after_response(response.status_code, response.headers, monotonic())
             except BaseException:
                 response.close()
@@ -407,14 +471,20 @@ class SyncHTTPClient(ClientBase):
                 try:
                     return _read_data(response, plan.attempts)
                 except TransportError as err:
-                    sync_sleep(plan.after_error(err, monotonic()))
+                    _pause_after(plan, err, seen)
                     continue
             try:
                 _read_data(response)  # drain it, so the connection can be reused
             except TransportError:
                 pass  # a broken body of a response we drop anyway: its connection is discarded
+            if seen is not None and plan.retries > retries:  # a retry (not a redirect)
+                seen.retrying(plan.request, f"HTTP {response.status_code}", delay, plan.attempts)
             if delay:
                 sync_sleep(delay)
+
+    def _call_hooks(self, kind: str, *args: Any) -> None:
+        for hook in self._event_hooks.get(kind, ()):
+            sync_call_hook(hook, *args)
 
     def _save_file(self, endpoint: Endpoint, response: SyncResponse) -> Any:
         path = None
