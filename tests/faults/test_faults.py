@@ -236,7 +236,8 @@ def test_total_deadline_bounds_retries_and_backoff(server: FaultServer, make_cli
         client.classify(ROWS)
     assert time.monotonic() - started < 0.8 + SLACK
     assert 3 <= posts(server) <= 9
-    assert info.value.attempts == posts(server)
+    # The deadline can cut the last attempt off before the server has read all of it.
+    assert posts(server) <= info.value.attempts <= posts(server) + 1
 
 
 def test_total_deadline_bounds_retried_read_timeouts(server: FaultServer, make_client: ClientFactory) -> None:
