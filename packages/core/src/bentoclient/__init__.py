@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from . import exceptions
 from ._backoff import Backoff
 from ._base import ClientResponse
+from ._bulk import MapError
 from ._models import Headers, Timeout
 from ._retry import NO_RETRY, Retry
 from ._schema import Endpoint, Field, ServiceSchema
@@ -33,6 +34,7 @@ __all__ = [
     "Endpoint",
     "Field",
     "Headers",
+    "MapError",
     "NO_RETRY",
     "Retry",
     "ResultStatus",

@@ -1,22 +1,29 @@
-"""What differs between the async driver and the sync code generated from it: sleeping, and
-where the default transport comes from.  Each ``async_*`` name here has a ``sync_*`` twin;
-the generator (``tools/unasync.py``) swaps one for the other."""
+"""What differs between the async driver and the sync code generated from it: sleeping,
+where the default transport comes from, and the worker pool of ``map()``.  Each ``async_*``
+(``Async*``) name here has a ``sync_*`` (``Sync*``) twin; the generator
+(``tools/unasync.py``) swaps one for the other."""
 
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any, Optional
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from ._transport import HTTPTransport, SSLOptions
 from ._url import ServiceAddress
 from .exceptions import MissingDependencyError
 
 if TYPE_CHECKING:
+    import asyncio
+    import concurrent.futures
+
     from .transport import AsyncTransport, SyncTransport
 
 __all__ = [
     "AsyncTransportClass",
+    "AsyncWorkers",
     "SyncTransportClass",
+    "SyncWorkers",
     "adapt_async_transport",
     "adapt_sync_transport",
     "async_sleep",
@@ -86,3 +93,77 @@ class AsyncTransportClass:
     def __get__(self, obj: Optional[object], owner: Optional[type] = None) -> type[Any]:
         cls: type[Any] = _async_package().AsyncioTransport
         return cls
+
+
+# --- the worker pool of map(): bounded tasks (async) or threads (sync) ----------------------
+
+
+class AsyncWorkers:
+    """Runs calls as asyncio tasks on the running loop; ``map()`` bounds how many at once.
+
+    ``submit(key, fn, *args)`` starts ``fn(*args)``; ``wait_any()`` waits until at least one
+    finished and returns ``[(key, done_task), ...]``; ``shutdown()`` cancels the rest and
+    waits for them to end (a cancelled call closes its connection).
+    """
+
+    def __init__(self, size: int, name: str) -> None:
+        self._running: dict[asyncio.Future[Any], Any] = {}
+
+    def __len__(self) -> int:
+        return len(self._running)
+
+    def submit(self, key: Any, fn: Callable[..., Awaitable[Any]], *args: Any) -> None:
+        import asyncio
+
+        self._running[asyncio.ensure_future(fn(*args))] = key
+
+    async def wait_any(self) -> list[tuple[Any, Any]]:
+        import asyncio
+
+        done, _ = await asyncio.wait(self._running, return_when=asyncio.FIRST_COMPLETED)
+        return [(self._running.pop(task), task) for task in done]
+
+    async def shutdown(self) -> None:
+        import asyncio
+
+        running, self._running = list(self._running), {}
+        for task in running:
+            task.cancel()
+        if running:
+            await asyncio.wait(running)  # each ends promptly once cancelled
+        for task in running:
+            if not task.cancelled():
+                task.exception()  # retrieved, so asyncio does not log it as never retrieved
+
+
+class SyncWorkers:
+    """Runs calls in a pool of ``size`` threads (the sync client is thread-safe).
+
+    The twin of :class:`AsyncWorkers`: ``shutdown()`` cancels what has not started and waits
+    for the calls in flight to finish (a thread cannot be interrupted; each call is bounded by
+    the client's timeout), so every connection is back in the pool when it returns.
+    """
+
+    def __init__(self, size: int, name: str) -> None:
+        import concurrent.futures
+
+        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=size, thread_name_prefix=name)
+        self._running: dict[concurrent.futures.Future[Any], Any] = {}
+
+    def __len__(self) -> int:
+        return len(self._running)
+
+    def submit(self, key: Any, fn: Callable[..., Any], *args: Any) -> None:
+        self._running[self._pool.submit(fn, *args)] = key
+
+    def wait_any(self) -> list[tuple[Any, Any]]:
+        import concurrent.futures
+
+        done, _ = concurrent.futures.wait(self._running, return_when=concurrent.futures.FIRST_COMPLETED)
+        return [(self._running.pop(future), future) for future in done]
+
+    def shutdown(self) -> None:
+        running, self._running = list(self._running), {}
+        for future in running:
+            future.cancel()
+        self._pool.shutdown(wait=True)
