@@ -91,6 +91,11 @@ OPTIONAL_TEST_DIRS = {
     "tests/integration/docs": {"async", "stream"},
 }
 LOAD_TESTS = "tests/integration/load"
+# The async client's load tests (map() through a server restart): once, with the async package.
+LOAD_ASYNC_TESTS = "tests/integration/load_async"
+# Scale-out across processes with Dask distributed: once, with dask[distributed] and pandas.
+SCALE_TESTS = "tests/scale"
+SCALE_REQUIREMENTS = ["dask[distributed,dataframe]", "pandas"]
 # What a combination re-runs of the core suite: the pure tests, and the file tests, whose
 # results change with Pillow/numpy/pandas installed (the rest is the same code as core-only).
 COMBO_CORE_TESTS = ["tests/unit", "tests/packaging", "tests/integration/test_files.py"]
@@ -98,7 +103,8 @@ COMBO_CORE_TESTS = ["tests/unit", "tests/packaging", "tests/integration/test_fil
 
 def _pytest_args(combo: str) -> list[str]:
     if combo == "core":
-        return ["tests", f"--ignore={LOAD_TESTS}", *(f"--ignore={d}" for d in OPTIONAL_TEST_DIRS)]
+        ignored = [LOAD_TESTS, LOAD_ASYNC_TESTS, SCALE_TESTS, *OPTIONAL_TEST_DIRS]
+        return ["tests", *(f"--ignore={d}" for d in ignored)]
     installed = {"async", "stream"} if combo == "all" else set(combo.split("+")[1:])
     return COMBO_CORE_TESTS + [d for d, needs in OPTIONAL_TEST_DIRS.items() if needs <= installed]
 
@@ -123,13 +129,27 @@ def tests_combo(session: nox.Session, combo: str) -> None:
     _run_tests(session, combo)
 
 
-nox.options.sessions = ["lint", "typecheck", "tests", "tests_combo", "load"]
+nox.options.sessions = ["lint", "typecheck", "tests", "tests_combo", "load", "load_async", "scale"]
 
 
 @nox.session(python=SERVER_PYTHON)
 def load(session: nox.Session) -> None:
-    """10,000 calls from 8 threads through one client, fork and pickle, against a real server (once)."""
+    """10,000 calls from 8 threads through one client, fork and pickle, and a 10,000-input
+    map() through a server restart, against a real server (once)."""
     _run_tests(session, "core", LOAD_TESTS)
+
+
+@nox.session(python=SERVER_PYTHON)
+def load_async(session: nox.Session) -> None:
+    """The async client's 10,000-input map() through a server restart, and a cancelled map (once)."""
+    _run_tests(session, "core+async", LOAD_ASYNC_TESTS)
+
+
+@nox.session(python=SERVER_PYTHON)
+def scale(session: nox.Session) -> None:
+    """map() and dataframe partitions across a Dask LocalCluster of worker processes (once)."""
+    session.install(*SCALE_REQUIREMENTS)
+    _run_tests(session, "core", SCALE_TESTS)
 
 
 @nox.session(python=SERVER_PYTHON)
