@@ -90,6 +90,16 @@ def test_a_slow_oldest_call_stops_scheduling_at_the_window() -> None:
     assert plan.can_schedule()
 
 
+def test_stopping_early_accounts_for_the_calls_in_flight() -> None:
+    plan = MapPlan(4)
+    for _ in range(4):
+        plan.start()
+    plan.record(2, "done")
+    plan.stop()
+    assert (plan.scheduled, plan.completed, plan.stopped, plan.in_flight) == (4, 1, 3, 0)
+    assert not plan.can_schedule()
+
+
 def test_window_is_at_least_the_concurrency_and_bad_values_are_refused() -> None:
     assert MapPlan(8, window=2).window == 8
     for bad in (0, -1, 1.5, True, "4"):

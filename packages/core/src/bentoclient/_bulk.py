@@ -130,13 +130,14 @@ class MapPlan:
         self.completed = 0  # calls finished (result or error)
         self.failed = 0  # of which with an error
         self.handed_out = 0  # results yielded
+        self.stopped = 0  # calls in flight when the map was stopped early (their outcomes dropped)
         self.exhausted = False  # the input iterator ended
         self._next = 0  # in order: the index of the next result to hand out
         self._held: dict[int, Any] = {}  # finished, not handed out yet
 
     @property
     def in_flight(self) -> int:
-        return self.scheduled - self.completed
+        return self.scheduled - self.completed - self.stopped
 
     @property
     def held(self) -> int:
@@ -163,6 +164,12 @@ class MapPlan:
         return index
 
     def end_of_input(self) -> None:
+        self.exhausted = True
+
+    def stop(self) -> None:
+        """The map ended (finished, or stopped early): the calls still in flight are dropped,
+        so that ``scheduled == completed + stopped`` always holds afterwards."""
+        self.stopped += self.in_flight
         self.exhausted = True
 
     def record(self, index: int, outcome: Any, *, failed: bool = False) -> None:

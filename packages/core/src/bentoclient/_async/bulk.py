@@ -100,6 +100,11 @@ class AsyncMapIterator:
         """Items handed out so far."""
         return self._plan.handed_out
 
+    @property
+    def stopped(self) -> int:
+        """Calls that were in flight when the map was stopped early (``started == done + stopped``)."""
+        return self._plan.stopped
+
     # --- iteration ------------------------------------------------------------------------
 
     def __aiter__(self) -> AsyncMapIterator:
@@ -181,6 +186,7 @@ async def _map(
                     raise error
             progress.update(plan.completed)
     finally:
+        plan.stop()  # no more inputs; what is still in flight is dropped
         await workers.shutdown()
         progress.close()
 

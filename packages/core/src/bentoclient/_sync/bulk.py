@@ -91,6 +91,11 @@ class MapIterator:
         """Items handed out so far."""
         return self._plan.handed_out
 
+    @property
+    def stopped(self) -> int:
+        """Calls that were in flight when the map was stopped early (``started == done + stopped``)."""
+        return self._plan.stopped
+
     # --- iteration ------------------------------------------------------------------------
 
     def __iter__(self) -> MapIterator:
@@ -160,6 +165,7 @@ def _map(
                     raise error
             progress.update(plan.completed)
     finally:
+        plan.stop()  # no more inputs; what is still in flight is dropped
         workers.shutdown()
         progress.close()
 
