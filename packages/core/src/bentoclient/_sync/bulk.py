@@ -56,9 +56,10 @@ class MapIterator:
         except TypeError:
             from ..exceptions import ArgumentError
 
+            hint = " (an async iterable is not supported: pass a plain iterable)" if hasattr(inputs, "__iter__") else ""
             raise ArgumentError(
                 f"map() over endpoint {endpoint.name!r}: inputs must be an iterable of inputs "
-                f"(a list, a generator, ...), got {type(inputs).__name__}",
+                f"(a list, a generator, ...), got {type(inputs).__name__}{hint}",
                 endpoint=endpoint.name,
             ) from None
         #: How many inputs there are, when known (``total=``, or ``len(inputs)``), else None.
