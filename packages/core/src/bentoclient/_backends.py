@@ -15,8 +15,8 @@ from .exceptions import MissingDependencyError
 
 if TYPE_CHECKING:
     import asyncio
-    import concurrent.futures
     import queue
+    import threading
 
     from .transport import AsyncTransport, SyncTransport
 
@@ -154,38 +154,88 @@ class AsyncWorkers:
                 task.exception()  # retrieved, so asyncio does not log it as never retrieved
 
 
-class SyncWorkers:
-    """Runs calls in a pool of ``size`` threads (the sync client is thread-safe).
+class _Outcome:
+    """A finished call in a worker thread, read like a finished future."""
 
-    The twin of :class:`AsyncWorkers`: ``shutdown()`` cancels what has not started and waits
-    for the calls in flight to finish (a thread cannot be interrupted; each call is bounded by
-    the client's timeout), so every connection is back in the pool when it returns.
+    __slots__ = ("_error", "_value")
+
+    def __init__(self, value: Any, error: Optional[BaseException]) -> None:
+        self._value = value
+        self._error = error
+
+    def exception(self) -> Optional[BaseException]:
+        return self._error
+
+    def result(self) -> Any:
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
+class SyncWorkers:
+    """Runs calls in up to ``size`` threads (the sync client is thread-safe), started as needed.
+
+    The twin of :class:`AsyncWorkers`.  Lean on purpose (two ``SimpleQueue`` hand-offs per call,
+    no futures): the hand-off is what a call in a thread costs beyond the call itself.
+    ``shutdown()`` drops the calls not started yet and waits for those in flight to finish (a
+    thread cannot be interrupted; each call is bounded by the client's timeout), so every
+    connection is back in the pool when it returns.
     """
 
     def __init__(self, size: int, name: str) -> None:
-        import concurrent.futures
         import queue
 
-        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=size, thread_name_prefix=name)
-        self._running: dict[concurrent.futures.Future[Any], Any] = {}
-        self._finished: queue.SimpleQueue[concurrent.futures.Future[Any]] = queue.SimpleQueue()
+        self._size = size
+        self._name = name
+        self._jobs: queue.SimpleQueue[Optional[tuple[Any, Callable[..., Any], tuple[Any, ...]]]] = queue.SimpleQueue()
+        self._finished: queue.SimpleQueue[tuple[Any, _Outcome]] = queue.SimpleQueue()
+        self._threads: list[threading.Thread] = []
+        self._pending = 0  # submitted and not handed back by wait_any() yet
 
     def __len__(self) -> int:
-        return len(self._running)
+        return self._pending
+
+    def _work(self) -> None:
+        jobs, finished = self._jobs, self._finished
+        while True:
+            job = jobs.get()
+            if job is None:
+                return
+            key, fn, args = job
+            try:
+                outcome = _Outcome(fn(*args), None)
+            except BaseException as exc:  # handed to the thread that iterates the map
+                outcome = _Outcome(None, exc)
+            finished.put((key, outcome))
 
     def submit(self, key: Any, fn: Callable[..., Any], *args: Any) -> None:
-        future = self._pool.submit(fn, *args)
-        self._running[future] = key
-        future.add_done_callback(self._finished.put)
+        import threading
+
+        self._pending += 1
+        self._jobs.put((key, fn, args))
+        if len(self._threads) < min(self._pending, self._size):
+            thread = threading.Thread(target=self._work, name=f"{self._name}-{len(self._threads)}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
 
     def wait_any(self) -> list[tuple[Any, Any]]:
         finished = [self._finished.get()]  # Ctrl-C interrupts this wait
         while not self._finished.empty():
             finished.append(self._finished.get_nowait())
-        return [(self._running.pop(future), future) for future in finished]
+        self._pending -= len(finished)
+        return finished
 
     def shutdown(self) -> None:
-        running, self._running = list(self._running), {}
-        for future in running:
-            future.cancel()
-        self._pool.shutdown(wait=True)
+        import queue
+
+        try:
+            while True:  # the calls not started yet are dropped
+                self._jobs.get_nowait()
+        except queue.Empty:
+            pass
+        for _ in self._threads:
+            self._jobs.put(None)
+        for thread in self._threads:
+            thread.join()  # the calls in flight finish
+        self._threads = []
+        self._pending = 0
