@@ -67,9 +67,10 @@ def test_break_gives_back_every_connection(demo_url: str) -> None:
         assert checked_out(client) == 0
 
 
-def test_ctrl_c_stops_the_map_and_gives_back_every_connection(demo_url: str) -> None:
+@pytest.mark.parametrize("concurrency", [1, CONCURRENCY])  # 1: the calls run in this very thread
+def test_ctrl_c_stops_the_map_and_gives_back_every_connection(demo_url: str, concurrency: int) -> None:
     with SyncHTTPClient(demo_url, max_connections=CONCURRENCY) as client:
-        results = client.map("summarize", endless(), concurrency=CONCURRENCY)
+        results = client.map("summarize", endless(), concurrency=concurrency)
         assert next(results) == "Item 0."  # running: calls in flight in the workers
         timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
         started = time.monotonic()
@@ -86,7 +87,7 @@ def test_ctrl_c_stops_the_map_and_gives_back_every_connection(demo_url: str) -> 
         assert pool_of(client).idle_connections <= CONCURRENCY
         assert results.done >= 1
         assert results.started == results.done + results.stopped  # the counts add up
-        assert results.stopped <= CONCURRENCY
+        assert results.stopped <= concurrency
         with pytest.raises(StopIteration):
             next(results)  # the map is over
         assert client.summarize("Still. Works.") == "Still."

@@ -229,6 +229,14 @@ def test_async_results_in_input_order_with_at_most_concurrency_calls(concurrency
     assert service.unreleased == 0
 
 
+def test_sync_concurrency_one_calls_in_the_iterating_thread() -> None:
+    service = Service()
+    with sync_client(service) as client:
+        for i, result in enumerate(client.map("double", ({"x": i} for i in range(20)), concurrency=1)):
+            assert result == 2 * i
+            assert map_threads() == []  # no hand-off to a worker thread
+
+
 def test_unordered_yields_index_result_pairs_for_every_input() -> None:
     service = Service()
     with sync_client(service) as client:
