@@ -134,8 +134,7 @@ nox.options.sessions = ["lint", "typecheck", "tests", "tests_combo", "load", "lo
 
 @nox.session(python=SERVER_PYTHON)
 def load(session: nox.Session) -> None:
-    """10,000 calls from 8 threads through one client, fork and pickle, and a 10,000-input
-    map() through a server restart, against a real server (once)."""
+    """10,000 calls from 8 threads, fork, pickle, and a 10,000-input map() through a server restart (once)."""
     _run_tests(session, "core", LOAD_TESTS)
 
 

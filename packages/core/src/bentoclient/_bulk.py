@@ -95,7 +95,7 @@ def _example(endpoint: Endpoint) -> str:
     return "{" + ", ".join(f"{name!r}: ..." for name in names) + "}"
 
 
-def check_concurrency(concurrency: Any) -> int:
+def check_concurrency(concurrency: object) -> int:
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise ConfigurationError(f"map(): concurrency must be a positive integer, got {concurrency!r}")
     return concurrency
