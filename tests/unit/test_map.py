@@ -462,3 +462,32 @@ def test_progress_bar_without_tqdm_is_a_missing_dependency(monkeypatch: pytest.M
     monkeypatch.setitem(sys.modules, "tqdm.auto", None)
     with sync_client(Service()) as client, pytest.raises(exc.MissingDependencyError, match="pip install tqdm"):
         client.map("double", [{"x": 1}], progress_bar=True)
+
+
+def test_progress_bar_draws_with_tqdm_when_it_is_there(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+    import types
+
+    bars: list[Any] = []
+
+    class FakeBar:
+        def __init__(self, total: Optional[int], desc: str, unit: str) -> None:
+            self.total, self.desc, self.unit, self.n, self.closed = total, desc, unit, 0, False
+            bars.append(self)
+
+        def update(self, n: int) -> None:
+            self.n += n
+
+        def close(self) -> None:
+            self.closed = True
+
+    fake = types.ModuleType("tqdm.auto")
+    fake.tqdm = FakeBar  # type: ignore[attr-defined]  # a stand-in module made here
+    monkeypatch.setitem(sys.modules, "tqdm", types.ModuleType("tqdm"))
+    monkeypatch.setitem(sys.modules, "tqdm.auto", fake)
+    with sync_client(Service()) as client:
+        results = client.map("double", [{"x": i} for i in range(30)], progress_bar=True)
+        assert bars == []  # drawn from the first result on, not when map() is called
+        assert list(results) == [2 * i for i in range(30)]
+    assert len(bars) == 1
+    assert (bars[0].total, bars[0].desc, bars[0].unit, bars[0].n, bars[0].closed) == (30, "double", "item", 30, True)
