@@ -26,6 +26,8 @@ EDGE_PYTHONS = ["3.9", "3.13"]
 SERVER_PYTHON = "3.11"
 SERVER_REQUIREMENTS = ["bentoml==1.4.*", "pillow", "numpy", "pandas"]
 TEST_REQUIREMENTS = ["pytest>=8", "hypothesis>=6.100", "flit_core>=3.12,<4"]  # flit_core: the wheel test builds
+#: Tracing is tested with the OpenTelemetry SDK in the "all" combination (and type-checked).
+OTEL_REQUIREMENTS = ["opentelemetry-sdk>=1.20"]
 # Optional libraries whose values bentoclient converts; core-only runs prove it works without them.
 MEDIA_REQUIREMENTS = ["pillow", "numpy", "pandas"]
 
@@ -89,6 +91,10 @@ OPTIONAL_TEST_DIRS = {
     "tests/faults_async_stream": {"async", "stream"},
     # The documentation's examples use every package: run where all are installed.
     "tests/integration/docs": {"async", "stream"},
+    "tests/cli/streams": {"stream"},
+    "tests/cli/async_client": {"async"},
+    # Tracing needs the OpenTelemetry SDK, which the "all" combination installs.
+    "tests/tracing": {"otel"},
 }
 LOAD_TESTS = "tests/integration/load"
 # The async client's load tests (map() through a server restart): once, with the async package.
@@ -96,6 +102,9 @@ LOAD_ASYNC_TESTS = "tests/integration/load_async"
 # Scale-out across processes with Dask distributed: once, with dask[distributed] and pandas.
 SCALE_TESTS = "tests/scale"
 SCALE_REQUIREMENTS = ["dask[distributed,dataframe]", "pandas"]
+# mypy and ruff run on generated typed clients: a session of their own that installs both.
+TYPED_CLIENT_TESTS = "tests/typed_clients"
+TYPED_CLIENT_REQUIREMENTS = ["mypy>=1.10", "ruff>=0.6"]
 # What a combination re-runs of the core suite: the pure tests, and the file tests, whose
 # results change with Pillow/numpy/pandas installed (the rest is the same code as core-only).
 COMBO_CORE_TESTS = ["tests/unit", "tests/packaging", "tests/integration/test_files.py"]
@@ -103,15 +112,16 @@ COMBO_CORE_TESTS = ["tests/unit", "tests/packaging", "tests/integration/test_fil
 
 def _pytest_args(combo: str) -> list[str]:
     if combo == "core":
-        ignored = [LOAD_TESTS, LOAD_ASYNC_TESTS, SCALE_TESTS, *OPTIONAL_TEST_DIRS]
+        ignored = [LOAD_TESTS, LOAD_ASYNC_TESTS, SCALE_TESTS, TYPED_CLIENT_TESTS, *OPTIONAL_TEST_DIRS]
         return ["tests", *(f"--ignore={d}" for d in ignored)]
-    installed = {"async", "stream"} if combo == "all" else set(combo.split("+")[1:])
+    installed = {"async", "stream", "otel"} if combo == "all" else set(combo.split("+")[1:])
     return COMBO_CORE_TESTS + [d for d, needs in OPTIONAL_TEST_DIRS.items() if needs <= installed]
 
 
 def _run_tests(session: nox.Session, combo: str, *pytest_args: str) -> None:
     media = [] if combo == "core" else MEDIA_REQUIREMENTS
-    session.install(*COMBOS[combo], *TEST_REQUIREMENTS, *media)
+    otel = OTEL_REQUIREMENTS if combo == "all" else []
+    session.install(*COMBOS[combo], *TEST_REQUIREMENTS, *media, *otel)
     env = {"BENTOCLIENT_BENTOML": bentoml_server(session), "BENTOCLIENT_COMBO": combo}
     session.run("pytest", *(pytest_args or _pytest_args(combo)), *session.posargs, env=env)
 
@@ -129,7 +139,14 @@ def tests_combo(session: nox.Session, combo: str) -> None:
     _run_tests(session, combo)
 
 
-nox.options.sessions = ["lint", "typecheck", "tests", "tests_combo", "load", "load_async", "scale"]
+nox.options.sessions = ["lint", "typecheck", "tests", "tests_combo", "typed_clients", "load", "load_async", "scale"]
+
+
+@nox.session(python=SERVER_PYTHON, tags=["tests"])
+def typed_clients(session: nox.Session) -> None:
+    """Typed clients from ``bentoclient gen`` pass mypy --strict and ruff; wrong calls are type errors."""
+    session.install(CORE, ASYNC, STREAM, *TEST_REQUIREMENTS, *TYPED_CLIENT_REQUIREMENTS)
+    session.run("pytest", TYPED_CLIENT_TESTS, *session.posargs)
 
 
 @nox.session(python=SERVER_PYTHON)
@@ -171,7 +188,8 @@ def unasync(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     """mypy --strict over the packages, tests, examples and this file; on 3.9 (httpx, not httpx2)
     over the packages, so both httpx lines the async package supports are type-checked."""
-    session.install("mypy>=1.10", "nox", CORE, ASYNC, STREAM, *TEST_REQUIREMENTS)
+    # httpx too: the benchmarks' raw httpx loop runs in BentoML's environment, which has httpx 0.28.
+    session.install("mypy>=1.10", "nox", "httpx", CORE, ASYNC, STREAM, *TEST_REQUIREMENTS, *OTEL_REQUIREMENTS)
     if session.python == "3.9":
         session.run("mypy", "--strict", "packages/core/src", "packages/async/src", "packages/stream/src")
     else:

@@ -321,21 +321,25 @@ async def _async_loop(params: Params, call: Callable[[], Awaitable[Any]]) -> Res
 
 
 async def async_bentoclient(p: Params) -> Result:
+    from bentoclient import Timeout
     from bentoclient_async import AsyncHTTPClient
 
-    async with AsyncHTTPClient(p["url"], max_connections=p["max_connections"]) as client:
+    timeout = Timeout(30, 30, 30, None)  # hundreds of waiters for 32 connections: no pool timeout
+    async with AsyncHTTPClient(p["url"], max_connections=p["max_connections"], timeout=timeout) as client:
         echo = client.echo
         return await _async_loop(p, lambda: echo(text="hi", n=1))
 
 
 async def async_bentoclient_httpx(p: Params) -> Result:
     """bentoclient's client over httpx's connection pool (httpx2 on 3.11+), as ``transport=`` gives it."""
+    import httpx2 as httpx
+
+    from bentoclient import Timeout
     from bentoclient_async import AsyncHTTPClient
-    from bentoclient_async._httpx import httpx
 
     limits = httpx.Limits(max_connections=p["max_connections"], max_keepalive_connections=p["max_connections"])
     transport = httpx.AsyncHTTPTransport(limits=limits)
-    async with AsyncHTTPClient(p["url"], transport=transport) as client:
+    async with AsyncHTTPClient(p["url"], transport=transport, timeout=Timeout(30, 30, 30, None)) as client:
         echo = client.echo
         return await _async_loop(p, lambda: echo(text="hi", n=1))
 
@@ -344,7 +348,7 @@ async def async_httpx2(p: Params) -> Result:
     import httpx2
 
     limits = httpx2.Limits(max_connections=p["max_connections"], max_keepalive_connections=p["max_connections"])
-    async with httpx2.AsyncClient(base_url=p["url"], limits=limits) as client:
+    async with httpx2.AsyncClient(base_url=p["url"], limits=limits, timeout=httpx2.Timeout(30.0, pool=None)) as client:
 
         async def call() -> Any:
             response = await client.post("/echo", content=ECHO_BODY, headers=JSON_HEADERS)
@@ -364,7 +368,9 @@ async def async_bentoml(p: Params) -> Result:
 async def async_httpx(p: Params) -> Result:
     import httpx
 
-    async with httpx.AsyncClient(base_url=p["url"]) as client:
+    limits = httpx.Limits(max_connections=p["max_connections"], max_keepalive_connections=p["max_connections"])
+    timeout = httpx.Timeout(30.0, pool=None)  # hundreds of waiters for 32 connections: no pool timeout
+    async with httpx.AsyncClient(base_url=p["url"], limits=limits, timeout=timeout) as client:
 
         async def call() -> Any:
             response = await client.post("/echo", content=ECHO_BODY, headers=JSON_HEADERS)

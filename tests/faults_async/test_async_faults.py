@@ -262,6 +262,24 @@ def test_pool_timeout_when_every_connection_is_busy(server: FaultServer, clients
     clients.run(main)
 
 
+def test_a_cancelled_waiter_gives_its_turn_to_the_next(server: FaultServer, clients: AsyncClients) -> None:
+    async def main() -> None:
+        client = await clients.ready(max_connections=1)
+        server.set_default("/classify", drip(b"[0, 1]", 0.05))
+        holder = asyncio.ensure_future(client.classify(ROWS))
+        await asyncio.sleep(0.01)
+        waiting = [asyncio.ensure_future(client.classify(ROWS)) for _ in range(3)]
+        await asyncio.sleep(0.01)
+        waiting[0].cancel()  # cancelled while queued for the one connection
+        results = await asyncio.gather(holder, *waiting[1:])
+        assert results == [LABELS] * 3
+        assert waiting[0].cancelled()
+        assert await client.classify(ROWS) == LABELS  # the slot was not lost
+        assert server.connections == 1  # everything on the one kept-alive connection
+
+    clients.run(main)
+
+
 # --- truncated bodies -----------------------------------------------------------------------
 
 
@@ -814,14 +832,15 @@ def test_unusable_download_dir_is_a_typed_error(server: FaultServer, clients: As
     clients.run(main)
 
 
-def test_temporary_download_dir_is_removed_on_close(server: FaultServer, clients: AsyncClients) -> None:
+def test_temporary_download_dir_outlives_close(server: FaultServer, clients: AsyncClients) -> None:
     async def main() -> None:
         client = await clients.ready()
         path = await client.make_file("data")
-        assert path.read_text() == "data"
         await client.close()
-        assert not path.exists()
-        assert not path.parent.exists()
+        assert path.read_text() == "data"  # readable after close, as with BentoML
+        folder = path.parent
+        client._files.remove_temp()  # what garbage collection of the client does
+        assert not folder.exists()
 
     clients.run(main)
 

@@ -12,6 +12,7 @@ skipped.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import importlib.util
 import io
@@ -422,16 +423,30 @@ def test_same_server_filename_never_overwrites(media: SyncHTTPClient) -> None:
     assert second.name == "same-1.txt"
 
 
-def test_default_download_dir_is_removed_on_close(media_url: str) -> None:
-    client = SyncHTTPClient(media_url)
-    try:
+def test_file_outputs_stay_readable_after_close_until_the_client_is_gone(media_url: str) -> None:
+    # As with BentoML's client: the temporary folder lives as long as the client object.
+    with SyncHTTPClient(media_url) as client:
         path = client.make_file("temporary", filename="t.txt")
         folder = path.parent
-        assert path.read_text() == "temporary"
-    finally:
-        client.close()
+    assert path.read_text() == "temporary"  # closed, still there
+    del client
+    gc.collect()
     assert not path.exists()
     assert not folder.exists()
+
+
+def test_request_uploads_files_as_multipart(media: SyncHTTPClient, tmp_path: Path) -> None:
+    src = tmp_path / "upload.bin"
+    src.write_bytes(b"\x00\x01 multipart via request()")
+    response = media.request("POST", "/file_info", files={"upload": src}, data={"note": "from request()"})
+    assert response.is_success
+    info = response.raise_for_status().json()
+    assert info["size"] == src.stat().st_size
+    assert info["sha256"] == hashlib.sha256(src.read_bytes()).hexdigest()
+    assert info["note"] == "from request()"
+    assert info["content_length"] is not None  # a known length, not chunked
+    named = media.request("POST", "/file_info", files={"upload": ("renamed.txt", b"abc", "text/plain")})
+    assert named.json()["suffix"] == ".txt"
 
 
 def test_download_dir_is_kept(media_url: str, tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import http.server
 import inspect
 import json
@@ -170,7 +171,10 @@ def test_with_options_copy_shares_connections_and_downloads(wire_url: str) -> No
     path = clone.make_file(content="x")  # the clone makes the temporary download folder
     assert pool_of(clone) is pool_of(client)
     assert path.exists()
-    client.close()  # closing the original removes it too: nothing is left behind
+    client.close()
+    assert path.exists()  # file outputs outlive close(), as with BentoML
+    del client, clone
+    gc.collect()  # the folder goes with the last client object that shares it
     assert not path.exists()
 
 
@@ -396,3 +400,33 @@ def test_schema_is_what_the_server_says(wire: SyncHTTPClient, wire_url: str) -> 
     raw = json.loads(wire.request("GET", "/schema.json").content)
     assert [r["name"] for r in raw["routes"]] == list(wire.endpoints)
     assert wire.service_name == raw["name"] == "Wire"
+
+
+def test_request_response_has_what_bentoml_code_reaches_for(demo_url: str) -> None:
+    with SyncHTTPClient(demo_url) as client:
+        response = client.request("POST", "/summarize", json={"text": "One. Two."})
+        assert (response.is_success, response.is_error, response.reason_phrase) == (True, False, "OK")
+        assert response.url == demo_url + "/summarize"
+        assert response.elapsed.total_seconds() > 0
+        assert b"".join(response.iter_bytes(2)) == response.content
+        assert response.raise_for_status() is response
+        missing = client.request("GET", "/nowhere")
+        assert (missing.is_error, missing.reason_phrase) == (True, "Not Found")
+        with pytest.raises(exc.NotFound):
+            missing.raise_for_status()
+
+
+def test_a_url_with_an_endpoint_path_fails_at_once(demo_url: str) -> None:
+    started = time.monotonic()
+    with pytest.raises(exc.ServerNotReady, match="not the root of a BentoML service"):
+        SyncHTTPClient(demo_url + "/classify", server_ready_timeout=30)
+    assert time.monotonic() - started < 5  # not the whole 30 s
+
+
+def test_a_with_options_copy_in_a_with_block_leaves_its_client_open(demo_url: str) -> None:
+    with SyncHTTPClient(demo_url) as client:
+        with client.with_options(timeout=5) as quick:
+            assert quick.summarize(text="A. B.") == "A."
+        assert client.summarize(text="C. D.") == "C."  # the client it came from goes on
+        with pytest.raises(exc.ClientClosedError):
+            quick.summarize(text="closed")

@@ -19,6 +19,7 @@ URL = "https://127.0.0.1:3000"
         "EOF occurred in violation of protocol (_ssl.c:1131)",  # older Python/OpenSSL
         "[SSL: PACKET_LENGTH_TOO_LONG] packet length too long (_ssl.c:1123)",
         "[SSL: UNKNOWN_PROTOCOL] unknown protocol (_ssl.c:852)",
+        "TLS/SSL connection has been closed (EOF) (_ssl.c:1131)",  # Python 3.9: SSLZeroReturnError
     ],
 )
 def test_a_server_that_does_not_speak_tls_gets_use_http(reason: str) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import inspect
 import pickle
 import socket
+import time
 from collections.abc import Awaitable
 from typing import Any, Callable, TypeVar
 
@@ -181,3 +182,36 @@ def test_with_options_copy_made_before_setup_works_after_it(demo_url: str) -> No
             assert await quick.call("classify", [[1.0]]) == [0]
 
     run(main)
+
+
+def test_plain_with_on_the_async_client_says_to_use_async_with(demo_url: str) -> None:
+    client = AsyncHTTPClient(demo_url)
+    with pytest.raises(TypeError, match="use 'async with AsyncHTTPClient"), client:  # the mistake under test
+        pass  # pragma: no cover
+    asyncio.run(client.close())
+
+
+def test_request_response_has_what_bentoml_code_reaches_for(demo_url: str) -> None:
+    async def main() -> None:
+        async with AsyncHTTPClient(demo_url) as client:
+            response = await client.request("POST", "/summarize", json={"text": "One. Two."})
+            assert (response.is_success, response.is_error, response.reason_phrase) == (True, False, "OK")
+            assert response.url == demo_url + "/summarize"
+            assert response.elapsed.total_seconds() > 0
+            assert b"".join(response.iter_bytes(2)) == response.content
+            assert response.raise_for_status() is response
+            missing = await client.request("GET", "/nowhere")
+            assert (missing.is_error, missing.reason_phrase) == (True, "Not Found")
+
+    asyncio.run(main())
+
+
+def test_a_url_with_an_endpoint_path_fails_at_once(demo_url: str) -> None:
+    async def main() -> None:
+        started = time.monotonic()
+        with pytest.raises(exc.ServerNotReady, match="not the root of a BentoML service"):
+            async with AsyncHTTPClient(demo_url + "/classify", server_ready_timeout=30):
+                pass  # pragma: no cover
+        assert time.monotonic() - started < 5  # not the whole 30 s
+
+    asyncio.run(main())

@@ -28,3 +28,17 @@ def test_async_stream_examples(demo_url: str, wire_url: str) -> None:
                     pass
 
     asyncio.run(main())
+
+
+def test_plain_for_on_an_async_stream_says_to_use_async_for(demo_url: str) -> None:
+    async def main() -> None:
+        async with AsyncHTTPClient(demo_url) as client:
+            items = client.stream(prompt="x", n=1)
+            with pytest.raises(TypeError, match="iterate it with 'async for'"):
+                for _ in items:  # the mistake under test
+                    pass  # pragma: no cover
+            with pytest.raises(TypeError, match="use 'async with'"), items:  # the mistake under test
+                pass  # pragma: no cover
+            await items.aclose()
+
+    asyncio.run(main())

@@ -15,11 +15,11 @@ bentoclient's public API.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Optional
 
 from bentoclient import __version__
 from bentoclient.aio import AsyncHTTPClient, AsyncTask
-from bentoclient.transport import AsyncTransport, ServiceAddress, SSLOptions
+from bentoclient.transport import AsyncTransport, ProxyConfig, ServiceAddress, SSLOptions
 
 from ._asyncio import AsyncioResponse, AsyncioTransport
 
@@ -38,9 +38,11 @@ __all__ = [
 ]
 
 
-def default_transport(address: ServiceAddress, *, max_connections: int, verify: SSLOptions) -> AsyncTransport:
+def default_transport(
+    address: ServiceAddress, *, max_connections: int, verify: SSLOptions, proxy: Optional[ProxyConfig] = None
+) -> AsyncTransport:
     """The transport ``AsyncHTTPClient`` sends through when given none."""
-    return AsyncioTransport(address, max_connections=max_connections, verify=verify)
+    return AsyncioTransport(address, max_connections=max_connections, verify=verify, proxy=proxy)
 
 
 def __getattr__(name: str) -> Any:

@@ -15,11 +15,12 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import socket
 import ssl
 import time
 from collections import deque
 from collections.abc import AsyncIterator
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 from bentoclient.exceptions import (
     ClientClosedError,
@@ -43,6 +44,7 @@ from bentoclient.transport import (
     HeadError,
     Headers,
     HeadFields,
+    ProxyConfig,
     Request,
     ServiceAddress,
     SSLOptions,
@@ -50,8 +52,13 @@ from bentoclient.transport import (
     body_length,
     is_interim,
     parse_status_line,
+    proxy_connect_error,
+    proxy_connect_request,
+    proxy_status_error,
+    proxy_timeout_error,
     ssl_context,
     tls_failure_message,
+    transport_proxy,
 )
 
 __all__ = ["AsyncioResponse", "AsyncioTransport"]
@@ -121,6 +128,31 @@ def _close_orphaned(transport: asyncio.BaseTransport) -> None:
         if sock is not None:
             sock.close()
             candidate._sock = None  # type: ignore[union-attr]  # as asyncio's close path leaves it
+
+
+def _time_out(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_exception(asyncio.TimeoutError())
+
+
+async def _connect_socket(loop: asyncio.AbstractEventLoop, host: str, port: int) -> socket.socket:
+    """A non-blocking TCP socket connected to ``host:port`` (each address tried in turn)."""
+    last: Optional[OSError] = None
+    for family, kind, proto, _, sockaddr in await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM):
+        sock = socket.socket(family, kind, proto)
+        sock.setblocking(False)
+        try:
+            await loop.sock_connect(sock, sockaddr)
+        except OSError as exc:
+            sock.close()
+            last = exc
+            continue
+        except BaseException:
+            sock.close()
+            raise
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return sock
+    raise last or OSError(f"no address found for {host}")
 
 
 class AsyncioResponse:
@@ -265,16 +297,28 @@ class AsyncioTransport:
     :class:`~bentoclient.exceptions.EventLoopError`.
     """
 
-    def __init__(self, address: ServiceAddress, *, max_connections: int = 10, verify: SSLOptions = True) -> None:
+    def __init__(
+        self,
+        address: ServiceAddress,
+        *,
+        max_connections: int = 10,
+        verify: SSLOptions = True,
+        proxy: Union[ProxyConfig, str, None] = None,
+    ) -> None:
         if max_connections < 1:
             raise ConfigurationError(f"max_connections must be a positive integer, got {max_connections!r}")
+        #: The HTTP proxy every request goes through, or None.
+        self.proxy: Optional[ProxyConfig] = transport_proxy(address, proxy)
+        # Plain http through a proxy: requests in absolute form, on connections to the proxy.
+        self._forward = self.proxy if address.scheme == "http" else None
         self.address = address
         self.max_connections = max_connections
         # Built now, so that a bad CA path fails the constructor, not the first request.
         self._ssl: Optional[ssl.SSLContext] = ssl_context(verify) if address.scheme == "https" else None
         self._host_header = address.host_header
         self._loop: Optional[asyncio.AbstractEventLoop] = None
-        self._slots: Optional[asyncio.Semaphore] = None
+        self._free_slots = max_connections
+        self._waiters: deque[asyncio.Future[None]] = deque()  # FIFO: each is handed a slot
         self._idle: deque[_Connection] = deque()
         self._busy: set[_Connection] = set()
         self._closed = False
@@ -288,27 +332,73 @@ class AsyncioTransport:
     def open_connections(self) -> int:
         return len(self._idle) + len(self._busy)
 
-    def _bind(self) -> asyncio.Semaphore:
+    def _bind(self) -> asyncio.AbstractEventLoop:
         loop = asyncio.get_running_loop()
-        if self._slots is None or self._loop is None:
+        if self._loop is None:
             self._loop = loop
-            self._slots = asyncio.Semaphore(self.max_connections)
         elif loop is not self._loop:
             raise EventLoopError(
                 f"this client's connections to {self.address.url} belong to the event loop it first ran on, "
                 "which is not the running one (e.g. a second asyncio.run()): create one client per event loop, "
                 "inside it"
             )
-        return self._slots
+        return loop
+
+    async def _take_slot(self, timeout: Timeout) -> None:
+        """Wait, in order, for one of the ``max_connections`` slots, up to the pool timeout.
+
+        A released slot goes straight to the longest waiter (no stampede), and a wait is timed
+        by one timer, not a task: the cost per call stays flat with hundreds of waiters.
+        """
+        loop = self._bind()
+        if self._free_slots > 0 and not self._waiters:
+            self._free_slots -= 1
+            return
+        waiter: asyncio.Future[None] = loop.create_future()
+        self._waiters.append(waiter)
+        timer = None if timeout.pool is None else loop.call_later(timeout.pool, _time_out, waiter)
+        try:
+            await waiter
+        except asyncio.TimeoutError:
+            raise PoolTimeout(
+                f"all {self.max_connections} connections to {self.address.url} stayed busy for {timeout.pool:g} s",
+                url=self.address.url,
+                request_sent=False,
+            ) from None
+        except BaseException:  # cancelled: a slot handed over just now goes to the next waiter
+            if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
+                self._give_slot()
+            raise
+        finally:
+            if timer is not None:
+                timer.cancel()
+            if not waiter.done():
+                waiter.cancel()
+            try:
+                self._waiters.remove(waiter)
+            except ValueError:
+                pass  # handed a slot: already taken off the queue
+
+    def _give_slot(self) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+        self._free_slots += 1
 
     # --- connections -----------------------------------------------------------------------
 
     async def _open(self, timeout: Timeout) -> _Connection:
-        address, url = self.address, self.address.url
+        address, url, proxy = self.address, self.address.url, self.proxy
         try:
             if address.scheme == "unix":
                 assert address.socket_path is not None
                 opening: Any = asyncio.open_unix_connection(address.socket_path, limit=_LINE_LIMIT)
+            elif proxy is not None and self._ssl is not None:
+                opening = self._open_tunnel(proxy, self._ssl)
+            elif proxy is not None:
+                opening = asyncio.open_connection(proxy.host, proxy.port, limit=_LINE_LIMIT)
             else:
                 opening = asyncio.open_connection(
                     address.host,
@@ -318,7 +408,11 @@ class AsyncioTransport:
                     limit=_LINE_LIMIT,
                 )
             reader, writer = await asyncio.wait_for(opening, timeout.connect)
+        except TransportError:  # the proxy's answers, typed already
+            raise
         except asyncio.TimeoutError:
+            if proxy is not None:
+                raise proxy_timeout_error(address, proxy, timeout.connect) from None
             raise ConnectTimeout(
                 f"connecting to {url} took longer than {timeout.connect:g} s", url=url, request_sent=False
             ) from None
@@ -327,24 +421,59 @@ class AsyncioTransport:
             raise TLSError(tls_failure_message(url, reason), url=url, request_sent=False) from None
         except OSError as exc:
             reason = exc.strerror or str(exc) or type(exc).__name__
+            if proxy is not None:
+                raise proxy_connect_error(address, proxy, reason) from None
             raise ConnectError(f"cannot connect to {url}: {reason}", url=url, request_sent=False) from None
         return _Connection(reader, writer)
+
+    async def _open_tunnel(
+        self, proxy: ProxyConfig, context: ssl.SSLContext
+    ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        """HTTPS through an HTTP proxy: ``CONNECT`` on a plain socket, then TLS with the service.
+
+        The exchange with the proxy is done on the socket itself (public asyncio only, on every
+        Python), so TLS then starts on a socket that carries nothing else; the service's name
+        is what the certificate is checked against, and its token travels only inside TLS.
+        """
+        loop = asyncio.get_running_loop()
+        address = self.address
+        sock = await _connect_socket(loop, proxy.host, proxy.port)
+        try:
+            await loop.sock_sendall(sock, proxy_connect_request(address, proxy))
+            head = b""
+            while b"\r\n\r\n" not in head and b"\n\n" not in head:
+                chunk = await loop.sock_recv(sock, 4096)
+                if not chunk:
+                    reason = "the proxy broke off the CONNECT exchange (it closed the connection)"
+                    raise proxy_connect_error(address, proxy, reason)
+                head += chunk
+                if len(head) > MAX_HEADER_LINE:
+                    reason = "the proxy broke off the CONNECT exchange (an answer head over 64 KiB)"
+                    raise proxy_connect_error(address, proxy, reason)
+            lines = head.split(b"\n")
+            try:
+                _version, status, reason = parse_status_line(lines[0] + b"\n")
+                fields = HeadFields()
+                for line in lines[1:]:
+                    if not fields.add(line + b"\n"):
+                        break
+            except HeadError as exc:
+                raise proxy_connect_error(
+                    address, proxy, f"the proxy's answer to CONNECT is not HTTP ({exc})"
+                ) from None
+            if status != 200:
+                raise proxy_status_error(address, proxy, status, reason, tunnel=True)
+            return await asyncio.open_connection(
+                sock=sock, ssl=context, server_hostname=address.host, limit=_LINE_LIMIT
+            )
+        except BaseException:
+            sock.close()
+            raise
 
     async def _acquire(self, timeout: Timeout) -> _Connection:
         if self._closed:
             raise ClientClosedError(f"the client for {self.address.url} is closed; create a new one")
-        slots = self._bind()
-        if slots.locked():  # only a request that has to wait pays for a timed wait
-            try:
-                await asyncio.wait_for(slots.acquire(), timeout.pool)
-            except asyncio.TimeoutError:
-                raise PoolTimeout(
-                    f"all {self.max_connections} connections to {self.address.url} stayed busy for {timeout.pool:g} s",
-                    url=self.address.url,
-                    request_sent=False,
-                ) from None
-        else:
-            await slots.acquire()
+        await self._take_slot(timeout)
         try:
             now = time.monotonic()
             while self._idle:
@@ -356,7 +485,7 @@ class AsyncioTransport:
                 conn.close()
             conn = await self._open(timeout)
         except BaseException:
-            slots.release()
+            self._give_slot()
             raise
         self._busy.add(conn)
         return conn
@@ -370,8 +499,7 @@ class AsyncioTransport:
             self._idle.append(conn)
         else:
             conn.close()
-        if self._slots is not None:
-            self._slots.release()
+        self._give_slot()
 
     async def aclose(self) -> None:
         """Close every connection; responses still being read fail."""
@@ -387,7 +515,12 @@ class AsyncioTransport:
         method, target = request.method, request.target
         if not _METHOD.match(method) or not _TARGET.match(target):
             raise ConfigurationError(f"cannot send {method!r} {target!r}: not a valid HTTP method and path")
-        lines = [f"{method} {target} HTTP/1.1", f"Host: {self._host_header}"]
+        forward = self._forward
+        if forward is None:
+            lines = [f"{method} {target} HTTP/1.1", f"Host: {self._host_header}"]
+        else:  # to the proxy, which forwards it: the absolute URL, and its credentials
+            lines = [f"{method} {self.address.origin}{target} HTTP/1.1", f"Host: {self._host_header}"]
+            lines += [f"{key}: {value}" for key, value in forward.headers]
         lines += [f"{key}: {value}" for key, value in request.headers]
         length = request.body_length
         if length is not None:
@@ -494,6 +627,8 @@ class AsyncioTransport:
             raise RemoteProtocolError(f"{url} sent an invalid HTTP response: {exc}", url=url) from None
         finally:
             conn.disarm()
+        if self._forward is not None and status == 407:  # the proxy's own refusal, not the service's answer
+            raise proxy_status_error(self.address, self._forward, 407, _reason, tunnel=False)
         connection = (headers.get("connection") or "").lower()
         will_close = "close" in connection or (version == 10 and "keep-alive" not in connection)
         return AsyncioResponse(

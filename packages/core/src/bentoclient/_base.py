@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, BinaryIO, Optional, TypeVar, Union
 from urllib.parse import urlencode, urlsplit
 
@@ -16,7 +16,9 @@ from ._decode import output_filename
 from ._encode import bind_arguments, encode_body
 from ._files import DownloadFolder, create_unique
 from ._models import Headers, Request, ResponseData, Timeout, TimeoutTypes, check_header_value
+from ._multipart import build_form
 from ._protocol import USER_AGENT, derive_path_prefix, ready_wait_seconds, resolve_token
+from ._proxy import ProxyConfig, select_proxy
 from ._retry import Retry
 from ._schema import Endpoint, ServiceSchema, parse_schema
 from ._tasks import check_task_id, task_target
@@ -30,6 +32,7 @@ from .exceptions import (
 )
 
 if TYPE_CHECKING:
+    import datetime
     import inspect
 
 __all__ = ["ClientBase", "ClientResponse", "EndpointMethod"]
@@ -38,17 +41,78 @@ Self = TypeVar("Self", bound="ClientBase")
 
 
 class ClientResponse(ResponseData):
-    """What ``client.request()`` returns: ``status_code``, ``headers``, ``content``, ``text``,
-    ``json()`` and ``attempts``.  It never raises for an HTTP error status by itself."""
+    """What ``client.request()`` returns; it never raises for an HTTP error status by itself.
 
-    def raise_for_status(self) -> None:
+    The parts of httpx's ``Response`` that BentoML code reaches for: ``status_code``,
+    ``headers``, ``content``, ``text``, ``json()``, ``is_success``, ``is_error``,
+    ``is_redirect``, ``url``, ``reason_phrase``, ``elapsed``, ``raise_for_status()`` and
+    ``iter_bytes()``; plus ``attempts`` (how many times it was sent).  The body is read whole
+    before ``request()`` returns.
+    """
+
+    def __init__(
+        self,
+        status_code: int,
+        headers: Headers,
+        content: bytes = b"",
+        attempts: int = 1,
+        *,
+        url: str = "",
+        elapsed: float = 0.0,
+    ) -> None:
+        super().__init__(status_code, headers, content, attempts)
+        self.url = url
+        self._elapsed = elapsed
+
+    @property
+    def is_success(self) -> bool:
+        return 200 <= self.status_code < 300
+
+    @property
+    def is_error(self) -> bool:
+        return self.status_code >= 400
+
+    @property
+    def is_redirect(self) -> bool:
+        return 300 <= self.status_code < 400 and "location" in self.headers
+
+    @property
+    def reason_phrase(self) -> str:
+        """The standard phrase of the status (``"Not Found"``), as httpx gives it; "" if none."""
+        from http import HTTPStatus
+
+        try:
+            return HTTPStatus(self.status_code).phrase
+        except ValueError:
+            return ""
+
+    @property
+    def elapsed(self) -> datetime.timedelta:
+        """From sending the request to having read the response, retries included."""
+        import datetime
+
+        return datetime.timedelta(seconds=self._elapsed)
+
+    def iter_bytes(self, chunk_size: Optional[int] = None) -> Iterator[bytes]:
+        """The body in pieces of ``chunk_size`` bytes (all at once by default)."""
+        content = self.content
+        if not chunk_size or chunk_size >= len(content):
+            if content:
+                yield content
+            return
+        for start in range(0, len(content), chunk_size):
+            yield content[start : start + chunk_size]
+
+    def raise_for_status(self) -> ClientResponse:
+        """Raise the typed error for a 4xx/5xx status; return the response otherwise (as httpx)."""
         if self.status_code >= 400:
             from ._decode import error_from_response
 
             raise error_from_response(self)
+        return self
 
     def __repr__(self) -> str:
-        return f"<ClientResponse [{self.status_code}]>"
+        return f"<ClientResponse [{self.status_code} {self.reason_phrase}]>"
 
 
 class ClientBase:
@@ -65,6 +129,9 @@ class ClientBase:
         headers: Optional[Mapping[str, str]] = None,
         max_connections: int = 10,
         retry: Optional[Retry] = None,
+        proxy: Optional[str] = None,
+        trust_env: bool = True,
+        custom_transport: bool = False,
     ) -> None:
         self._address: ServiceAddress = parse_service_url(url)
         self.url: str = url
@@ -78,6 +145,19 @@ class ClientBase:
         if retry is not None and not isinstance(retry, Retry):
             raise ConfigurationError(f"retry must be a bentoclient.Retry, got {type(retry).__name__}")
         self._retry = Retry() if retry is None else retry
+        if not isinstance(trust_env, bool):
+            raise ConfigurationError(f"trust_env must be True or False, got {trust_env!r}")
+        self.trust_env = trust_env
+        #: The proxy the default transport sends through (from proxy= or the environment).
+        self._proxy: Optional[ProxyConfig] = None
+        if custom_transport:
+            if proxy is not None:
+                raise ConfigurationError(
+                    "proxy= is used by the default transport only, and transport= was given too; configure the "
+                    "proxy in your transport, or leave out transport="
+                )
+        else:
+            self._proxy = select_proxy(self._address, proxy, trust_env, os.environ)
         self._token = resolve_token(token)
         # Bodies are used as sent (file outputs, streams): ask for no content coding, on both clients.
         base = [("User-Agent", USER_AGENT), ("Accept-Encoding", "identity")]
@@ -95,7 +175,8 @@ class ClientBase:
 
     def __repr__(self) -> str:
         auth = ", token=***" if self._token else ""
-        return f"<{type(self).__name__} {self._address.url!r} service={self.service_name!r}{auth}>"
+        proxy = f", proxy={self._proxy.display!r}" if self._proxy is not None else ""
+        return f"<{type(self).__name__} {self._address.url!r} service={self.service_name!r}{auth}{proxy}>"
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
@@ -185,10 +266,11 @@ class ClientBase:
         url: str,
         *,
         content: Union[bytes, str, None],
-        data: Union[bytes, str, Mapping[str, str], None],
+        data: Union[bytes, str, Mapping[str, Any], None],
         json_body: Any,
         params: Optional[Mapping[str, Any]],
         headers: Optional[Mapping[str, str]],
+        files: Optional[Mapping[str, Any]] = None,
     ) -> Request:
         target = remove_dot_segments(self._target_for(url))
         if any(not "\x21" <= ch <= "\x7e" for ch in target):
@@ -199,7 +281,17 @@ class ClientBase:
         if params:
             target += ("&" if "?" in target else "?") + urlencode(params, doseq=True)
         hdrs = list(self._headers)
-        if json_body is not None:
+        length: Optional[int] = None
+        body: Any
+        if files:
+            if json_body is not None or content is not None or (data is not None and not isinstance(data, Mapping)):
+                raise ConfigurationError(
+                    "request(): files= goes with data= as a dict of form fields only, not with json= or content="
+                )
+            form = build_form(files, data or {})
+            body, length = form, form.length
+            hdrs.append(("Content-Type", form.content_type))
+        elif json_body is not None:
             body = json.dumps(json_body, separators=(",", ":")).encode()
             hdrs.append(("Content-Type", "application/json"))
         elif isinstance(data, Mapping):
@@ -212,7 +304,7 @@ class ClientBase:
             names = {k.lower() for k in headers}
             hdrs = [h for h in hdrs if h[0].lower() not in names]
             hdrs += [(k, check_header_value(k, v)) for k, v in headers.items()]
-        return Request(method.upper(), target, tuple(hdrs), body, None, url)
+        return Request(method.upper(), target, tuple(hdrs), body, length, url)
 
     def _get_request(self, path: str) -> Request:
         return Request("GET", self._address.target(path), self._headers)
@@ -300,9 +392,6 @@ class ClientBase:
 
     def _new_output_file(self, headers: Headers) -> tuple[str, BinaryIO]:
         return create_unique(self._downloads(), output_filename(headers))
-
-    def _remove_downloads(self) -> None:
-        self._files.remove_temp()
 
 
 class EndpointMethod:

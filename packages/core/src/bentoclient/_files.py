@@ -12,28 +12,40 @@ __all__ = ["DownloadFolder", "create_unique", "file_result"]
 
 
 class DownloadFolder:
-    """Where file outputs go: the caller's folder, or a temporary one made on first use."""
+    """Where file outputs go: the caller's folder, or a temporary one made on first use.
+
+    The temporary folder lives as long as this object: it is removed when the last client
+    sharing it (a client and its ``with_options()`` copies) is garbage-collected, or when the
+    interpreter exits, whichever comes first; not by ``close()``, so results returned by a
+    closed client stay readable, as with BentoML's client.  One folder per client object, and
+    nothing is left behind by clients that are gone.
+    """
 
     def __init__(self, chosen: Optional[str]) -> None:
         self.chosen = chosen
         self.temp: Optional[str] = None
+        self._remover: Any = None
 
     def path(self) -> str:
         if self.chosen is not None:
             os.makedirs(self.chosen, exist_ok=True)
             return self.chosen
         if self.temp is None:
+            import shutil
             import tempfile
+            import weakref
 
             self.temp = tempfile.mkdtemp(prefix="bentoclient-")
+            # Bound to this object, not to a client: the finalizer must not keep it alive.
+            self._remover = weakref.finalize(self, shutil.rmtree, self.temp, ignore_errors=True)
         return self.temp
 
     def remove_temp(self) -> None:
-        if self.temp is not None:
-            import shutil
-
-            shutil.rmtree(self.temp, ignore_errors=True)
-            self.temp = None
+        """Remove the temporary folder now (and what is in it)."""
+        if self._remover is not None:
+            self._remover()
+            self._remover = None
+        self.temp = None
 
 
 def file_result(endpoint: Endpoint, path: str) -> Any:

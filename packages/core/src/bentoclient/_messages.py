@@ -17,6 +17,7 @@ _NOT_TLS = (
     "record layer failure",  # OpenSSL 3.2+: the same
     "unexpected eof",  # the server closed instead of answering the handshake
     "eof occurred in violation of protocol",  # the same, as Python words it
+    "connection has been closed (eof)",  # the same, as older OpenSSL builds word it (SSLZeroReturnError)
     "packet length too long",  # a plain-text reply read as a record length
     "unknown protocol",  # older OpenSSL
 )

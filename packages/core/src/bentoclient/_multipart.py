@@ -360,3 +360,32 @@ def encode_file_root(endpoint: Endpoint, value: Any) -> EncodedBody:
     if src.data is not None:
         return EncodedBody(src.content_type, src.data, len(src.data))
     return EncodedBody(src.content_type, _FileBody(src), src.size)
+
+
+def build_form(files: Mapping[str, Any], fields: Mapping[str, Any]) -> MultipartBody:
+    """``request(files=..., data=...)``: a ``multipart/form-data`` body, as httpx builds one.
+
+    Each file is a path, bytes, a file object or a PIL image, or a tuple ``(filename, file)``
+    or ``(filename, file, content_type)``; each field a string (or a list of strings).
+    """
+    parts: list[tuple[str, bytes]] = []
+    for name, value in fields.items():
+        for item in value if isinstance(value, (list, tuple)) else [value]:
+            parts.append((str(name), str(item).encode()))
+    sources: list[tuple[str, FileSource]] = []
+    for name, value in files.items():
+        filename: Optional[str] = None
+        content_type: Optional[str] = None
+        if isinstance(value, tuple):
+            if len(value) not in (2, 3):
+                raise ArgumentError(
+                    f"request(): files[{name!r}] must be a file, or a (filename, file) or "
+                    f"(filename, file, content_type) tuple; got a tuple of {len(value)}",
+                    argument=name,
+                )
+            filename, value, content_type = (*value, None)[:3]
+        source = file_source(value, endpoint="request()", argument=name, content_type=content_type)
+        if filename is not None:
+            source.filename = str(filename)
+        sources.append((str(name), source))
+    return build_multipart(parts, sources)

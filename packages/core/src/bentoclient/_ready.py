@@ -6,7 +6,14 @@ from typing import Optional
 
 from ._models import Timeout
 from ._protocol import READY_BACKOFF
-from .exceptions import BentoClientError, ClientClosedError, ConfigurationError, ServerNotReady, TLSError
+from .exceptions import (
+    BentoClientError,
+    ClientClosedError,
+    ConfigurationError,
+    ProxyError,
+    ServerNotReady,
+    TLSError,
+)
 
 __all__ = ["ReadyWait"]
 
@@ -54,6 +61,8 @@ class ReadyWait:
     def no_answer(self, error: BentoClientError) -> None:
         """Note a probe that got no HTTP answer; re-raise errors that waiting cannot fix."""
         if isinstance(error, (ClientClosedError, ConfigurationError, TLSError)):
+            raise error
+        if isinstance(error, ProxyError) and error.refused:
             raise error
         self._last, self._last_status = str(error), None
 

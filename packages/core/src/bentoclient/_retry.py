@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import NamedTuple, Optional
 
 from ._backoff import Backoff
-from .exceptions import BentoClientError, TLSError, TransportError
+from .exceptions import BentoClientError, ProxyError, TLSError, TransportError
 
 __all__ = ["NO_RETRY", "Retry", "parse_retry_after"]
 
@@ -24,6 +24,9 @@ class Retry(NamedTuple):
       retried by the transport itself;
     - ``statuses`` (429 and 503: the server turned the request away), after ``Retry-After``
       when the server sends one (seconds or an HTTP date), else after the back-off.
+
+    Never retried: TLS failures and a proxy's refusal (403, 407), which the same request
+    would meet again.
 
     Opt-in, because the call may have run already: ``retry_sent_requests=True`` also retries
     read timeouts and broken responses of non-idempotent (POST) calls, and
@@ -46,6 +49,8 @@ class Retry(NamedTuple):
     def delay_after_error(self, retries_done: int, error: BentoClientError, method: str) -> Optional[float]:
         """Seconds to wait before sending again after a transport error, or None to give up."""
         if retries_done >= self.total or not isinstance(error, TransportError) or isinstance(error, TLSError):
+            return None
+        if isinstance(error, ProxyError) and error.refused:  # 403/407: the proxy would refuse again
             return None
         if error.request_sent and not (self.retry_sent_requests or method.upper() in IDEMPOTENT_METHODS):
             return None

@@ -16,9 +16,17 @@ import time
 from collections.abc import Iterator
 from typing import Any, Optional, Union
 
-from ._http11 import MAX_HEADER_LINE, HeadError, HeadFields, is_interim
+from ._http11 import MAX_HEADER_LINE, HeadError, HeadFields, is_interim, parse_status_line
 from ._messages import tls_failure_message
 from ._models import Headers, Request, Timeout
+from ._proxy import (
+    ProxyConfig,
+    proxy_connect_error,
+    proxy_connect_request,
+    proxy_status_error,
+    proxy_timeout_error,
+    transport_proxy,
+)
 from ._url import ServiceAddress
 from .exceptions import (
     ClientClosedError,
@@ -30,6 +38,7 @@ from .exceptions import (
     ReadTimeout,
     RemoteProtocolError,
     TLSError,
+    TransportError,
     WriteError,
     WriteTimeout,
 )
@@ -115,6 +124,83 @@ class _UnixHTTPConnection(http.client.HTTPConnection):
             sock.close()
             raise
         self.sock = sock
+
+
+class _ProxyHTTPConnection(http.client.HTTPConnection):
+    """A connection to an HTTP proxy, for plain-http services (requests in absolute form)."""
+
+    def __init__(self, address: ServiceAddress, proxy: ProxyConfig, timeout: Optional[float]) -> None:
+        super().__init__(proxy.host, proxy.port, timeout=timeout)
+        self._address = address
+        self._proxy = proxy
+
+    def connect(self) -> None:
+        try:
+            super().connect()
+        except socket.timeout:
+            raise proxy_timeout_error(self._address, self._proxy, self.timeout) from None
+        except OSError as exc:
+            raise proxy_connect_error(self._address, self._proxy, _os_reason(exc)) from None
+
+
+class _TunnelHTTPSConnection(http.client.HTTPSConnection):
+    """HTTPS to the service through a ``CONNECT`` tunnel opened by an HTTP proxy.
+
+    Not ``set_tunnel()``: that reports a refusal as an ``OSError`` whose only detail is its
+    text; here the proxy's answer is read and mapped to a typed error by its status code.
+    """
+
+    def __init__(
+        self, address: ServiceAddress, proxy: ProxyConfig, timeout: Optional[float], context: ssl.SSLContext
+    ) -> None:
+        super().__init__(address.host, address.port, timeout=timeout, context=context)
+        self._address = address
+        self._proxy = proxy
+        self._tls = context
+
+    def connect(self) -> None:
+        address, proxy = self._address, self._proxy
+        try:
+            sock = socket.create_connection((proxy.host, proxy.port), self.timeout)
+        except socket.timeout:
+            raise proxy_timeout_error(address, proxy, self.timeout) from None
+        except OSError as exc:
+            raise proxy_connect_error(address, proxy, _os_reason(exc)) from None
+        try:
+            try:
+                sock.sendall(proxy_connect_request(address, proxy))
+                status, reason = _read_connect_answer(sock)
+            except socket.timeout:
+                raise proxy_timeout_error(address, proxy, self.timeout) from None
+            except (OSError, http.client.HTTPException, ValueError) as exc:
+                reason = f"the proxy broke off the CONNECT exchange ({type(exc).__name__}: {exc})"
+                raise proxy_connect_error(address, proxy, reason) from None
+            if status != 200:
+                raise proxy_status_error(address, proxy, status, reason, tunnel=True)
+            # TLS with the service inside the tunnel: its name is verified, not the proxy's.
+            self.sock = self._tls.wrap_socket(sock, server_hostname=address.host)
+        except BaseException:
+            sock.close()
+            raise
+
+
+def _read_connect_answer(sock: socket.socket) -> tuple[int, str]:
+    """The status of the proxy's answer to ``CONNECT``, its head read whole and nothing more."""
+    # Unbuffered: no byte after the head (the tunnel's, the TLS session's) may be read here.
+    fp = sock.makefile("rb", buffering=0)
+    try:
+        line = fp.readline(MAX_HEADER_LINE + 1)
+        if not line:
+            raise http.client.RemoteDisconnected("closed without answering")
+        _, status, reason = parse_status_line(line)  # the shared head rules (HeadError: a ValueError)
+        _read_head_fields(fp)
+        return status, reason
+    finally:
+        fp.close()  # the socket stays open: makefile() holds a reference of its own
+
+
+def _os_reason(exc: OSError) -> str:
+    return exc.strerror or str(exc) or type(exc).__name__
 
 
 def ssl_context(verify: SSLOptions) -> ssl.SSLContext:
@@ -292,12 +378,21 @@ class HTTPTransport:
     sent once more on a fresh connection, when its body can be replayed.
     """
 
-    def __init__(self, address: ServiceAddress, *, max_connections: int = 10, verify: SSLOptions = True) -> None:
+    def __init__(
+        self,
+        address: ServiceAddress,
+        *,
+        max_connections: int = 10,
+        verify: SSLOptions = True,
+        proxy: Union[ProxyConfig, str, None] = None,
+    ) -> None:
         if max_connections < 1:
             raise ValueError("max_connections must be at least 1")
         self.address = address
         self.max_connections = max_connections
         self._verify = verify
+        #: The HTTP proxy every request goes through, or None.
+        self.proxy: Optional[ProxyConfig] = transport_proxy(address, proxy)
         # Built now, so that a bad CA path fails the constructor, not the first request.
         self._ssl: Optional[ssl.SSLContext] = ssl_context(verify) if address.scheme == "https" else None
         self._reset()
@@ -311,7 +406,12 @@ class HTTPTransport:
 
     # Pickling and fork: connections and locks belong to one process; rebuild them lazily.
     def __getstate__(self) -> dict[str, Any]:
-        return {"address": self.address, "max_connections": self.max_connections, "_verify": self._verify}
+        return {
+            "address": self.address,
+            "max_connections": self.max_connections,
+            "_verify": self._verify,
+            "proxy": self.proxy,
+        }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
@@ -335,6 +435,7 @@ class HTTPTransport:
 
     def _new_connection(self, timeout: Timeout) -> _Conn:
         addr = self.address
+        proxy = self.proxy
         conn: http.client.HTTPConnection
         if addr.scheme == "unix":
             assert addr.socket_path is not None
@@ -342,13 +443,21 @@ class HTTPTransport:
         elif addr.scheme == "https":
             if self._ssl is None:
                 self._ssl = ssl_context(self._verify)
-            conn = http.client.HTTPSConnection(addr.host, addr.port, timeout=timeout.connect, context=self._ssl)
+            if proxy is not None:
+                conn = _TunnelHTTPSConnection(addr, proxy, timeout.connect, self._ssl)
+            else:
+                conn = http.client.HTTPSConnection(addr.host, addr.port, timeout=timeout.connect, context=self._ssl)
+        elif proxy is not None:
+            conn = _ProxyHTTPConnection(addr, proxy, timeout.connect)
         else:
             conn = http.client.HTTPConnection(addr.host, addr.port, timeout=timeout.connect)
         conn.response_class = _LeanResponse
         url = addr.url
         try:
             conn.connect()
+        except TransportError:  # the proxy's failures, typed already
+            conn.close()
+            raise
         except socket.timeout:
             conn.close()
             raise ConnectTimeout(
@@ -429,14 +538,21 @@ class HTTPTransport:
     def _send_on(self, conn: _Conn, request: Request, timeout: Timeout, deadline: Optional[float] = None) -> Response:
         http_conn = conn.http
         url = self.address.origin + request.target
+        # Plain http through a proxy: the absolute URL goes to the proxy, with its credentials.
+        # (https goes through a CONNECT tunnel: there the request is the service's own.)
+        forward = self.proxy if self.proxy is not None and self.address.scheme == "http" else None
         sock = http_conn.sock
         if sock is not None:
             sock.settimeout(timeout.write)
         length = request.body_length
         chunked = length is None and request.method not in ("GET", "HEAD")
         try:  # only buffers: nothing is on the wire before endheaders()
-            http_conn.putrequest(request.method, request.target, skip_host=True, skip_accept_encoding=True)
+            target = url if forward is not None else request.target
+            http_conn.putrequest(request.method, target, skip_host=True, skip_accept_encoding=True)
             http_conn.putheader("Host", self.address.host_header)
+            if forward is not None:
+                for key, value in forward.headers:
+                    http_conn.putheader(key, value)
             for key, value in request.headers:
                 http_conn.putheader(key, value)
             if length is not None and (length or request.method not in ("GET", "HEAD")):
@@ -491,4 +607,9 @@ class HTTPTransport:
             if not body_sent:
                 raise WriteError(f"the connection to {url} broke while sending the request: {exc}", url=url) from None
             raise ReadError(f"the connection to {url} broke while waiting for the response: {exc}", url=url) from None
+        if forward is not None and raw.status == 407:
+            # The proxy's own answer (the service never saw the request): not the service's.
+            reason = raw.reason
+            raw.close()
+            raise proxy_status_error(self.address, forward, 407, reason, tunnel=False)
         return Response(self, conn, raw, url, sock=sock, read_timeout=timeout.read, deadline=deadline)

@@ -41,6 +41,7 @@ __all__ = [
     "NotFound",
     "PayloadTooLarge",
     "PoolTimeout",
+    "ProxyError",
     "ReadError",
     "ReadTimeout",
     "RemoteProtocolError",
@@ -208,6 +209,41 @@ class ConnectError(TransportError):
 class TLSError(ConnectError):
     """The TLS handshake failed (certificate not trusted, wrong host name): a configuration
     problem, so it is neither retried nor waited out."""
+
+
+class ProxyError(ConnectError):
+    """The proxy refused the request or could not be reached; nothing reached the service.
+
+    ``proxy`` is the proxy's URL without its password.  ``status_code`` is what the proxy
+    answered (407: it wants credentials, or other ones; 403: it does not allow the service;
+    502 and the like: it could not reach the service), or None when the proxy itself could
+    not be reached.  A 403 or 407 is a configuration problem: it is neither retried nor
+    waited out.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        url: str = "",
+        proxy: str = "",
+        status_code: Optional[int] = None,
+        request_sent: bool = False,
+        stale_connection: bool = False,
+    ) -> None:
+        super().__init__(message, url=url, request_sent=request_sent, stale_connection=stale_connection)
+        self.proxy = proxy
+        self.status_code = status_code
+        if status_code is not None:
+            try:
+                self.error_code = HTTPStatus(status_code)  # the proxy's answer (407, 403, 502 ...)
+            except ValueError:
+                pass  # a non-standard code: keep 503
+
+    @property
+    def refused(self) -> bool:
+        """Whether the proxy refused (403, 407): the same request would be refused again."""
+        return self.status_code in (403, 407)
 
 
 class ReadError(TransportError):

@@ -27,6 +27,13 @@ instrumentation.  The rules a transport follows:
   ``iter_bytes()``/``aiter_bytes()``, as sent (no content decoding); ``close()``/``aclose()``
   releases it early and is safe to call twice.
 
+Proxies: the client resolves ``proxy=`` and the environment into a :class:`ProxyConfig`
+and hands it to its default transport (``proxy=``).  A transport that takes one sends
+plain-http requests to the proxy in absolute form with ``ProxyConfig.headers``, opens
+``https://`` connections with :func:`proxy_connect_request` (a ``CONNECT`` tunnel, then TLS
+with the service), and raises :func:`proxy_status_error`, :func:`proxy_connect_error` or
+:func:`proxy_timeout_error` when the proxy refuses or cannot be reached.
+
 :class:`HTTPTransport` is the standard-library implementation ``SyncHTTPClient`` uses by
 default; ``bentoclient-async`` provides the default async one.  The HTTP/1.1 head rules
 (:func:`parse_status_line`, :class:`HeadFields`, :func:`is_interim`, :func:`body_length`)
@@ -36,11 +43,20 @@ are here for transports to share, so every transport applies the same limits.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Mapping
-from typing import Optional, Protocol, runtime_checkable
+from typing import Any, Optional, Protocol, Union, runtime_checkable
 
 from ._http11 import MAX_HEADER_LINE, MAX_HEADERS, HeadError, HeadFields, body_length, is_interim, parse_status_line
 from ._messages import tls_failure_message
 from ._models import Headers, Request, Timeout
+from ._proxy import (
+    ProxyConfig,
+    parse_proxy_url,
+    proxy_connect_error,
+    proxy_connect_request,
+    proxy_status_error,
+    proxy_timeout_error,
+    transport_proxy,
+)
 from ._transport import KEEPALIVE_EXPIRY, READ_CHUNK, HTTPTransport, Response, SSLOptions, ssl_context
 from ._url import ServiceAddress, parse_service_url
 
@@ -51,23 +67,33 @@ __all__ = [
     "READ_CHUNK",
     "AsyncResponse",
     "AsyncTransport",
+    "AsyncTransportOption",
     "HTTPTransport",
     "HeadError",
     "HeadFields",
+    "HTTPXAsyncTransport",
     "Headers",
+    "ProxyConfig",
     "Request",
     "Response",
     "SSLOptions",
     "ServiceAddress",
     "SyncResponse",
     "SyncTransport",
+    "SyncTransportOption",
     "Timeout",
     "body_length",
     "is_interim",
+    "parse_proxy_url",
     "parse_service_url",
     "parse_status_line",
+    "proxy_connect_error",
+    "proxy_connect_request",
+    "proxy_status_error",
+    "proxy_timeout_error",
     "ssl_context",
     "tls_failure_message",
+    "transport_proxy",
 ]
 
 
@@ -130,6 +156,14 @@ class AsyncResponse(Protocol):
         ...
 
 
+class HTTPXAsyncTransport(Protocol):
+    """Any httpx (or httpx2) async transport; ``AsyncHTTPClient`` wraps it in ``HTTPXTransport``."""
+
+    async def handle_async_request(self, request: Any) -> Any: ...
+
+    async def aclose(self) -> None: ...
+
+
 @runtime_checkable
 class AsyncTransport(Protocol):
     """Sends requests for ``AsyncHTTPClient``, on the event loop it is first used on."""
@@ -141,3 +175,8 @@ class AsyncTransport(Protocol):
     async def aclose(self) -> None:
         """Close the connections."""
         ...
+
+
+#: What ``transport=`` takes: a transport of the seam; for the async client also an httpx one.
+SyncTransportOption = SyncTransport
+AsyncTransportOption = Union[AsyncTransport, HTTPXAsyncTransport]

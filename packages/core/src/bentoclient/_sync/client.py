@@ -4,16 +4,24 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
 from time import monotonic
 from typing import Any, Callable, Optional, Union
 
-from .._backends import SyncTransportClass, adapt_sync_transport, default_sync_transport, sync_sleep
+from .._backends import (
+    IS_SYNC,
+    SyncTransportClass,
+    adapt_sync_transport,
+    default_sync_transport,
+    sync_call_hook,
+    sync_sleep,
+)
 from .._base import ClientBase, ClientResponse
 from .._decode import decode_value, error_from_response, is_file_output
 from .._files import file_result
 from .._models import Headers, Request, ResponseData, Timeout, TimeoutTypes
+from .._observe import Observation, check_event_hooks, observe
 from .._protocol import RequestPlan
 from .._ready import ReadyWait
 from .._retry import NO_RETRY, Retry
@@ -22,7 +30,7 @@ from .._tasks import PollPlan, ResultStatus, parse_status, parse_task_id, submit
 from .._transport import SSLOptions
 from ..exceptions import BentoClientError, ClientClosedError, ClientNotSetUpError, TransportError
 from ..streaming import SyncItemStream, load_stream_plugin
-from ..transport import SyncResponse, SyncTransport
+from ..transport import SyncResponse, SyncTransport, SyncTransportOption
 from .bulk import MapIterator
 
 __all__ = ["SyncHTTPClient", "Task"]
@@ -40,6 +48,14 @@ def _read_data(response: SyncResponse, attempts: int = 1) -> ResponseData:
     finally:
         response.close()
     return ResponseData(response.status_code, _headers(response), content, attempts)
+
+
+def _pause_after(plan: RequestPlan, error: TransportError, seen: Optional[Observation]) -> None:
+    """Wait before the next attempt after a transport error (or re-raise it when final)."""
+    pause = plan.after_error(error, monotonic())
+    if seen is not None:
+        seen.retrying(plan.request, type(error).__name__, pause, plan.attempts)
+    sync_sleep(pause)
 
 
 class _Shared:
@@ -67,12 +83,20 @@ class SyncHTTPClient(ClientBase):
     :class:`~bentoclient.exceptions.ClientNotSetUpError` before it; one async client belongs
     to the event loop it was first used on.
 
-    Beyond BentoML's signature: ``download_dir`` (where file outputs are saved; by default
-    a temporary folder removed by :meth:`close`), ``verify`` (TLS: ``True``, ``False``, a CA
-    bundle path or an ``ssl.SSLContext``), ``headers`` (sent on every request),
+    Beyond BentoML's signature: ``download_dir`` (where file outputs are saved and kept; by
+    default a temporary folder removed with the client object, as BentoML's), ``verify`` (TLS:
+    ``True``, ``False``, a CA bundle path or an ``ssl.SSLContext``), ``headers`` (sent on every
+    request),
     ``max_connections`` (the connection pool bound), ``retry`` (a :class:`~bentoclient.Retry`
-    policy) and ``transport`` (any object implementing the transport seam in
-    :mod:`bentoclient.transport`, for test doubles, custom networking or instrumentation).
+    policy), ``transport`` (any object implementing the transport seam in
+    :mod:`bentoclient.transport`, for test doubles, custom networking or instrumentation) and
+    ``event_hooks`` (``{"request": [fn], "response": [fn]}``: called with each attempt's request,
+    and with the request and the response head; on the async client they may be coroutines).
+
+    Proxies as in httpx: ``HTTP_PROXY``, ``HTTPS_PROXY``, ``ALL_PROXY`` and ``NO_PROXY`` are
+    honoured unless ``trust_env=False``; ``proxy="http://user:password@host:port"`` names one
+    explicitly (``NO_PROXY`` does not apply to it).  Only ``http://`` proxies; ``https://``
+    services are tunnelled with ``CONNECT``.  With ``transport=``, neither is used.
     """
 
     #: The transport class this client sends through by default.
@@ -90,7 +114,10 @@ class SyncHTTPClient(ClientBase):
         headers: Optional[Mapping[str, str]] = None,
         max_connections: int = 10,
         retry: Optional[Retry] = None,
-        transport: Optional[SyncTransport] = None,
+        transport: Optional[SyncTransportOption] = None,
+        event_hooks: Optional[Mapping[str, Sequence[Callable[..., Any]]]] = None,
+        proxy: Optional[str] = None,
+        trust_env: bool = True,
     ) -> None:
         super().__init__(
             url,
@@ -101,14 +128,20 @@ class SyncHTTPClient(ClientBase):
             headers=headers,
             max_connections=max_connections,
             retry=retry,
+            proxy=proxy,
+            trust_env=trust_env,
+            custom_transport=transport is not None,
         )
         self._verify = verify
+        self._event_hooks = check_event_hooks(event_hooks, allow_coroutines=IS_SYNC)
         self._transport_given = transport is not None
         if transport is None:
-            transport = default_sync_transport(self._address, max_connections=max_connections, verify=verify)
+            chosen = default_sync_transport(
+                self._address, max_connections=max_connections, verify=verify, proxy=self._proxy
+            )
         else:
-            transport = adapt_sync_transport(self._address, transport)
-        self._shared = _Shared(transport)
+            chosen = adapt_sync_transport(self._address, transport)
+        self._shared = _Shared(chosen)
         self._owner = True  # False for with_options() copies: they never close the connections
         self._setup_done = False
         self._setup_or_close()  # like BentoML's SyncHTTPClient, it connects at once
@@ -149,10 +182,11 @@ class SyncHTTPClient(ClientBase):
         return self._setup_done
 
     def close(self) -> None:
-        """Close the connections and remove the temporary download folder (if any).
+        """Close the connections.
 
-        On a ``with_options()`` copy it only ends the copy: the client it came from keeps
-        its connections until that client is closed.
+        File outputs stay readable: their temporary folder goes when this client object (and
+        its ``with_options()`` copies) is garbage-collected, or at exit.  On a copy, ``close()``
+        ends only the copy: the client it came from keeps its connections until it is closed.
         """
         self._closed = True
         if not self._owner:
@@ -161,7 +195,6 @@ class SyncHTTPClient(ClientBase):
         shared.closed = True
         if shared.transport is not None:
             shared.transport.close()
-        self._remove_downloads()
 
     @property
     def _transport(self) -> Optional[SyncTransport]:
@@ -324,7 +357,8 @@ class SyncHTTPClient(ClientBase):
         url: str,
         *,
         content: Union[bytes, str, None] = None,
-        data: Union[bytes, str, Mapping[str, str], None] = None,
+        data: Union[bytes, str, Mapping[str, Any], None] = None,
+        files: Optional[Mapping[str, Any]] = None,
         json: Any = None,
         params: Optional[Mapping[str, Any]] = None,
         headers: Optional[Mapping[str, str]] = None,
@@ -333,11 +367,22 @@ class SyncHTTPClient(ClientBase):
         """Send any request to the service and return the response, whatever its status.
 
         ``url`` is a path under the service URL (``"/metrics"``).  The body is ``content``
-        (bytes/str), ``data`` (bytes/str, or a dict sent form-encoded) or ``json``.
+        (bytes/str), ``data`` (bytes/str, or a dict sent form-encoded), ``files`` (a dict of
+        files, sent as ``multipart/form-data`` with ``data``'s fields) or ``json``.
         """
-        req = self._raw_request(method, url, content=content, data=data, json_body=json, params=params, headers=headers)
+        req = self._raw_request(
+            method, url, content=content, data=data, json_body=json, params=params, headers=headers, files=files
+        )
+        started = monotonic()
         resp = self._fetch(req, self._timeout if timeout is None else Timeout.of(timeout))
-        return ClientResponse(resp.status_code, resp.headers, resp.content, resp.attempts)
+        return ClientResponse(
+            resp.status_code,
+            resp.headers,
+            resp.content,
+            resp.attempts,
+            url=self._address.origin + req.target,
+            elapsed=monotonic() - started,
+        )
 
     # --- readiness -----------------------------------------------------------------------
 
@@ -393,7 +438,7 @@ class SyncHTTPClient(ClientBase):
             raise ClientClosedError(f"{type(self).__name__} for {self._address.url} is closed; create a new client")
         if shared.transport is None:  # unpickled: connections are made anew in this process
             shared.transport = default_sync_transport(
-                self._address, max_connections=self._max_connections, verify=self._verify
+                self._address, max_connections=self._max_connections, verify=self._verify, proxy=self._proxy
             )
         return shared.transport
 
@@ -415,16 +460,47 @@ class SyncHTTPClient(ClientBase):
     def _exchange(
         self, request: Request, timeout: Timeout, retry: Optional[Retry], *, read: bool
     ) -> Union[tuple[SyncResponse, int], ResponseData]:
-        # The one attempt loop: RequestPlan decides, the transport sends.
         transport = self._live_transport()
+        seen, request = observe(self._address, request)  # None unless a logger or a tracer listens
+        if seen is None:
+            return self._attempts(transport, request, timeout, retry, read, None)
+        try:
+            result = self._attempts(transport, request, timeout, retry, read, seen)
+        except BaseException as exc:
+            seen.finished(None, exc)
+            raise
+        seen.finished(result.status_code if isinstance(result, ResponseData) else result[0].status_code, None)
+        return result
+
+    def _attempts(
+        self,
+        transport: SyncTransport,
+        request: Request,
+        timeout: Timeout,
+        retry: Optional[Retry],
+        read: bool,
+        seen: Optional[Observation],
+    ) -> Union[tuple[SyncResponse, int], ResponseData]:
+        # The one attempt loop: RequestPlan decides, the transport sends.
         plan = RequestPlan(self._address, request, timeout, self._retry if retry is None else retry, now=monotonic())
+        hooks = self._event_hooks
         while True:
+            if seen is not None:
+                seen.sending(plan.request, plan.attempts)
+            if hooks:
+                self._call_hooks("request", plan.request)
+            started = monotonic()
             try:
-                response = transport.send(plan.request, plan.attempt_timeout(monotonic()), plan.deadline)
+                response = transport.send(plan.request, plan.attempt_timeout(started), plan.deadline)
             except TransportError as err:
-                sync_sleep(plan.after_error(err, monotonic()))
+                _pause_after(plan, err, seen)
                 continue
             try:
+                if seen is not None:
+                    seen.answered(plan.request, response.status_code, plan.attempts, monotonic() - started)
+                if hooks:
+                    self._call_hooks("response", plan.request, response)
+                retries = plan.retries
                 delay = plan.after_response(response.status_code, response.headers, monotonic())
             except BaseException:
                 response.close()
@@ -435,14 +511,20 @@ class SyncHTTPClient(ClientBase):
                 try:
                     return _read_data(response, plan.attempts)
                 except TransportError as err:
-                    sync_sleep(plan.after_error(err, monotonic()))
+                    _pause_after(plan, err, seen)
                     continue
             try:
                 _read_data(response)  # drain it, so the connection can be reused
             except TransportError:
                 pass  # a broken body of a response we drop anyway: its connection is discarded
+            if seen is not None and plan.retries > retries:  # a retry (not a redirect)
+                seen.retrying(plan.request, f"HTTP {response.status_code}", delay, plan.attempts)
             if delay:
                 sync_sleep(delay)
+
+    def _call_hooks(self, kind: str, *args: Any) -> None:
+        for hook in self._event_hooks.get(kind, ()):
+            sync_call_hook(hook, *args)
 
     def _save_file(self, endpoint: Endpoint, response: SyncResponse) -> Any:
         path = None

@@ -1,0 +1,191 @@
+"""Generated typed clients pass ``ruff`` and ``mypy --strict``, and make mistakes type errors.
+
+Runs in the ``typed_clients`` nox session, which installs mypy and ruff (and all three
+packages, so the async classes are checked too).  A missing tool fails the tests: they are
+never skipped.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import NamedTuple
+
+import pytest
+from cli.schemas import LONG_SCHEMA, ODD_SCHEMA, random_schema
+
+from bentoclient._gen import generate
+
+TESTS = Path(__file__).resolve().parent.parent
+ROOT = TESTS.parent
+SERVICES = TESTS / "services"
+CONFIG = ROOT / "pyproject.toml"
+
+USER_OK = """\
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from bentoclient import ResultStatus, Task
+from demo_client import DemoAsyncClient, DemoClient
+from wire_client import Item, Result, WireAsyncClient, WireClient
+
+
+def use_sync(url: str) -> None:
+    with DemoClient(url) as demo:
+        labels: list[int] = demo.classify([[1, 2, 3, 4]])
+        short: str = demo.summarize(text="hello", max_length=3)
+        quick: str = demo.with_options(timeout=5).summarize("hello")
+        with demo.stream("hi", n=2) as pieces:
+            for piece in pieces:
+                print(piece.upper())
+        print(labels, short, quick)
+    with WireClient(url) as wire:
+        item: Item = {"name": "a", "quantity": 2}
+        result: Result = wire.echo_model(item, factor=2.0)
+        total: float = result["total"]
+        path: Path = wire.make_file("x", filename="a.txt")
+        wire.file_info(path, note="n")
+        wire.fail("NotFound")
+        task: Task = wire.echo_task.submit(text="t")
+        status: ResultStatus = wire.echo_task.get_status(task.id)
+        echoed: dict[str, str] = wire.echo_task(text="now")
+        print(total, status, echoed, wire.api_close())
+
+
+async def use_async(url: str) -> None:
+    async with DemoAsyncClient(url) as demo:
+        short: str = await demo.summarize("hello")
+        again: str = await demo.with_options(timeout=5).summarize("hello")
+        async with demo.stream("hi") as pieces:
+            async for piece in pieces:
+                print(piece.upper(), short, again)
+    async with WireAsyncClient(url) as wire:
+        task = await wire.echo_task.submit(text="t")
+        print(await task.result(), await wire.root_list([1, 2]))
+
+
+asyncio.run(use_async("http://127.0.0.1:3000"))
+"""
+
+#: One mistake per line, each with the words mypy's error must contain.
+USER_BAD = {
+    "demo.summarize(text=1)": 'Argument "text" to "summarize" of "DemoClient" has incompatible type "int"',
+    'demo.summarize(txt="a")': 'Unexpected keyword argument "txt" for "summarize" of "DemoClient"',
+    "labels: list[str] = demo.classify([[1.0]])": "Incompatible types in assignment",
+    'wire.fail("NoSuchKind")': 'Argument 1 to "fail" of "WireClient" has incompatible type',
+    'wire.echo_model({"nme": "a"})': '"nme"',
+    "wire.echo_task.submit(text=3)": 'Argument "text" to "submit" of "EchoTaskEndpoint"',
+    'wire.root_text("a", "b")': 'Too many arguments for "root_text" of "WireClient"',
+}
+
+
+#: Made-up schemas (tests/cli/schemas.py) whose modules mypy and ruff check too.
+RANDOM_SEEDS = range(150)
+
+
+class Checked(NamedTuple):
+    folder: Path
+    mypy: subprocess.CompletedProcess[str]
+
+
+def _tool(module: str) -> list[str]:
+    if importlib.util.find_spec(module) is None:
+        pytest.fail(f"{module} is not installed in this environment; the typed_clients nox session installs it")
+    return [sys.executable, "-m", module]
+
+
+@pytest.fixture(scope="module")
+def checked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Checked]:
+    """The generated modules and the two user scripts, type-checked in one mypy run."""
+    folder = tmp_path_factory.mktemp("typed")
+    for name, schema_file in (("demo_client", "demo_schema.json"), ("wire_client", "wire_schema.json")):
+        schema = json.loads((SERVICES / schema_file).read_text())
+        (folder / f"{name}.py").write_text(generate(schema, source=schema_file))
+    (folder / "long_client.py").write_text(generate(LONG_SCHEMA, source="long.json"))
+    (folder / "odd_client.py").write_text(generate(ODD_SCHEMA, source="odd.json"))
+    random_dir = folder / "random"
+    random_dir.mkdir()
+    for seed in RANDOM_SEEDS:
+        (random_dir / f"random_{seed}.py").write_text(generate(random_schema(seed), source=f"seed {seed}"))
+    (folder / "user_ok.py").write_text(USER_OK)
+    bad = ["from demo_client import DemoClient", "from wire_client import WireClient", ""]
+    bad += ["demo = DemoClient('http://127.0.0.1:3000')", "wire = WireClient('http://127.0.0.1:3000')"]
+    bad += list(USER_BAD)
+    (folder / "user_bad.py").write_text("\n".join(bad) + "\n")
+    command = [
+        *_tool("mypy"),
+        "--config-file",
+        str(CONFIG),
+        "--strict",
+        "--python-version",
+        "3.10",  # the oldest mypy checks for; tests/cli imports the modules on 3.9
+        "--no-error-summary",
+        "--show-error-codes",
+        "--cache-dir",
+        str(folder / ".mypy_cache"),
+        "demo_client.py",
+        "wire_client.py",
+        "long_client.py",
+        "odd_client.py",
+        "user_ok.py",
+        "user_bad.py",
+        "random",
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=folder, timeout=600)
+    yield Checked(folder, result)
+    shutil.rmtree(folder / ".mypy_cache", ignore_errors=True)
+
+
+def _errors(result: subprocess.CompletedProcess[str], filename: str) -> list[str]:
+    return [line for line in result.stdout.splitlines() if line.startswith(filename + ":")]
+
+
+@pytest.mark.parametrize(
+    "filename", ["demo_client.py", "wire_client.py", "long_client.py", "odd_client.py", "user_ok.py"]
+)
+def test_mypy_strict_accepts_the_modules_and_correct_use(checked: Checked, filename: str) -> None:
+    assert "error:" in checked.mypy.stdout or checked.mypy.returncode == 0, checked.mypy.stderr
+    assert _errors(checked.mypy, filename) == []
+
+
+def test_mypy_strict_rejects_wrong_types_and_names_the_argument(checked: Checked) -> None:
+    assert checked.mypy.returncode == 1, checked.mypy.stdout + checked.mypy.stderr
+    errors = _errors(checked.mypy, "user_bad.py")
+    first = 6  # the first mistake's line in user_bad.py
+    for offset, expected in enumerate(USER_BAD.values()):
+        on_line = [e for e in errors if re.match(rf"user_bad\.py:{first + offset}: error:", e)]
+        assert any(expected in e for e in on_line), (expected, on_line or errors)
+
+
+@pytest.mark.parametrize("filename", ["demo_client.py", "wire_client.py", "long_client.py", "odd_client.py"])
+def test_ruff_check_and_format_accept_the_modules(checked: Checked, filename: str) -> None:
+    ruff = _tool("ruff")
+    path = str(checked.folder / filename)
+    lint = subprocess.run([*ruff, "check", "--config", str(CONFIG), path], capture_output=True, text=True)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    fmt = subprocess.run(
+        [*ruff, "format", "--check", "--diff", "--config", str(CONFIG), path], capture_output=True, text=True
+    )
+    assert fmt.returncode == 0, fmt.stdout + fmt.stderr
+
+
+def test_mypy_strict_accepts_modules_of_made_up_schemas(checked: Checked) -> None:
+    errors = [line for line in checked.mypy.stdout.splitlines() if line.startswith("random")]
+    assert errors == []
+
+
+def test_ruff_accepts_modules_of_made_up_schemas(checked: Checked) -> None:
+    ruff = _tool("ruff")
+    folder = str(checked.folder / "random")
+    lint = subprocess.run([*ruff, "check", "--config", str(CONFIG), folder], capture_output=True, text=True)
+    assert lint.returncode == 0, lint.stdout[-3000:]
+    fmt = subprocess.run([*ruff, "format", "--check", "--config", str(CONFIG), folder], capture_output=True, text=True)
+    assert fmt.returncode == 0, fmt.stdout[-3000:]
