@@ -98,6 +98,11 @@ OPTIONAL_TEST_DIRS = {
     "tests/tracing": {"otel"},
 }
 LOAD_TESTS = "tests/integration/load"
+# The async client's load tests (map() through a server restart): once, with the async package.
+LOAD_ASYNC_TESTS = "tests/integration/load_async"
+# Scale-out across processes with Dask distributed: once, with dask[distributed] and pandas.
+SCALE_TESTS = "tests/scale"
+SCALE_REQUIREMENTS = ["dask[distributed,dataframe]", "pandas"]
 # mypy and ruff run on generated typed clients: a session of their own that installs both.
 TYPED_CLIENT_TESTS = "tests/typed_clients"
 TYPED_CLIENT_REQUIREMENTS = ["mypy>=1.10", "ruff>=0.6"]
@@ -108,7 +113,7 @@ COMBO_CORE_TESTS = ["tests/unit", "tests/packaging", "tests/integration/test_fil
 
 def _pytest_args(combo: str) -> list[str]:
     if combo == "core":
-        ignored = [LOAD_TESTS, TYPED_CLIENT_TESTS, *OPTIONAL_TEST_DIRS]
+        ignored = [LOAD_TESTS, LOAD_ASYNC_TESTS, SCALE_TESTS, TYPED_CLIENT_TESTS, *OPTIONAL_TEST_DIRS]
         return ["tests", *(f"--ignore={d}" for d in ignored)]
     installed = {"async", "stream", "otel"} if combo == "all" else set(combo.split("+")[1:])
     return COMBO_CORE_TESTS + [d for d, needs in OPTIONAL_TEST_DIRS.items() if needs <= installed]
@@ -143,6 +148,8 @@ nox.options.sessions = [
     "typed_clients",
     "typed_imports",
     "load",
+    "load_async",
+    "scale",
     "packaging",
 ]
 
@@ -178,8 +185,21 @@ def typed_imports(session: nox.Session, combo: str) -> None:
 
 @nox.session(python=SERVER_PYTHON)
 def load(session: nox.Session) -> None:
-    """10,000 calls from 8 threads through one client, fork and pickle, against a real server (once)."""
+    """10,000 calls from 8 threads, fork, pickle, and a 10,000-input map() through a server restart (once)."""
     _run_tests(session, "core", LOAD_TESTS)
+
+
+@nox.session(python=SERVER_PYTHON)
+def load_async(session: nox.Session) -> None:
+    """The async client's 10,000-input map() through a server restart, and a cancelled map (once)."""
+    _run_tests(session, "core+async", LOAD_ASYNC_TESTS)
+
+
+@nox.session(python=SERVER_PYTHON)
+def scale(session: nox.Session) -> None:
+    """map() and dataframe partitions across a Dask LocalCluster of worker processes (once)."""
+    session.install(*SCALE_REQUIREMENTS)
+    _run_tests(session, "core", SCALE_TESTS)
 
 
 @nox.session(python=SERVER_PYTHON)

@@ -39,6 +39,8 @@ Runner = Union[Callable[[Params], Result], Callable[[Params], Awaitable[Result]]
 RUNTIME = {
     "bentoclient": "bench",
     "bentoclient-httpx": "bench",
+    "bentoclient-aio": "bench",
+    "bentoclient-loop": "bench",
     "http.client": "bench",
     "asyncio": "bench",
     "httpx2": "bench",
@@ -408,6 +410,209 @@ async def async_asyncio(p: Params) -> Result:
             writer.close()
 
 
+# --- 8. bulk calls: client.map() ---------------------------------------------------------
+
+
+def _echo_inputs(n: int) -> Iterator[dict[str, Any]]:
+    return (ECHO_VALUE for _ in range(n))
+
+
+def _map_result(n: int, wall: float, cpu: float) -> Result:
+    return {"calls_per_s": n / wall, "cpu_us": cpu / n * 1e6}
+
+
+def map_bentoclient(p: Params) -> Result:
+    """``SyncHTTPClient.map`` at ``concurrency`` threads over one pool of as many connections."""
+    from bentoclient import SyncHTTPClient
+
+    n, concurrency = p["n"], p["concurrency"]
+    with SyncHTTPClient(p["url"], max_connections=concurrency) as client:
+        for value in client.map("echo", _echo_inputs(p["warmup"]), concurrency=concurrency):
+            _check(value, ECHO_VALUE, "warm-up map")
+        gc.collect()
+        with profiled(p):
+            cpu0, t0 = time.process_time(), time.perf_counter()
+            done = sum(1 for _ in client.map("echo", _echo_inputs(n), concurrency=concurrency))
+            wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    _check(done, n, "results")
+    return _map_result(n, wall, cpu)
+
+
+async def map_bentoclient_aio(p: Params) -> Result:
+    """``AsyncHTTPClient.map`` at ``concurrency`` tasks (default asyncio transport)."""
+    from bentoclient_async import AsyncHTTPClient
+
+    n, concurrency = p["n"], p["concurrency"]
+    async with AsyncHTTPClient(p["url"], max_connections=concurrency) as client:
+        for value in await client.map("echo", _echo_inputs(p["warmup"]), concurrency=concurrency):
+            _check(value, ECHO_VALUE, "warm-up map")
+        gc.collect()
+        with profiled(p):
+            cpu0, t0 = time.process_time(), time.perf_counter()
+            done = 0
+            async for _ in client.map("echo", _echo_inputs(n), concurrency=concurrency):
+                done += 1
+            wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    _check(done, n, "results")
+    return _map_result(n, wall, cpu)
+
+
+def map_bentoclient_loop(p: Params) -> Result:
+    """The naive way: one call after the other (``for x in inputs: client.echo(**x)``)."""
+    from bentoclient import SyncHTTPClient
+
+    n = p["n"]
+    with SyncHTTPClient(p["url"]) as client:
+        for item in _echo_inputs(p["warmup"]):
+            _check(client.echo(**item), ECHO_VALUE, "warm-up call")
+        gc.collect()
+        with profiled(p):
+            cpu0, t0 = time.process_time(), time.perf_counter()
+            for item in _echo_inputs(n):
+                client.echo(**item)
+            wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    return _map_result(n, wall, cpu)
+
+
+async def map_ceiling(p: Params) -> Result:
+    """The server's ceiling: raw asyncio streams at ``ceiling_concurrency`` calls in flight."""
+    raw = {**p, "concurrency": p["ceiling_concurrency"], "warmup": max(p["warmup"], 2 * p["ceiling_concurrency"])}
+    result = await async_asyncio(raw)
+    return {"calls_per_s": result["calls_per_s"], "cpu_us": result["cpu_us"]}
+
+
+class _MemoryAnswer:
+    """An in-memory response: the echo endpoint's JSON body, all at once."""
+
+    status_code = 200
+
+    def __init__(self, headers: Any, body: bytes) -> None:
+        self.headers = headers
+        self._body = body
+
+    def iter_bytes(self) -> Iterator[bytes]:
+        yield self._body
+
+    def read(self) -> bytes:
+        return self._body
+
+    def close(self) -> None:
+        pass
+
+    async def aiter_bytes(self) -> Any:
+        yield self._body
+
+    async def aread(self) -> bytes:
+        return self._body
+
+    async def aclose(self) -> None:
+        pass
+
+
+class _MemoryTransport:
+    """Both transport seams (``bentoclient.transport``) answering from memory: no socket, no server."""
+
+    def __init__(self, schema: bytes) -> None:
+        from bentoclient.transport import Headers
+
+        self._headers = Headers({"content-type": "application/json"})
+        self._schema = schema
+
+    def _answer(self, request: Any) -> _MemoryAnswer:
+        if request.target == "/schema.json":
+            return _MemoryAnswer(self._headers, self._schema)
+        body = request.content if isinstance(request.content, bytes) else b"".join(request.content)
+        return _MemoryAnswer(self._headers, body)  # /readyz and /echo: the body back
+
+    def send(self, request: Any, timeout: Any, deadline: Optional[float] = None) -> _MemoryAnswer:
+        return self._answer(request)
+
+    def close(self) -> None:
+        pass
+
+
+class _AsyncMemoryTransport:
+    """The async seam over the same answers."""
+
+    def __init__(self, schema: bytes) -> None:
+        self._sync = _MemoryTransport(schema)
+
+    async def send(self, request: Any, timeout: Any, deadline: Optional[float] = None) -> _MemoryAnswer:
+        return self._sync._answer(request)
+
+    async def aclose(self) -> None:
+        pass
+
+
+_ECHO_SCHEMA = json.dumps(
+    {
+        "name": "Bench",
+        "type": "service",
+        "routes": [
+            {
+                "name": "echo",
+                "route": "/echo",
+                "input": {
+                    "type": "object",
+                    "properties": {"text": {"type": "string"}, "n": {"type": "integer"}},
+                    "required": ["text", "n"],
+                },
+                "output": {"type": "object"},
+            }
+        ],
+    }
+).encode()
+
+
+def _counted_inputs(n: int, seen: list[int]) -> Iterator[dict[str, Any]]:
+    for i in range(n):
+        seen[0] = i
+        yield {"text": "hi", "n": i}
+
+
+def mapmem_bentoclient(p: Params) -> Result:
+    """Peak memory of ``SyncHTTPClient.map`` over a lazy input of ``n`` items, in memory."""
+    from bentoclient import SyncHTTPClient
+
+    n, concurrency = p["n"], p["concurrency"]
+    seen = [0]
+    with SyncHTTPClient("http://memory.invalid", transport=_MemoryTransport(_ECHO_SCHEMA)) as client:
+        list(client.map("echo", _counted_inputs(1000, seen), concurrency=concurrency))  # warm-up
+        peak = PeakRSS()
+        peak.start()
+        cpu0, t0 = time.process_time(), time.perf_counter()
+        done = 0
+        for i, value in enumerate(client.map("echo", _counted_inputs(n, seen), concurrency=concurrency)):
+            if value["n"] != i:
+                raise AssertionError(f"result {i} is {value!r}")
+            done += 1
+        wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    _check(done, n, "results")
+    return {"rss_mib": peak.growth_mib(), "items_per_s": n / wall, "cpu_us": cpu / n * 1e6}
+
+
+async def mapmem_bentoclient_aio(p: Params) -> Result:
+    """Peak memory of ``AsyncHTTPClient.map`` over a lazy input of ``n`` items, in memory."""
+    from bentoclient.aio import AsyncHTTPClient
+
+    n, concurrency = p["n"], p["concurrency"]
+    seen = [0]
+    transport = _AsyncMemoryTransport(_ECHO_SCHEMA)
+    async with AsyncHTTPClient("http://memory.invalid", transport=transport) as client:
+        await client.map("echo", _counted_inputs(1000, seen), concurrency=concurrency)  # warm-up
+        peak = PeakRSS()
+        peak.start()
+        cpu0, t0 = time.process_time(), time.perf_counter()
+        done = 0
+        async for value in client.map("echo", _counted_inputs(n, seen), concurrency=concurrency):
+            if value["n"] != done:
+                raise AssertionError(f"result {done} is {value!r}")
+            done += 1
+        wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    _check(done, n, "results")
+    return {"rss_mib": peak.growth_mib(), "items_per_s": n / wall, "cpu_us": cpu / n * 1e6}
+
+
 # --- 5. file upload and download ---------------------------------------------------------
 
 
@@ -741,6 +946,17 @@ SCENARIOS: dict[str, dict[str, Optional[Runner]]] = {
         "bentoclient": ready_bentoclient,
         "bentoml": ready_bentoml,
     },
+    # The "bentoclient" column is the sync client's map; "asyncio" is the server's ceiling.
+    "map": {
+        "bentoclient": map_bentoclient,
+        "bentoclient-aio": map_bentoclient_aio,
+        "bentoclient-loop": map_bentoclient_loop,
+        "asyncio": map_ceiling,
+    },
+    "mapmem": {
+        "bentoclient": mapmem_bentoclient,
+        "bentoclient-aio": mapmem_bentoclient_aio,
+    },
 }
 
 #: What an implementation needs beyond its registry entry: a statement that must run in its
@@ -753,6 +969,7 @@ REQUIRES: dict[tuple[str, str], str] = {
     ("async", "httpx2"): "import httpx2",
     ("async256", "httpx2"): "import httpx2",
     ("stream", "bentoclient"): "import bentoclient_stream; bentoclient_stream.sync_stream",
+    ("map", "bentoclient-aio"): "from bentoclient_async import AsyncHTTPClient",
 }
 
 #: 1. cold import: what each implementation's user writes first (run by :func:`import_probe`).

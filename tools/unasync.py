@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 FILES = {
     "packages/core/src/bentoclient/_async/client.py": "packages/core/src/bentoclient/_sync/client.py",
+    "packages/core/src/bentoclient/_async/bulk.py": "packages/core/src/bentoclient/_sync/bulk.py",
     "packages/stream/src/bentoclient_stream/_async_stream.py": "packages/stream/src/bentoclient_stream/_sync_stream.py",
 }
 
@@ -40,6 +41,10 @@ RULES: list[tuple[str, str]] = [
     (r"\b__aiter__\b", "__iter__"),
     (r"\b__anext__\b", "__next__"),
     (r"\bStopAsyncIteration\b", "StopIteration"),
+    (r"\bAsyncGenerator\[Any, None\]", "Generator[Any, None, None]"),
+    (r"\bAsyncGenerator\b", "Generator"),
+    (r"\bAsyncMapIterator\b", "MapIterator"),
+    (r"\bAsyncWorkers\b", "SyncWorkers"),
     (r"\bAsyncHTTPClient\b", "SyncHTTPClient"),
     (r"\bAsyncTask\b", "Task"),
     (r"\bAsyncTransportClass\b", "SyncTransportClass"),

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from . import exceptions
     from ._backoff import Backoff
     from ._base import ClientResponse
+    from ._bulk import MapError
     from ._models import Headers, Timeout
     from ._retry import NO_RETRY, Retry
     from ._schema import Endpoint, Field, ServiceSchema
@@ -36,6 +37,7 @@ __all__ = [
     "Endpoint",
     "Field",
     "Headers",
+    "MapError",
     "NO_RETRY",
     "Retry",
     "ResultStatus",
@@ -56,6 +58,7 @@ _LAZY = {
     "Endpoint": "_schema",
     "Field": "_schema",
     "Headers": "_models",
+    "MapError": "_bulk",
     "NO_RETRY": "_retry",
     "Retry": "_retry",
     "ResultStatus": "_tasks",

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
 from time import monotonic
 from typing import Any, Callable, Optional, Union
@@ -31,6 +31,7 @@ from .._transport import SSLOptions
 from ..exceptions import BentoClientError, ClientClosedError, ClientNotSetUpError, TransportError
 from ..streaming import SyncItemStream, load_stream_plugin
 from ..transport import SyncResponse, SyncTransport, SyncTransportOption
+from .bulk import MapIterator
 
 __all__ = ["SyncHTTPClient", "Task"]
 
@@ -268,6 +269,45 @@ class SyncHTTPClient(ClientBase):
         if response.status_code >= 400:
             raise error_from_response(response, endpoint.name)
         return response
+
+    def map(
+        self,
+        endpoint: Any,
+        inputs: Iterable[Any],
+        /,
+        *,
+        concurrency: int = 8,
+        ordered: bool = True,
+        return_exceptions: bool = False,
+        retry: Optional[Retry] = None,
+        timeout: TimeoutTypes | None = None,
+        progress: Optional[Callable[[int, Optional[int]], object]] = None,
+        progress_bar: bool = False,
+        total: Optional[int] = None,
+    ) -> MapIterator:
+        """Call ``endpoint`` (its name, or ``client.<endpoint>``) once per input, ``concurrency`` at a time.
+
+        Each input is a dict of the endpoint's keyword arguments, or, for an endpoint that
+        takes one root value, that value.  Iterate the returned object for the results, in
+        input order (``ordered=False``: ``(index, result)`` pairs as calls finish); the async
+        one can also be awaited for the whole list.  ``return_exceptions=True`` yields a
+        :class:`~bentoclient.MapError` for a failed input instead of raising the first error.
+        ``retry`` / ``timeout`` override the client's for these calls; ``progress`` is called
+        with ``(done, total)``; ``progress_bar=True`` draws a tqdm bar.  See ``docs/bulk.md``.
+        """
+        name = getattr(getattr(endpoint, "endpoint", None), "name", endpoint)  # client.<endpoint> too
+        client = self if retry is None and timeout is None else self.with_options(retry=retry, timeout=timeout)
+        return MapIterator(
+            client,
+            self._endpoint(name),
+            inputs,
+            concurrency=concurrency,
+            ordered=ordered,
+            return_exceptions=return_exceptions,
+            progress=progress,
+            progress_bar=progress_bar,
+            total=total,
+        )
 
     # --- tasks ---------------------------------------------------------------------------
 

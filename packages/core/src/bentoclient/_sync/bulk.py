@@ -1,0 +1,177 @@
+# Generated from bentoclient/_async/bulk.py by tools/unasync.py: do not edit; run 'nox -s unasync'.
+"""The sync twin of ``bentoclient/_async/bulk.py``, generated from it (whose docstring explains it)."""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Optional
+
+from .._backends import SyncWorkers
+from .._bulk import MapError, MapPlan, Progress, check_concurrency, input_total, item_arguments, map_endpoint
+from .._schema import Endpoint
+
+if TYPE_CHECKING:
+    from .client import SyncHTTPClient
+
+__all__ = ["MapIterator"]
+
+
+class MapIterator:
+    """The results of ``client.map(endpoint, inputs, ...)``, produced while you iterate.
+
+    Nothing is sent before the first ``next()``.  Then at most ``concurrency`` calls are in
+    flight; inputs are taken from ``inputs`` only as calls finish, so a generator of millions
+    is never read ahead by more than the plan's window.  In input order (the default) each
+    item is the endpoint's result; with ``ordered=False`` each item is ``(index, result)``
+    as calls finish.  With ``return_exceptions=True`` a failed input's item is a
+    :class:`~bentoclient.MapError` instead of its result, and the rest go on; otherwise the
+    first failure seen stops the map and is raised.
+
+    Stopping early (``break``, an error, ``close()``, Ctrl-C, cancelling the task): no input
+    is taken any more, and the calls in flight are cancelled (async) or finish and are
+    discarded (sync: a thread cannot be interrupted; each call is bounded by the timeout),
+    so that every connection is back in the client's pool.  Use ``with``/``with`` (or
+    call ``close()``) to have that happen at once after a ``break``; otherwise it happens
+    when the iterator is garbage-collected.  ``client.map(...)`` (async client) runs
+    it to the end and returns the list.
+    """
+
+    def __init__(
+        self,
+        client: SyncHTTPClient,
+        endpoint: Endpoint,
+        inputs: Iterable[Any],
+        *,
+        concurrency: int,
+        ordered: bool,
+        return_exceptions: bool,
+        progress: Optional[Callable[[int, Optional[int]], object]],
+        progress_bar: bool,
+        total: Optional[int],
+    ) -> None:
+        check_concurrency(concurrency)
+        map_endpoint(endpoint)
+        try:
+            source = iter(inputs)
+        except TypeError:
+            from ..exceptions import ArgumentError
+
+            hint = " (an async iterable is not supported: pass a plain iterable)" if hasattr(inputs, "__iter__") else ""
+            raise ArgumentError(
+                f"map() over endpoint {endpoint.name!r}: inputs must be an iterable of inputs "
+                f"(a list, a generator, ...), got {type(inputs).__name__}{hint}",
+                endpoint=endpoint.name,
+            ) from None
+        #: How many inputs there are, when known (``total=``, or ``len(inputs)``), else None.
+        self.total = input_total(inputs, total)
+        self._plan = MapPlan(concurrency, ordered=ordered)
+        self._progress = Progress(progress, progress_bar, self.total, endpoint.name)
+        self._run: Optional[Generator[Any, None, None]] = _map(
+            client, endpoint, source, self._plan, self._progress, return_exceptions
+        )
+
+    # --- counts ---------------------------------------------------------------------------
+
+    @property
+    def started(self) -> int:
+        """Inputs taken and sent so far."""
+        return self._plan.scheduled
+
+    @property
+    def done(self) -> int:
+        """Calls finished so far (with a result or an error)."""
+        return self._plan.completed
+
+    @property
+    def failed(self) -> int:
+        """Calls finished with an error (``return_exceptions=True``)."""
+        return self._plan.failed
+
+    @property
+    def yielded(self) -> int:
+        """Items handed out so far."""
+        return self._plan.handed_out
+
+    @property
+    def stopped(self) -> int:
+        """Calls that were in flight when the map was stopped early (``started == done + stopped``)."""
+        return self._plan.stopped
+
+    # --- iteration ------------------------------------------------------------------------
+
+    def __iter__(self) -> MapIterator:
+        return self
+
+    def __next__(self) -> Any:
+        if self._run is None:
+            raise StopIteration
+        return self._run.__next__()
+
+    def close(self) -> None:
+        """Stop: take no more inputs, end the calls in flight, give back their connections."""
+        run, self._run = self._run, None
+        if run is not None:
+            run.close()
+        self._progress.close()
+
+    def __enter__(self) -> MapIterator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        total = "?" if self.total is None else self.total
+        return f"<{type(self).__name__} {self.done}/{total} done, {self.failed} failed>"
+
+
+def _call(client: SyncHTTPClient, endpoint: Endpoint, index: int, item: Any) -> Any:
+    args, kwargs = item_arguments(endpoint, item, index)
+    return client.call(endpoint.name, *args, **kwargs)
+
+
+def _map(
+    client: SyncHTTPClient,
+    endpoint: Endpoint,
+    inputs: Any,
+    plan: MapPlan,
+    progress: Progress,
+    return_exceptions: bool,
+) -> Generator[Any, None, None]:
+    # A function, not a method: the generator must not refer to the iterator object, so that
+    # dropping the iterator (a ``break``) closes the generator at once, which stops the workers.
+    workers = SyncWorkers(plan.concurrency, "bentoclient-map")
+    try:
+        while True:
+            ready = plan.ready()  # first: handing results out frees room in the window
+            while plan.can_schedule():  # then keep the workers busy while the caller reads them
+                try:
+                    item = next(inputs)
+                except StopIteration:
+                    plan.end_of_input()
+                    break
+                index = plan.start()
+                workers.submit((index, item), _call, client, endpoint, index, item)
+            yield from ready
+            if plan.finished:
+                return
+            for (index, item), future in workers.wait_any():
+                error = future.exception()
+                if error is None:
+                    plan.record(index, future.result())
+                elif return_exceptions and isinstance(error, Exception):
+                    plan.record(index, MapError(index, item, error), failed=True)
+                else:
+                    _note(error, f"map() over endpoint {endpoint.name!r}: input {index} failed")
+                    raise error
+            progress.update(plan.completed)
+    finally:
+        plan.stop()  # no more inputs; what is still in flight is dropped
+        workers.shutdown()
+        progress.close()
+
+
+def _note(error: BaseException, text: str) -> None:
+    add_note = getattr(error, "add_note", None)  # Python 3.11+
+    if add_note is not None:
+        add_note(text)
