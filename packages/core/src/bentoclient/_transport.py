@@ -17,7 +17,6 @@ from collections.abc import Iterator
 from typing import Any, Optional, Union
 
 from ._http11 import MAX_HEADER_LINE, HeadError, HeadFields, is_interim, parse_status_line
-from ._messages import tls_failure_message
 from ._models import Headers, Request, Timeout
 from ._proxy import (
     ProxyConfig,
@@ -466,6 +465,8 @@ class HTTPTransport:
         except ssl.SSLError as exc:
             conn.close()
             reason = str(exc) or exc.reason or type(exc).__name__
+            from ._messages import tls_failure_message  # only when a handshake failed
+
             raise TLSError(tls_failure_message(url, reason), url=url, request_sent=False) from None
         except OSError as exc:
             conn.close()

@@ -19,7 +19,7 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
 from time import monotonic
-from typing import Any, Callable, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
 from .._backends import (
     IS_ASYNC,
@@ -41,9 +41,11 @@ from .._schema import Endpoint, ServiceSchema
 from .._tasks import PollPlan, ResultStatus, parse_status, parse_task_id, submit_request
 from .._transport import SSLOptions
 from ..exceptions import BentoClientError, ClientClosedError, ClientNotSetUpError, EventLoopError, TransportError
-from ..streaming import AsyncItemStream, load_stream_plugin
-from ..transport import AsyncResponse, AsyncTransport, AsyncTransportOption
-from .bulk import AsyncMapIterator
+
+if TYPE_CHECKING:  # loaded when used: a client that never streams or maps does not pay for them
+    from ..streaming import AsyncItemStream
+    from ..transport import AsyncResponse, AsyncTransport, AsyncTransportOption
+    from .bulk import AsyncMapIterator
 
 __all__ = ["AsyncHTTPClient", "AsyncTask"]
 
@@ -273,6 +275,8 @@ class AsyncHTTPClient(ClientBase):
         return self._result(endpoint, request)
 
     def _stream(self, endpoint: Endpoint, request: Request) -> AsyncItemStream:
+        from ..streaming import load_stream_plugin
+
         plugin = load_stream_plugin(endpoint.name)
         return plugin.async_stream(partial(self._open_stream, endpoint, request), endpoint)
 
@@ -323,6 +327,8 @@ class AsyncHTTPClient(ClientBase):
         """
         name = getattr(getattr(endpoint, "endpoint", None), "name", endpoint)  # client.<endpoint> too
         client = self if retry is None and timeout is None else self.with_options(retry=retry, timeout=timeout)
+        from .bulk import AsyncMapIterator
+
         return AsyncMapIterator(
             client,
             self._endpoint(name),

@@ -7,7 +7,7 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
 from time import monotonic
-from typing import Any, Callable, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
 from .._backends import (
     IS_SYNC,
@@ -29,9 +29,11 @@ from .._schema import Endpoint, ServiceSchema
 from .._tasks import PollPlan, ResultStatus, parse_status, parse_task_id, submit_request
 from .._transport import SSLOptions
 from ..exceptions import BentoClientError, ClientClosedError, ClientNotSetUpError, TransportError
-from ..streaming import SyncItemStream, load_stream_plugin
-from ..transport import SyncResponse, SyncTransport, SyncTransportOption
-from .bulk import MapIterator
+
+if TYPE_CHECKING:  # loaded when used: a client that never streams or maps does not pay for them
+    from ..streaming import SyncItemStream
+    from ..transport import SyncResponse, SyncTransport, SyncTransportOption
+    from .bulk import MapIterator
 
 __all__ = ["SyncHTTPClient", "Task"]
 
@@ -247,6 +249,8 @@ class SyncHTTPClient(ClientBase):
         return self._result(endpoint, request)
 
     def _stream(self, endpoint: Endpoint, request: Request) -> SyncItemStream:
+        from ..streaming import load_stream_plugin
+
         plugin = load_stream_plugin(endpoint.name)
         return plugin.sync_stream(partial(self._open_stream, endpoint, request), endpoint)
 
@@ -297,6 +301,8 @@ class SyncHTTPClient(ClientBase):
         """
         name = getattr(getattr(endpoint, "endpoint", None), "name", endpoint)  # client.<endpoint> too
         client = self if retry is None and timeout is None else self.with_options(retry=retry, timeout=timeout)
+        from .bulk import MapIterator
+
         return MapIterator(
             client,
             self._endpoint(name),
