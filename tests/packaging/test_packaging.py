@@ -300,3 +300,49 @@ def test_every_distribution_folder_has_the_top_licence() -> None:
         assert (PACKAGES / name / "LICENSE").read_bytes() == top, f"packages/{name}/LICENSE differs from LICENSE"
         assert re.search(r'^license = "Apache-2\.0"$', _pyproject(name), re.M), name
         assert re.search(r'^license-files = \["LICENSE"\]$', _pyproject(name), re.M), name
+
+
+def _runtime_imports(path: Path, package: str) -> set[str]:
+    """The core modules ``path`` imports when it runs (``if TYPE_CHECKING:`` blocks left out)."""
+    tree = ast.parse(path.read_text(), str(path))
+    typing_only = {
+        id(node)
+        for block in ast.walk(tree)
+        if isinstance(block, ast.If) and isinstance(block.test, ast.Name) and block.test.id == "TYPE_CHECKING"
+        for node in ast.walk(block)
+    }
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level and id(node) not in typing_only:
+            base = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+            target = ".".join(base + ([node.module] if node.module else []))
+            found |= {target} if node.module else {f"{target}.{alias.name}" for alias in node.names}
+    return found
+
+
+def test_core_modules_import_no_cycle() -> None:
+    # Each module can be understood (and imported) without the ones that depend on it.
+    core = PACKAGES / "core" / "src" / "bentoclient"
+    graph: dict[str, set[str]] = {}
+    for path in core.rglob("*.py"):
+        parts = list(path.relative_to(core.parent).with_suffix("").parts)
+        is_package = parts[-1] == "__init__"
+        name = ".".join(parts[:-1] if is_package else parts)
+        graph[name] = _runtime_imports(path, name if is_package else name.rpartition(".")[0]) - {name}
+
+    def cycle_from(start: str) -> list[str]:
+        stack, seen = [start], {start}
+        while stack:
+            for target in sorted(graph.get(stack[-1], ())):
+                if target == start:
+                    return [*stack, start]
+                if target in graph and target not in seen:
+                    seen.add(target)
+                    stack.append(target)
+                    break
+            else:
+                stack.pop()
+        return []
+
+    cycles = [" -> ".join(c) for name in sorted(graph) if (c := cycle_from(name))]
+    assert cycles == []

@@ -16,7 +16,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bentoclient._encode import NO_VALUE, encode_body, encode_json_fields, encode_root, to_jsonable
+from bentoclient._body import encode_body
+from bentoclient._encode import NO_VALUE, encode_json_fields, encode_root, to_jsonable
 from bentoclient._schema import Endpoint
 from bentoclient.exceptions import ArgumentError, BentoClientError
 

@@ -20,8 +20,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bentoclient._body import encode_body
 from bentoclient._decode import MAX_NAME_BYTES, decode_value, output_filename, sanitize_filename
-from bentoclient._encode import encode_body
 from bentoclient._models import Headers
 from bentoclient._multipart import FileSource, MultipartBody, encode_multipart, file_source
 from bentoclient.exceptions import BentoClientError

@@ -14,7 +14,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from bentoclient._encode import NO_VALUE, EncodedBody, encode_body
+from bentoclient._body import encode_body
+from bentoclient._encode import NO_VALUE, EncodedBody
 from bentoclient._multipart import FileSource, MultipartBody, build_multipart, file_source
 from bentoclient.exceptions import ArgumentError
 

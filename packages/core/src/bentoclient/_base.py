@@ -12,8 +12,9 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, BinaryIO, Optional, TypeVar, Union
 from urllib.parse import urlencode, urlsplit
 
+from ._body import encode_body
 from ._decode import output_filename
-from ._encode import bind_arguments, encode_body
+from ._encode import bind_arguments
 from ._files import DownloadFolder, create_unique
 from ._models import Headers, Request, ResponseData, Timeout, TimeoutTypes, check_header_value
 from ._multipart import build_form

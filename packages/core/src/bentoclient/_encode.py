@@ -12,7 +12,7 @@ from typing import Any, NamedTuple, Optional, Union
 from ._schema import Endpoint, Field
 from .exceptions import ArgumentError
 
-__all__ = ["EncodedBody", "bind_arguments", "encode_body", "to_jsonable"]
+__all__ = ["EncodedBody", "bind_arguments", "encode_json_fields", "encode_root", "to_jsonable"]
 
 JSON_TYPE = "application/json"
 
@@ -236,27 +236,3 @@ def _has_binary_value(endpoint: Endpoint, bound: Mapping[str, Any]) -> bool:
         if f is not None and is_binary_field(f) and is_binary_content(value):
             return True
     return False
-
-
-def encode_body(endpoint: Endpoint, bound: Mapping[str, Any]) -> EncodedBody:
-    """The request body for a bound call (JSON object, root value or multipart form)."""
-    if not endpoint.needs_inspection:  # the common case: a plain JSON object
-        try:
-            data = _dumps(bound)
-        except (TypeError, ValueError, RecursionError):
-            data = encode_json_fields(endpoint, bound)  # names the argument that failed
-        return EncodedBody(JSON_TYPE, data, len(data))
-    if endpoint.root_input:
-        root = endpoint.input
-        binary_root = root.get("type") == "string" and root.get("format") == "binary"
-        if root.get("type") == "file" or (binary_root and is_binary_content(bound[""])):
-            from ._multipart import encode_file_root
-
-            return encode_file_root(endpoint, bound[""])
-        return encode_root(endpoint, bound[""])
-    if endpoint.multipart or _has_binary_value(endpoint, bound):
-        from ._multipart import encode_multipart
-
-        return encode_multipart(endpoint, bound)
-    data = encode_json_fields(endpoint, bound)
-    return EncodedBody(JSON_TYPE, data, len(data))

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from typing import NamedTuple, Optional
 
 from ._backoff import Backoff
+from ._retry_after import parse_retry_after
 from .exceptions import BentoClientError, ProxyError, TLSError, TransportError
 
 __all__ = ["NO_RETRY", "Retry", "parse_retry_after"]
@@ -72,28 +72,3 @@ class Retry(NamedTuple):
 
 #: A policy that never retries.
 NO_RETRY = Retry(total=0)
-
-
-def parse_retry_after(value: Optional[str], *, now: Optional[float] = None) -> Optional[float]:
-    """Seconds from a ``Retry-After`` value (delta-seconds or an HTTP date); None if absent or invalid."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isascii() and value.isdigit():  # str.isdigit() alone accepts "²", which float() refuses
-        return float(value)
-    try:
-        seconds = float(value)  # not in the RFC, but some servers send fractions ("1.5")
-    except ValueError:
-        pass
-    else:
-        return seconds if seconds >= 0 else None
-    from email.utils import parsedate_to_datetime  # loaded with http.client already
-
-    try:  # a date from an untrusted header: any of these may come out of a bad one
-        when = parsedate_to_datetime(value)
-        if when is None or when.tzinfo is None:
-            return None
-        stamp = when.timestamp()
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    return max(0.0, stamp - (time.time() if now is None else now))

@@ -322,7 +322,7 @@ class HTTPStatusError(BentoClientError):
     @property
     def retry_after(self) -> Optional[float]:
         """The server's ``Retry-After`` in seconds (429/503), when it sent one."""
-        from ._retry import parse_retry_after
+        from ._retry_after import parse_retry_after
 
         for key, value in self.headers.items():
             if key.lower() == "retry-after":
