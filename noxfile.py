@@ -317,6 +317,13 @@ def packaging(session: nox.Session) -> None:
             )
             if not isinstance(answer, str) or answer.strip() != "Built.":
                 session.error(f"bentoclient call printed: {answer!r}")
+            # A typed client written by the installed command, used by the installed package.
+            session.run(command, "gen", url, "-o", str(work / "demo_client.py"), silent=True, external=True)
+            use_generated = (
+                "import sys; sys.path.insert(0, sys.argv[1]); from demo_client import DemoClient\n"
+                "with DemoClient(sys.argv[2]) as c: assert c.summarize(text='Gen. Typed.') == 'Gen.'"
+            )
+            session.run(str(python), "-c", use_generated, str(work), url, external=True)
             proof = ROOT / "tests" / "packaging"
             shutil.copy(proof / "installed_proof.py", work)  # run from outside the repository
             session.run(str(python), str(work / "installed_proof.py"), url, external=True)
