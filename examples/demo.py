@@ -60,6 +60,13 @@ def main(url: str) -> int:
     with SyncHTTPClient(url) as client, client.stream(prompt="hello", n=3) as pieces:
         print("stream(prompt='hello', n=3)                 ->", list(pieces))
 
+    # Many inputs, a few calls at a time, results in input order.
+    with SyncHTTPClient(url) as client:
+        texts = [{"text": f"Item {i}. More."} for i in range(20)]
+        summaries = list(client.map("summarize", texts, concurrency=4))
+        print("map('summarize', 20 inputs, concurrency=4)  ->", summaries[:3], "...")
+        assert summaries == [f"Item {i}." for i in range(20)]
+
     # The async client: the same surface, awaited (bentoclient[async]).
     asyncio.run(async_demo(url))
     print("demo finished: every call answered as expected")
@@ -79,6 +86,10 @@ async def async_demo(url: str) -> None:
         print("async is_ready()                            ->", await client.is_ready())
         resp = client.stream(prompt="hello")
         print("async stream(prompt='hello')                ->", [data async for data in resp])
+        inputs = [{"input_series": [[float(i)] * 4]} for i in range(8)]
+        labels = await client.map("classify", inputs, concurrency=4)
+        print("async map('classify', 8 inputs)             ->", labels)
+        assert labels == [await client.classify(**item) for item in inputs]
 
 
 if __name__ == "__main__":
