@@ -67,7 +67,7 @@ def test_break_gives_back_every_connection(demo_url: str) -> None:
         assert checked_out(client) == 0
 
 
-@pytest.mark.parametrize("concurrency", [1, CONCURRENCY])  # 1: the calls run in this very thread
+@pytest.mark.parametrize("concurrency", [1, CONCURRENCY])
 def test_ctrl_c_stops_the_map_and_gives_back_every_connection(demo_url: str, concurrency: int) -> None:
     with SyncHTTPClient(demo_url, max_connections=CONCURRENCY) as client:
         results = client.map("summarize", endless(), concurrency=concurrency)

@@ -220,8 +220,10 @@ class _Outcome:
 
 
 class SyncWorkers:
-    """Runs calls in up to ``size`` threads (the sync client is thread-safe), started as needed;
-    with ``size == 1``, in the calling thread, one after the other.
+    """Runs calls in up to ``size`` threads (the sync client is thread-safe), started as needed.
+
+    Even one call at a time runs in a worker thread: a Ctrl-C then lands in the thread that
+    iterates the map, while it waits, never half-way through a call holding a connection.
 
     The twin of :class:`AsyncWorkers`.  Lean on purpose (two ``SimpleQueue`` hand-offs per call,
     no futures): the hand-off is what a call in a thread costs beyond the call itself.
@@ -260,13 +262,6 @@ class SyncWorkers:
         import threading
 
         self._pending += 1
-        if self._size == 1:  # one call at a time: in this thread, as a plain loop would (no hand-off)
-            try:
-                outcome = _Outcome(fn(*args), None)
-            except Exception as exc:  # a Ctrl-C (KeyboardInterrupt) goes straight up
-                outcome = _Outcome(None, exc)
-            self._finished.put((key, outcome))
-            return
         self._jobs.put((key, fn, args))
         if len(self._threads) < min(self._pending, self._size):
             thread = threading.Thread(target=self._work, name=f"{self._name}-{len(self._threads)}", daemon=True)
