@@ -127,10 +127,21 @@ def _run_tests(session: nox.Session, combo: str, *pytest_args: str) -> None:
     session.run("pytest", *(pytest_args or _pytest_args(combo)), *session.posargs, env=env)
 
 
+#: Where the core-only session runs the whole suite, real `bentoml serve` included: the oldest,
+#: the server's and the newest Python.  The others run the pure, packaging and fault suites
+#: (everything that exercises the client's own code paths against loopback servers of ours),
+#: which keeps a full `nox` within its time budget on two cores.
+FULL_CORE_PYTHONS = {"3.9", SERVER_PYTHON, "3.13"}
+MIDDLE_PYTHON_TESTS = ["tests/unit", "tests/packaging", "tests/faults"]
+
+
 @nox.session(python=ALL_PYTHONS, tags=["tests"])
 def tests(session: nox.Session) -> None:
-    """Core alone, with no third-party package installed: unit and integration tests."""
-    _run_tests(session, "core")
+    """Core alone, with no third-party package installed: unit, fault and integration tests."""
+    if session.python in FULL_CORE_PYTHONS:
+        _run_tests(session, "core")
+    else:
+        _run_tests(session, "core", *MIDDLE_PYTHON_TESTS)
 
 
 @nox.session(python=EDGE_PYTHONS, tags=["tests"])
