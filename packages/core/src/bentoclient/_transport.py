@@ -372,9 +372,9 @@ class HTTPTransport:
     """Keep-alive HTTP/1.1 connections to one service, shared safely by threads.
 
     At most ``max_connections`` are open at once; a caller beyond that waits up to the
-    pool timeout.  Idle connections expire after 4 s (before the server's 5 s).  A request
-    whose reused connection turns out closed by the server before any response byte is
-    sent once more on a fresh connection, when its body can be replayed.
+    pool timeout.  Idle connections expire after 4 s (before the server's 5 s).  A reused
+    connection the server had closed before any response byte is reported with
+    ``stale_connection=True``; the client's retry plan sends the request once more.
     """
 
     def __init__(
@@ -385,8 +385,8 @@ class HTTPTransport:
         verify: SSLOptions = True,
         proxy: Union[ProxyConfig, str, None] = None,
     ) -> None:
-        if max_connections < 1:
-            raise ValueError("max_connections must be at least 1")
+        if max_connections < 1:  # ConfigurationError is a ValueError, as this used to raise
+            raise ConfigurationError(f"max_connections must be a positive integer, got {max_connections!r}")
         self.address = address
         self.max_connections = max_connections
         self._verify = verify
