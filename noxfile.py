@@ -56,7 +56,12 @@ def _venv_tool_cmd(python: str, *packages: str) -> list[str]:
 
 
 def bentoml_server(session: nox.Session) -> str:
-    """The ``bentoml`` executable of a venv that holds the server side only (made once)."""
+    """The ``bentoml`` executable of a venv that holds the server side only (made once).
+
+    ``BENTOCLIENT_BENTOML`` set in the environment names one to use instead (a server venv
+    shared between checkouts)."""
+    if os.environ.get("BENTOCLIENT_BENTOML"):
+        return os.environ["BENTOCLIENT_BENTOML"]
     env = ROOT / ".nox" / "_bentoml-server"
     python = env / "bin" / "python"
     marker = env / ".requirements"

@@ -7,11 +7,22 @@ each line here, so a head one of them refuses the other refuses too (the same 64
 
 from __future__ import annotations
 
+import re
 from typing import Optional
 
-from ._models import Headers
+from ._models import Headers, Request
+from .exceptions import ConfigurationError
 
-__all__ = ["MAX_HEADERS", "MAX_HEADER_LINE", "HeadError", "HeadFields", "is_interim", "parse_status_line"]
+__all__ = [
+    "MAX_HEADERS",
+    "MAX_HEADER_LINE",
+    "HeadError",
+    "HeadFields",
+    "check_request",
+    "is_interim",
+    "parse_status_line",
+    "request_framing",
+]
 
 MAX_HEADER_LINE = 65536
 MAX_HEADERS = 100
@@ -97,3 +108,64 @@ def body_length(headers: Headers, status: int, method: str) -> tuple[bool, Optio
             raise HeadError(f"invalid Content-Length {length[:20]!r}")
         return False, value
     return False, None
+
+
+# --- the request side: what every transport checks before a byte is sent ------------------
+
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # RFC 9110 token: methods and field names
+_TARGET = re.compile(r"[\x21-\x7e]+")  # visible ASCII: no space, no control character
+_FIELD_VALUE = re.compile(r"[\x21-\x7e]+(?:[ \t]+[\x21-\x7e]+)*")  # RFC 9110 field-value, ASCII only
+#: Methods whose requests carry no body by convention: an empty body sends no framing header.
+BODYLESS_METHODS = frozenset(("GET", "HEAD", "DELETE", "OPTIONS", "TRACE", "CONNECT"))
+
+
+def check_request(request: Request) -> tuple[tuple[str, str], ...]:
+    """Refuse a request head that would not reach the server as written; return its fields.
+
+    The one rule every transport applies before sending (so a caller-built
+    :class:`~bentoclient.transport.Request` cannot inject a header or a second request):
+    the method and field names are RFC 9110 tokens, the target is visible ASCII, and field
+    values are ASCII text without control characters (leading and trailing blanks are
+    dropped, as HTTP ignores them).  Non-ASCII values are refused, as httpx and h11 do:
+    percent- or base64-encode them.  Raises :class:`~bentoclient.exceptions.ConfigurationError`.
+    """
+    method = request.method
+    if not _TOKEN.fullmatch(method):
+        raise ConfigurationError(f"cannot send a request with method {method[:40]!r}: not an HTTP token")
+    if not _TARGET.fullmatch(request.target) or not request.target.startswith(("/", "*")):
+        raise ConfigurationError(
+            f"cannot send {method} {request.target[:80]!r}: the target must start with '/' and be "
+            "visible ASCII (percent-encode spaces, control and non-ASCII characters)"
+        )
+    fields = []
+    for name, value in request.headers:
+        if not _TOKEN.fullmatch(name):
+            raise ConfigurationError(
+                f"cannot send header {name[:40]!r} with {method} {request.target[:80]}: "
+                "a field name is letters, digits and !#$%&'*+-.^_`|~ only"
+            )
+        value = value.strip(" \t")
+        if value and not _FIELD_VALUE.fullmatch(value):
+            shown = "its value" if name.lower() in ("authorization", "proxy-authorization") else repr(value[:60])
+            raise ConfigurationError(
+                f"cannot send header {name!r} with {method} {request.target[:80]}: {shown} has a "
+                "control character (CR, LF, NUL, ...) or a non-ASCII character; remove them, or "
+                "percent- or base64-encode the value"
+            )
+        fields.append((name, value))
+    return tuple(fields)
+
+
+def request_framing(request: Request) -> Optional[tuple[str, str]]:
+    """The body framing field for ``request``, the same on every transport (None: no field).
+
+    A known length is sent as ``Content-Length``, an unknown one chunked
+    (``Transfer-Encoding: chunked``), whatever the method; an empty body sends
+    ``Content-Length: 0`` except on methods that carry no body by convention (GET, HEAD, ...).
+    """
+    length = request.body_length
+    if length is None:
+        return ("Transfer-Encoding", "chunked")
+    if length == 0 and request.method in BODYLESS_METHODS:
+        return None
+    return ("Content-Length", str(length))

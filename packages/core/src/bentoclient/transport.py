@@ -12,9 +12,10 @@ instrumentation.  The rules a transport follows:
 
 - ``request.target`` is the path and query under the service URL (the client's base path
   included); a transport is made for one service and knows its host.
-- Send ``request.headers`` as given (the client adds ``User-Agent``, ``Authorization`` and
-  ``Accept-Encoding: identity``), plus ``Host`` and the body framing: ``Content-Length``
-  when :attr:`Request.body_length` is known, else chunked.
+- Check the request with :func:`check_request` before sending a byte (it refuses heads that
+  would inject a header or a request, and returns the fields to send), then send those
+  fields (the client adds ``User-Agent``, ``Authorization`` and ``Accept-Encoding:
+  identity``), plus ``Host`` and the framing field :func:`request_framing` gives.
 - ``request.content`` is bytes or an iterable of byte chunks; when the client sends a
   request again it iterates the content again.
 - ``timeout`` limits this attempt (connect, write, read, pool); ``deadline``, a
@@ -45,7 +46,17 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any, Optional, Protocol, Union, runtime_checkable
 
-from ._http11 import MAX_HEADER_LINE, MAX_HEADERS, HeadError, HeadFields, body_length, is_interim, parse_status_line
+from ._http11 import (
+    MAX_HEADER_LINE,
+    MAX_HEADERS,
+    HeadError,
+    HeadFields,
+    body_length,
+    check_request,
+    is_interim,
+    parse_status_line,
+    request_framing,
+)
 from ._messages import tls_failure_message
 from ._models import Headers, Request, Timeout
 from ._proxy import (
@@ -83,6 +94,7 @@ __all__ = [
     "SyncTransportOption",
     "Timeout",
     "body_length",
+    "check_request",
     "is_interim",
     "parse_proxy_url",
     "parse_service_url",
@@ -91,6 +103,7 @@ __all__ = [
     "proxy_connect_request",
     "proxy_status_error",
     "proxy_timeout_error",
+    "request_framing",
     "ssl_context",
     "tls_failure_message",
     "transport_proxy",
