@@ -97,7 +97,7 @@ def _tokens(source: str, origin: str) -> list[tokenize.TokenInfo]:
     try:
         return list(tokenize.generate_tokens(io.StringIO(source).readline))
     except (tokenize.TokenError, SyntaxError) as exc:
-        raise GenerationError(f"{origin}: cannot tokenize: {exc}") from None
+        raise GenerationError(f"{origin}: does not parse (tokenizing: {exc})") from None
 
 
 # --- markers ------------------------------------------------------------------------------
@@ -328,8 +328,10 @@ def unasync_text(source: str, origin: str, used: set[str]) -> str:
     return text
 
 
-def generate(files: Mapping[str, str] = FILES, root: Path = ROOT) -> dict[Path, str]:
-    """The text of every generated file, by its path."""
+def generate(files: Mapping[str, str] | None = None, root: Path | None = None) -> dict[Path, str]:
+    """The text of every generated file, by its path (``FILES`` under ``ROOT`` by default)."""
+    files = FILES if files is None else files
+    root = ROOT if root is None else root
     used: set[str] = set()
     generated = {}
     for source, target in files.items():
