@@ -473,9 +473,9 @@ class AsyncHTTPClient(ClientBase):
     async def wait_until_server_ready(self, timeout: Optional[float] = None) -> None:
         """Poll ``GET /readyz`` with back-off until it answers 200, for up to ``timeout`` seconds.
 
-        Raises :class:`~bentoclient.exceptions.ServerNotReady` (a ``ServiceUnavailable`` and a
-        ``TimeoutException``) naming the URL and the last answer when time runs out, or at
-        once when the URL is not a BentoML service's root (``/readyz`` answers 404).
+        Raises :class:`~bentoclient.exceptions.ServerNotReady` (a ``ServiceUnavailable``)
+        naming the URL and the last answer when time runs out, or at once when the URL is not
+        a BentoML service's root (``/readyz`` answers 404).
         """
         seconds = self._ready_seconds(timeout)
         wait = ReadyWait(seconds, self._timeout, url=self._address.url, now=monotonic())
