@@ -26,7 +26,8 @@ INDENT = "    "
 #: Longer argument and result types get a named alias, so signatures and bodies stay on short lines.
 MAX_INLINE_TYPE = 48
 
-#: Attributes of the async client that the sync one lacks (an endpoint must not hide them).
+#: Client methods an endpoint must not hide, beyond the sync client's own attributes: ``aclose``
+#: (the async client's alone) and ``setup`` (both clients have it; named so it stays reserved).
 _ASYNC_ONLY = {"setup", "aclose"}
 
 #: Names the generated module defines or imports itself; schema titles that would clash get a suffix.
