@@ -12,6 +12,9 @@ The docstrings use reST roles (``:class:`~bentoclient.Retry```, ``:meth:`close``
   shown as code;
 - anything else is a stale reference: a warning, which fails the strict build.
 
+A paragraph ending in reST's ``::`` ends in ``:`` (the indented block after it is code in
+Markdown too).
+
 Unqualified names are looked up from the documented object outwards (its members, its class,
 its module, the package), as Sphinx does.
 """
@@ -28,6 +31,7 @@ import griffe
 
 LOG = logging.getLogger("mkdocs.plugins.docs_roles")  # a warning here fails `mkdocs build --strict`
 ROLE = re.compile(r":(?:py:)?(?:class|func|meth|mod|attr|exc|data|obj):`(~?)([\w.]+)(\(\))?`")
+LITERAL_BLOCK = re.compile(r"(\S)::\n")  # reST's paragraph ending that starts a code block
 PACKAGES = ("bentoclient", "bentoclient_async", "bentoclient_stream")
 
 
@@ -37,7 +41,8 @@ class Roles(griffe.Extension):
     def on_package(self, *, pkg: griffe.Module, **kwargs: Any) -> None:
         for obj in _walk(pkg):
             if obj.docstring is not None:
-                obj.docstring.value = ROLE.sub(partial(_reference, obj), obj.docstring.value)
+                text = ROLE.sub(partial(_reference, obj), obj.docstring.value)
+                obj.docstring.value = LITERAL_BLOCK.sub(r"\1:\n", text)  # "like this::" reads "like this:"
 
 
 def _walk(obj: griffe.Object) -> list[griffe.Object]:

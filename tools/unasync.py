@@ -80,6 +80,13 @@ RENAMES: dict[str, str] = {
 # Names that look asynchronous but belong in the sync code as they are.
 KEEP: frozenset[str] = frozenset({"allow_coroutines"})  # check_event_hooks(): False on the sync client
 
+# Words of async prose; a string or comment of the sync code with one is reported (the sync
+# wording belongs in the source, with the markers), but for these, true of the sync code too.
+ASYNC_WORDS = re.compile(r"\b(?:await\w*|async|coroutines?|\w*async\w*)\b", re.IGNORECASE)
+PROSE_KEPT: frozenset[str] = frozenset(
+    {'" (an async iterable is not supported: pass a plain iterable)"'}  # map()'s hint, on both clients
+)
+
 ASYNC_LOOKING = re.compile(r"Async|async|await|coroutine|^a(?:iter|next|read|close)|^__a(?:enter|exit|iter|next)__$")
 _FSTRING_START = getattr(tokenize, "FSTRING_START", None)  # Python 3.12+ splits f-strings into tokens
 _FSTRING_END = getattr(tokenize, "FSTRING_END", None)
@@ -302,6 +309,18 @@ def leftovers(text: str, keep: Iterable[str] = KEEP) -> list[tuple[int, str]]:
     return found
 
 
+def async_prose(text: str) -> list[tuple[int, str]]:
+    """``(line, word)`` of each async word in a string or comment of ``text`` (not ``PROSE_KEPT``)."""
+    found = []
+    for tok in _tokens(text, "generated code"):
+        if tok.start[0] <= 2:  # the header, which names the async source
+            continue
+        middle = tokenize.tok_name[tok.type] in ("FSTRING_MIDDLE", "TSTRING_MIDDLE")
+        if (tok.type in (tokenize.STRING, tokenize.COMMENT) or middle) and tok.string not in PROSE_KEPT:
+            found += [(tok.start[0], word) for word in ASYNC_WORDS.findall(tok.string)]
+    return found
+
+
 def unasync_text(source: str, origin: str, used: set[str]) -> str:
     """The sync twin of ``source`` (the text of the async file ``origin``)."""
     short = origin.split("/src/", 1)[-1]
@@ -353,6 +372,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     stale = 0
     for path, text in generated.items():
+        for line, word in async_prose(text):
+            print(
+                f"{path.relative_to(ROOT)}:{line}: {word!r} in a string or comment of the sync code: give the "
+                "sync wording in the async source ('# async-only' / '# sync-only: ...')",
+                file=sys.stderr,
+            )
         current = path.read_text() if path.exists() else ""
         if current == text:
             continue

@@ -33,12 +33,9 @@ unasync = _load_tool()
 GENERATED = [ROOT / target for target in unasync.FILES.values()]
 
 # Words that must not appear in sync code, its strings, docstrings or comments ...
-ASYNC_WORDS = re.compile(r"\b(?:await\w*|async|coroutines?|\w*Async\w*)\b")
-# ... but for these, which mean what they say in the sync code too.
-ALLOWED_IN_SYNC = {
-    # map()'s hint for an async iterable given to the sync client
-    '" (an async iterable is not supported: pass a plain iterable)"',
-}
+ASYNC_WORDS = re.compile(r"\b(?:await\w*|async|coroutines?|\w*async\w*)\b", re.IGNORECASE)
+# ... but for the strings the generator lets through, as true of the sync code too.
+ALLOWED_IN_SYNC: frozenset[str] = unasync.PROSE_KEPT
 
 
 def convert(source: str) -> str:
@@ -75,6 +72,18 @@ def test_generated_sync_code_has_no_async_word_outside_allowed_names(path: Path)
         ) and tok.string not in ALLOWED_IN_SYNC:
             found.extend((tok.start[0], word) for word in ASYNC_WORDS.findall(tok.string))
     assert found == []
+
+
+def test_the_generator_reports_async_prose_in_sync_code() -> None:
+    text = convert(
+        '''
+        async def f() -> None:
+            """Await it."""
+            x = "an AsyncThing"  # in a coroutine
+        '''
+    )
+    found = unasync.async_prose("# header\n# header\n" + text)
+    assert [word for _, word in found] == ["Await", "AsyncThing", "coroutine"]
 
 
 def test_every_allowed_exception_is_still_needed() -> None:
