@@ -309,6 +309,25 @@ def leftovers(text: str, keep: Iterable[str] = KEEP) -> list[tuple[int, str]]:
     return found
 
 
+def unused_imports(text: str) -> list[tuple[int, str]]:
+    """``(line, name)`` of each name the code imports but never uses (left to async-only code)."""
+    tree = ast.parse(text)
+    imported: dict[str, int] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)) and getattr(node, "module", None) != "__future__":
+            for alias in node.names:
+                imported[(alias.asname or alias.name).split(".")[0]] = node.lineno
+    used = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+    used |= {
+        node.value.id for node in ast.walk(tree) if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+    }
+    exported = set()
+    for node in tree.body:  # names listed in __all__ count as used
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets):
+            exported |= {elt.value for elt in getattr(node.value, "elts", []) if isinstance(elt, ast.Constant)}
+    return sorted((line, name) for name, line in imported.items() if name not in used and name not in exported)
+
+
 def async_prose(text: str) -> list[tuple[int, str]]:
     """``(line, word)`` of each async word in a string or comment of ``text`` (not ``PROSE_KEPT``)."""
     found = []
@@ -337,6 +356,13 @@ def unasync_text(source: str, origin: str, used: set[str]) -> str:
         ast.parse(text)
     except SyntaxError as exc:
         raise GenerationError(f"the code generated from {origin} does not parse: {exc}") from None
+    unused = unused_imports(text)
+    if unused:
+        shown = ", ".join(f"line {line}: {name}" for line, name in unused)
+        raise GenerationError(
+            f"the code generated from {origin} imports what only async-only code uses ({shown}): "
+            "end those imports with '# async-only' (on a line of their own)"
+        )
     left = leftovers(text)
     if left:
         shown = ", ".join(f"line {line}: {name}" for line, name in left)

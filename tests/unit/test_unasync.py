@@ -206,6 +206,7 @@ def test_markers_leave_out_and_put_in_code() -> None:
         ("# sync-only: x = (\n", "does not parse"),
         ("# sync-only: x = = 1\n", "does not parse"),
         ("x = AsyncThing()\n", "still has asynchronous names (line 3: AsyncThing)"),
+        ("import os\n# async-only: begin\nos.getcwd()\n# async-only: end\n", "only async-only code uses (line 3: os)"),
         ("async def f() -> None:\n    await g(\n        1)\n    x.anext_item()\n", "line 6: anext_item"),
     ],
 )
@@ -238,11 +239,11 @@ def test_no_double_blank_line_where_code_was_left_out() -> None:
         # async-only: end
 
 
-        def both() -> None:
-            pass
+        def both() -> str:
+            return os.sep
         """
     )
-    assert out == "\nif True:\n    import os\n\n\ndef both() -> None:\n    pass\n"
+    assert out == "\nif True:\n    import os\n\n\ndef both() -> str:\n    return os.sep\n"
 
 
 def _write_tree(root: Path, files: dict[str, str]) -> None:
