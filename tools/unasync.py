@@ -23,9 +23,11 @@ The layout of the source is kept as it is (no formatter runs on the output, so t
 depends on nothing but this file and the source).  ``python tools/unasync.py`` writes the files;
 ``--check`` fails (showing the first differing line) when a generated file is stale.  Both fail
 when a rename was never used (dead rules do not pile up), when a marker is unbalanced, nested,
-misspelt or cuts a statement in two, when the output does not parse, and when a name that looks
-asynchronous (``Async...``, ``async_...``, ``a...`` twins in ``RENAMES``) is left in the output
-without a rename.
+misspelt or cuts a statement in two, when the output does not parse, when it imports a name
+only async-only code used, and when a name that looks asynchronous (``Async...``, ``async_...``,
+``a...`` twins in ``RENAMES``) is left in the output without a rename.  An async word left in a
+string or comment of the output (``await``, ``coroutine``, ...) is reported on stderr;
+``tests/unit/test_unasync.py`` fails on it.
 """
 
 from __future__ import annotations
