@@ -201,6 +201,19 @@ def test_one_version_for_all_distributions_pinned_to_a_compatible_range() -> Non
         assert f'"bentoclient{wanted}"' in _pyproject(name)
 
 
+@pytest.mark.parametrize(
+    ("name", "package"), [("core", "bentoclient"), ("async", "bentoclient_async"), ("stream", "bentoclient_stream")]
+)
+def test_each_distribution_reports_its_own_version(name: str, package: str) -> None:
+    # Read from the source (not imported): each package's __version__ is its own distribution's.
+    init = PACKAGES / name / "src" / package / ("_version.py" if name == "core" else "__init__.py")
+    found = re.search(r'^__version__ = "([^"]+)"', init.read_text(), re.M)
+    assert found is not None, f"{init.relative_to(ROOT)} does not set __version__ itself"
+    declared = re.search(r'^version = "([^"]+)"', _pyproject(name), re.M)
+    assert declared is not None
+    assert found.group(1) == declared.group(1)
+
+
 def _imports(path: Path) -> list[tuple[int, str]]:
     tree = ast.parse(path.read_text(), str(path))
     found: list[tuple[int, str]] = []

@@ -289,6 +289,53 @@ def test_endpoint_not_found_and_server_not_ready() -> None:
     assert str(ready) == "not ready after 5 s"
     assert ready.last_status == 503
     assert ready.error_code is HTTPStatus.SERVICE_UNAVAILABLE
+    assert not isinstance(ready, exceptions.TransportError)
+    assert not isinstance(ready, exceptions.TimeoutException)
+
+
+# The kinds of error; a class is one of them, with EndpointNotFound the documented exception.
+_KINDS = (
+    exceptions.TransportError,
+    exceptions.HTTPStatusError,
+    exceptions.ArgumentError,
+    exceptions.ConfigurationError,
+    exceptions.MissingDependencyError,
+    exceptions.ClientClosedError,
+    exceptions.ClientNotSetUpError,
+    exceptions.EventLoopError,
+    exceptions.SchemaError,
+    exceptions.ResponseDecodeError,
+)
+
+
+def test_no_exception_class_is_two_kinds_at_once() -> None:
+    mixed = {}
+    for cls in _exception_classes():
+        kinds = [kind.__name__ for kind in _KINDS if issubclass(cls, kind)]
+        if len(kinds) > 1:
+            mixed[cls.__name__] = kinds
+    assert mixed == {"EndpointNotFound": ["HTTPStatusError", "ArgumentError"]}
+    doc = exceptions.EndpointNotFound.__doc__ or ""
+    assert "NotFound" in doc
+    assert "ArgumentError" in doc  # the reason is documented
+
+
+def test_status_error_headers_are_case_insensitive_and_survive_pickling() -> None:
+    from bentoclient import Headers
+
+    err = error_from_response(response(429, b"", headers={"Retry-After": "2", "X-BentoML-Request-ID": "r1"}))
+    assert isinstance(err.headers, Headers)
+    assert err.headers["retry-after"] == "2"
+    assert err.headers["RETRY-AFTER"] == "2"
+    assert "x-bentoml-request-id" in err.headers
+    assert err.retry_after == 2.0
+    assert err.request_id == "r1"
+    clone = pickle.loads(pickle.dumps(err))
+    assert clone.headers["retry-after"] == "2"
+    assert dict(clone.headers) == {"Retry-After": "2", "X-BentoML-Request-ID": "r1"}
+    plain = HTTPStatusError("x", status_code=418, headers={"A": "1"})
+    assert plain.headers["a"] == "1"
+    assert HTTPStatusError("x", status_code=418).headers == {}
 
 
 def _exception_classes() -> list[type[BaseException]]:

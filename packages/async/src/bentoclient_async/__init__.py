@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Optional
 
-from bentoclient import __version__
 from bentoclient.aio import AsyncHTTPClient, AsyncTask
 from bentoclient.transport import AsyncTransport, ProxyConfig, ServiceAddress, SSLOptions
 
@@ -25,6 +24,8 @@ from ._asyncio import AsyncioResponse, AsyncioTransport
 
 if TYPE_CHECKING:  # httpx loads only when its transport is used
     from ._transport import HTTPXResponse, HTTPXTransport
+
+__version__ = "0.1.0"  # this distribution's own version, as in its pyproject.toml
 
 __all__ = [
     "AsyncHTTPClient",

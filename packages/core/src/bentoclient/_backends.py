@@ -22,8 +22,6 @@ if TYPE_CHECKING:
     from .transport import AsyncTransport, AsyncTransportOption, SyncTransport, SyncTransportOption
 
 __all__ = [
-    "IS_ASYNC",
-    "IS_SYNC",
     "AsyncTransportClass",
     "AsyncWorkers",
     "SyncTransportClass",
@@ -39,9 +37,6 @@ __all__ = [
 ]
 
 sync_sleep = time.sleep
-#: Which client the driver code runs as (the generator swaps the name): the async one awaits hooks.
-IS_ASYNC = True
-IS_SYNC = False
 
 
 async def async_sleep(seconds: float) -> None:

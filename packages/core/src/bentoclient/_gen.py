@@ -26,8 +26,9 @@ INDENT = "    "
 #: Longer argument and result types get a named alias, so signatures and bodies stay on short lines.
 MAX_INLINE_TYPE = 48
 
-#: Attributes of the async client that the sync one lacks (an endpoint must not hide them).
-_ASYNC_ONLY = {"setup", "aclose"}
+#: Client methods an endpoint must not hide, beyond the sync client's own attributes: ``aclose``
+#: (the async client's alone) and ``setup`` (both clients have it; named so it stays reserved).
+_ALSO_RESERVED = {"setup", "aclose"}
 
 #: Names the generated module defines or imports itself; schema titles that would clash get a suffix.
 _MODULE_NAMES = {
@@ -792,7 +793,7 @@ def generate(
     if not sync_name.isidentifier() or keyword.iskeyword(sync_name):
         raise SchemaError(f"the class name {sync_name!r} is not a Python identifier")
     async_name = _async_class_name(sync_name)
-    reserved_methods = set(dir(SyncHTTPClient)) | _ASYNC_ONLY | {"_bentoclient_task_method", "with_options"}
+    reserved_methods = set(dir(SyncHTTPClient)) | _ALSO_RESERVED | {"_bentoclient_task_method", "with_options"}
     types = _Types({sync_name, async_name, f"_{async_name}Methods", "_AsyncBase", "_T_co"})
     used: set[str] = set()
     endpoints = [_endpoint(route, i, types, reserved_methods, used) for i, route in enumerate(routes)]

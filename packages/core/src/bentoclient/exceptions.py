@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any, Optional, Union
 
+from ._headers import Headers
+
 __all__ = [
     "ArgumentError",
     "BadGateway",
@@ -293,8 +295,9 @@ class HTTPStatusError(BentoClientError):
 
     ``message`` is the raw body text (as in BentoML).  ``error`` and ``detail`` are parsed
     from BentoML's two error body forms, ``{"error": ..., "detail": ...}`` and
-    ``[{"error": ...}]``.  ``status_code``, ``headers`` and ``body`` keep the response;
-    ``endpoint`` names the called endpoint (or the request path).
+    ``[{"error": ...}]``.  ``status_code``, ``headers`` (a case-insensitive
+    :class:`~bentoclient.Headers`: ``err.headers["retry-after"]``) and ``body`` keep the
+    response; ``endpoint`` names the called endpoint (or the request path).
     """
 
     def __init__(
@@ -313,7 +316,7 @@ class HTTPStatusError(BentoClientError):
         # whose constructors take other keywords.
         BentoClientError.__init__(self, message, error_code=code)
         self.status_code: int = int(self.error_code)
-        self.headers: dict[str, str] = dict(headers or {})
+        self.headers: Headers = headers if isinstance(headers, Headers) else Headers(headers)
         self.body = body
         self.endpoint = endpoint
         self.attempts = attempts
@@ -324,18 +327,12 @@ class HTTPStatusError(BentoClientError):
         """The server's ``Retry-After`` in seconds (429/503), when it sent one."""
         from ._retry_after import parse_retry_after
 
-        for key, value in self.headers.items():
-            if key.lower() == "retry-after":
-                return parse_retry_after(value)
-        return None
+        return parse_retry_after(self.headers.get("retry-after"))
 
     @property
     def request_id(self) -> Optional[str]:
         """BentoML's ``x-bentoml-request-id`` response header, when the server sent one."""
-        for key, value in self.headers.items():
-            if key.lower() == "x-bentoml-request-id":
-                return value
-        return None
+        return self.headers.get("x-bentoml-request-id")
 
     def __str__(self) -> str:
         where = f" from endpoint '{self.endpoint}'" if self.endpoint else ""
@@ -454,7 +451,12 @@ class GatewayTimeout(HTTPStatusError):
 
 
 class EndpointNotFound(NotFound, ArgumentError):
-    """``call()`` was given a name that the service's schema does not list."""
+    """``call()`` was given a name that the service's schema does not list.
+
+    A :class:`NotFound`, as BentoML's client raises for it, and an :class:`ArgumentError`, as
+    every mistake in a call found before anything is sent (its ``status_code`` is 404, but no
+    request was made).
+    """
 
     def __init__(self, message: str, *, endpoint: str = "") -> None:
         HTTPStatusError.__init__(self, message, status_code=404, endpoint=endpoint)
@@ -469,13 +471,20 @@ class NotATaskEndpoint(ArgumentError, AttributeError):
     ``@bentoml.task``.  Also an ``AttributeError``, so ``hasattr()`` answers False."""
 
 
-class ServerNotReady(ServiceUnavailable, TimeoutException):
-    """The server did not report ready (``GET /readyz`` == 200) within the wait."""
+class ServerNotReady(ServiceUnavailable):
+    """The server did not report ready (``GET /readyz`` == 200) within the wait, or the URL is
+    not a BentoML service's root.
+
+    A :class:`ServiceUnavailable`, as BentoML's client raises for it; not a
+    :class:`TransportError` nor a :class:`TimeoutException`: the wait as a whole failed, not
+    one connection or one time limit, so a handler for those is not run for it.  The message
+    names the last answer or connection error; ``url`` is the service URL, ``last_status``
+    the last status ``/readyz`` answered (None when nothing answered).
+    """
 
     def __init__(self, message: str, *, url: str = "", status_code: Optional[int] = None) -> None:
-        HTTPStatusError.__init__(self, message, status_code=503, endpoint="/readyz")
+        super().__init__(message, status_code=503, endpoint="/readyz")
         self.url = url
-        self.request_sent = True
         self.last_status = status_code
 
     def __str__(self) -> str:

@@ -23,9 +23,9 @@ public API.
 
 from __future__ import annotations
 
-from bentoclient import __version__
-
 from ._async_stream import AsyncStream, async_stream
 from ._sync_stream import SyncStream, sync_stream
+
+__version__ = "0.1.0"  # this distribution's own version, as in its pyproject.toml
 
 __all__ = ["AsyncStream", "SyncStream", "__version__", "async_stream", "sync_stream"]

@@ -120,8 +120,10 @@ class AsyncStream:
         self._closed = True
         chunks, self._chunks = self._chunks, None
         try:
-            if chunks is not None and hasattr(chunks, "aclose"):
-                await chunks.aclose()
+            close_chunks = getattr(chunks, "aclose", None)  # async-only
+            # sync-only: close_chunks = getattr(chunks, "close", None)
+            if close_chunks is not None:
+                await close_chunks()
         finally:
             if self._response is not None:
                 await self._response.aclose()
@@ -133,5 +135,6 @@ class AsyncStream:
 
 
 def async_stream(open: AsyncOpener, endpoint: Endpoint) -> AsyncStream:
-    """What the async client returns for a streaming endpoint (see :mod:`bentoclient.streaming`)."""
+    """What the async client returns for a streaming endpoint (see :mod:`bentoclient.streaming`)."""  # async-only
+    # sync-only: """What the sync client returns for a streaming endpoint (see :mod:`bentoclient.streaming`)."""
     return AsyncStream(open, endpoint)

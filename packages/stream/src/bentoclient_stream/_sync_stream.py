@@ -99,8 +99,9 @@ class SyncStream:
         self._closed = True
         chunks, self._chunks = self._chunks, None
         try:
-            if chunks is not None and hasattr(chunks, "close"):
-                chunks.close()
+            close_chunks = getattr(chunks, "close", None)
+            if close_chunks is not None:
+                close_chunks()
         finally:
             if self._response is not None:
                 self._response.close()
@@ -110,5 +111,5 @@ class SyncStream:
 
 
 def sync_stream(open: SyncOpener, endpoint: Endpoint) -> SyncStream:
-    """What the async client returns for a streaming endpoint (see :mod:`bentoclient.streaming`)."""
+    """What the sync client returns for a streaming endpoint (see :mod:`bentoclient.streaming`)."""
     return SyncStream(open, endpoint)

@@ -26,6 +26,7 @@ __all__ = ["AsyncMapIterator"]
 
 
 class AsyncMapIterator:
+    # async-only: begin
     """The results of ``client.map(endpoint, inputs, ...)``, produced while you iterate.
 
     Nothing is sent before the first ``next()``.  Then at most ``concurrency`` calls are in
@@ -36,14 +37,32 @@ class AsyncMapIterator:
     :class:`~bentoclient.MapError` instead of its result, and the rest go on; otherwise the
     first failure seen stops the map and is raised.
 
-    Stopping early (``break``, an error, ``close()``, Ctrl-C, cancelling the task): no input
-    is taken any more, and the calls in flight are cancelled (async) or finish and are
-    discarded (sync: a thread cannot be interrupted; each call is bounded by the timeout),
-    so that every connection is back in the client's pool.  Use ``with``/``async with`` (or
-    call ``close()``) to have that happen at once after a ``break``; otherwise it happens
-    when the iterator is garbage-collected.  ``await client.map(...)`` (async client) runs
-    it to the end and returns the list.
+    Stopping early (``break``, an error, ``aclose()``, cancelling the task): no input is
+    taken any more, and the calls in flight are cancelled, so that every connection is back
+    in the client's pool.  Use ``async with`` (or call ``aclose()``) to have that happen at
+    once after a ``break``; otherwise it happens when the iterator is garbage-collected.
+    ``await client.map(...)`` runs it to the end and returns the list.
     """
+
+    # async-only: end
+    # sync-only: begin
+    # """The results of ``client.map(endpoint, inputs, ...)``, produced while you iterate.
+    #
+    # Nothing is sent before the first ``next()``.  Then at most ``concurrency`` calls are in
+    # flight; inputs are taken from ``inputs`` only as calls finish, so a generator of millions
+    # is never read ahead by more than the plan's window.  In input order (the default) each
+    # item is the endpoint's result; with ``ordered=False`` each item is ``(index, result)``
+    # as calls finish.  With ``return_exceptions=True`` a failed input's item is a
+    # :class:`~bentoclient.MapError` instead of its result, and the rest go on; otherwise the
+    # first failure seen stops the map and is raised.
+    #
+    # Stopping early (``break``, an error, ``close()``, Ctrl-C): no input is taken any more,
+    # and the calls in flight finish in their worker threads and are discarded (a thread
+    # cannot be interrupted; each call is bounded by the timeout), so that every connection is
+    # back in the client's pool.  Use ``with`` (or call ``close()``) to have that happen at
+    # once after a ``break``; otherwise it happens when the iterator is garbage-collected.
+    # """
+    # sync-only: end
 
     def __init__(
         self,

@@ -2,11 +2,14 @@
 
 This file is the source of truth for both clients.  ``tools/unasync.py`` rewrites it into
 ``bentoclient/_sync/client.py`` (``async def`` -> ``def``, ``await`` dropped,
-``AsyncHTTPClient`` -> ``SyncHTTPClient``, ...); ``nox -s lint`` fails when the generated file
-is stale.  Conventions the generator relies on: names with an ``Async`` prefix or an
-``async_`` / ``a`` (``aread``, ``aclose``, ``aiter_bytes``) twin; a line ending in
-``# async-only`` (or a block between ``# async-only: begin`` and ``# async-only: end``) is
-left out of the sync code; a comment line ``# sync-only: CODE`` becomes ``CODE`` there.
+``AsyncHTTPClient`` -> ``SyncHTTPClient``, ...) token by token; ``nox -s lint`` fails when the
+generated file is stale.  Conventions the generator relies on: names with an ``Async`` prefix or
+an ``async_`` / ``a`` (``aread``, ``aclose``, ``aiter_bytes``) twin; strings, docstrings and
+comments are copied as they are, so where the sync client's prose differs the source gives both:
+a statement ending in ``# async-only`` (or a block between ``# async-only: begin`` and
+``# async-only: end``) is left out of the sync code; a comment line ``# sync-only: CODE`` becomes
+``CODE`` there, and so do the commented lines between ``# sync-only: begin`` and
+``# sync-only: end`` (a sync docstring).
 
 Everything that decides (retries, redirects, deadlines, readiness, polling) is in the pure
 plans (``_protocol``, ``_ready``, ``_tasks``); this module only drives them with a
@@ -22,7 +25,6 @@ from time import monotonic
 from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
 from .._backends import (
-    IS_ASYNC,
     AsyncTransportClass,
     adapt_async_transport,
     async_call_hook,
@@ -40,7 +42,7 @@ from .._retry import NO_RETRY, Retry
 from .._schema import Endpoint, ServiceSchema
 from .._tasks import PollPlan, ResultStatus, parse_status, parse_task_id, submit_request
 from .._transport import SSLOptions
-from ..exceptions import BentoClientError, ClientClosedError, ClientNotSetUpError, EventLoopError, TransportError
+from ..exceptions import BentoClientError, ClientClosedError, ClientNotSetUpError, TransportError
 
 if TYPE_CHECKING:  # loaded when used: a client that never streams or maps does not pay for them
     from ..streaming import AsyncItemStream
@@ -48,6 +50,10 @@ if TYPE_CHECKING:  # loaded when used: a client that never streams or maps does 
     from .bulk import AsyncMapIterator
 
 __all__ = ["AsyncHTTPClient", "AsyncTask"]
+
+# How to set a client up, for the messages of a client that is not set up yet.
+_SET_UP = "'async with {0}(url) as client:' or 'await client.setup()'"  # async-only
+# sync-only: _SET_UP = "'with {0}(url) as client:' or 'client.setup()'"
 
 
 def _headers(response: AsyncResponse) -> Headers:
@@ -80,38 +86,60 @@ class _Shared:
 
     def __init__(self, transport: Optional[AsyncTransport]) -> None:
         self.transport = transport
-        self.loop: Any = None  # the event loop the async client first sent on
+        self.loop: Any = None  # the event loop it first sent on (stays None on the sync client)
         self.closed = False
         self.schema: Optional[ServiceSchema] = None
         self.readyz_path = "/readyz"
 
 
 class AsyncHTTPClient(ClientBase):
-    """A client for one BentoML service.
+    # async-only: begin
+    """An asyncio client for one BentoML service: every call is a coroutine.
 
-    The sync client, like BentoML's, waits for ``GET /readyz`` (up to
-    ``server_ready_timeout`` seconds; ``None`` means ``timeout``, ``0`` or less skips it) and
-    reads ``GET /schema.json`` in its constructor, then has one method per endpoint.  The
-    async client does no I/O when constructed: ``async with`` (or ``await client.setup()``)
-    does that, and endpoint methods raise
-    :class:`~bentoclient.exceptions.ClientNotSetUpError` before it; one async client belongs
-    to the event loop it was first used on.
+    It does no I/O when constructed: ``async with`` (or ``await client.setup()``) waits for
+    ``GET /readyz`` (up to ``server_ready_timeout`` seconds; ``None`` means ``timeout``, ``0``
+    or less skips it) and reads ``GET /schema.json``, then it has one method per endpoint;
+    endpoint methods raise :class:`~bentoclient.exceptions.ClientNotSetUpError` before that.
+    One client belongs to the event loop it was first used on.
 
     Beyond BentoML's signature: ``download_dir`` (where file outputs are saved and kept; by
     default a temporary folder removed with the client object, as BentoML's), ``verify`` (TLS:
     ``True``, ``False``, a CA bundle path or an ``ssl.SSLContext``), ``headers`` (sent on every
-    request),
-    ``max_connections`` (the connection pool bound), ``retry`` (a :class:`~bentoclient.Retry`
-    policy), ``transport`` (any object implementing the transport seam in
-    :mod:`bentoclient.transport`, for test doubles, custom networking or instrumentation) and
-    ``event_hooks`` (``{"request": [fn], "response": [fn]}``: called with each attempt's request,
-    and with the request and the response head; on the async client they may be coroutines).
+    request), ``max_connections`` (the connection pool bound), ``retry`` (a
+    :class:`~bentoclient.Retry` policy), ``transport`` (any object implementing the transport
+    seam in :mod:`bentoclient.transport`, for test doubles, custom networking or
+    instrumentation) and ``event_hooks`` (``{"request": [fn], "response": [fn]}``: called with
+    each attempt's request, and with the request and the response head; they may be coroutines).
 
     Proxies as in httpx: ``HTTP_PROXY``, ``HTTPS_PROXY``, ``ALL_PROXY`` and ``NO_PROXY`` are
     honoured unless ``trust_env=False``; ``proxy="http://user:password@host:port"`` names one
     explicitly (``NO_PROXY`` does not apply to it).  Only ``http://`` proxies; ``https://``
     services are tunnelled with ``CONNECT``.  With ``transport=``, neither is used.
     """
+
+    # async-only: end
+    # sync-only: begin
+    # """A client for one BentoML service; safe to share between threads.
+    #
+    # Like BentoML's, its constructor waits for ``GET /readyz`` (up to ``server_ready_timeout``
+    # seconds; ``None`` means ``timeout``, ``0`` or less skips it) and reads
+    # ``GET /schema.json``, then it has one method per endpoint.
+    #
+    # Beyond BentoML's signature: ``download_dir`` (where file outputs are saved and kept; by
+    # default a temporary folder removed with the client object, as BentoML's), ``verify`` (TLS:
+    # ``True``, ``False``, a CA bundle path or an ``ssl.SSLContext``), ``headers`` (sent on every
+    # request), ``max_connections`` (the connection pool bound), ``retry`` (a
+    # :class:`~bentoclient.Retry` policy), ``transport`` (any object implementing the transport
+    # seam in :mod:`bentoclient.transport`, for test doubles, custom networking or
+    # instrumentation) and ``event_hooks`` (``{"request": [fn], "response": [fn]}``: called with
+    # each attempt's request, and with the request and the response head).
+    #
+    # Proxies as in httpx: ``HTTP_PROXY``, ``HTTPS_PROXY``, ``ALL_PROXY`` and ``NO_PROXY`` are
+    # honoured unless ``trust_env=False``; ``proxy="http://user:password@host:port"`` names one
+    # explicitly (``NO_PROXY`` does not apply to it).  Only ``http://`` proxies; ``https://``
+    # services are tunnelled with ``CONNECT``.  With ``transport=``, neither is used.
+    # """
+    # sync-only: end
 
     #: The transport class this client sends through by default.
     client_cls = AsyncTransportClass()
@@ -147,7 +175,8 @@ class AsyncHTTPClient(ClientBase):
             custom_transport=transport is not None,
         )
         self._verify = verify
-        self._event_hooks = check_event_hooks(event_hooks, allow_coroutines=IS_ASYNC)
+        self._event_hooks = check_event_hooks(event_hooks, allow_coroutines=True)  # async-only
+        # sync-only: self._event_hooks = check_event_hooks(event_hooks, allow_coroutines=False)
         self._transport_given = transport is not None
         if transport is None:
             chosen = default_async_transport(
@@ -189,7 +218,8 @@ class AsyncHTTPClient(ClientBase):
             raise
 
     async def setup(self) -> None:
-        """Wait for readiness and read the schema (once); the constructor or ``async with`` calls it."""
+        """Wait for readiness and read the schema (once); ``async with`` calls it."""  # async-only
+        # sync-only: """Wait for readiness and read the schema (once); the constructor calls it."""
         if self._adopt_setup():
             return
         if self._ready_wait > 0:
@@ -248,26 +278,35 @@ class AsyncHTTPClient(ClientBase):
         if not self.__dict__.get("_setup_done", True) and not name.startswith("__"):
             return ClientNotSetUpError(
                 f"{type(self).__name__} is not set up yet, so it does not know the endpoint {name!r}: use "
-                f"'async with {type(self).__name__}(url) as client:' or 'await client.setup()' first"
+                f"{_SET_UP.format(type(self).__name__)} first"
             )
         return super()._missing_attribute(name)
 
     def _endpoint(self, name: str) -> Endpoint:
         if not self._adopt_setup():
             raise ClientNotSetUpError(
-                f"{type(self).__name__} is not set up yet: use 'async with {type(self).__name__}(url) as client:' "
-                f"or 'await client.setup()' before calling {name!r}"
+                f"{type(self).__name__} is not set up yet: use {_SET_UP.format(type(self).__name__)} "
+                f"before calling {name!r}"
             )
         return super()._endpoint(name)
 
     # --- calls ---------------------------------------------------------------------------
 
     def call(self, name: str, /, *args: Any, **kwargs: Any) -> Any:
+        # async-only: begin
         """Call endpoint ``name`` with arguments mapped by its schema.
 
-        Arguments are checked at once, before anything is sent.  Returns the result (on the
-        async client, a coroutine of it), or, for a streaming endpoint, a stream.
+        Arguments are checked at once, before anything is sent.  Returns a coroutine of the
+        result, or, for a streaming endpoint, a stream to iterate with ``async for``.
         """
+        # async-only: end
+        # sync-only: begin
+        # """Call endpoint ``name`` with arguments mapped by its schema.
+        #
+        # Arguments are checked at once, before anything is sent.  Returns the result, or, for
+        # a streaming endpoint, a stream to iterate.
+        # """
+        # sync-only: end
         endpoint = self._endpoint(name)
         request = self._call_request(endpoint, args, kwargs)
         if endpoint.is_stream:
@@ -319,11 +358,11 @@ class AsyncHTTPClient(ClientBase):
 
         Each input is a dict of the endpoint's keyword arguments, or, for an endpoint that
         takes one root value, that value.  Iterate the returned object for the results, in
-        input order (``ordered=False``: ``(index, result)`` pairs as calls finish); the async
-        one can also be awaited for the whole list.  ``return_exceptions=True`` yields a
-        :class:`~bentoclient.MapError` for a failed input instead of raising the first error.
-        ``retry`` / ``timeout`` override the client's for these calls; ``progress`` is called
-        with ``(done, total)``; ``progress_bar=True`` draws a tqdm bar.  See ``docs/bulk.md``.
+        input order (``ordered=False``: ``(index, result)`` pairs as calls finish).
+        ``return_exceptions=True`` yields a :class:`~bentoclient.MapError` for a failed input
+        instead of raising the first error.  ``retry`` / ``timeout`` override the client's for
+        these calls; ``progress`` is called with ``(done, total)``; ``progress_bar=True`` draws
+        a tqdm bar.  See ``docs/bulk.md``.
         """
         name = getattr(getattr(endpoint, "endpoint", None), "name", endpoint)  # client.<endpoint> too
         client = self if retry is None and timeout is None else self.with_options(retry=retry, timeout=timeout)
@@ -434,9 +473,9 @@ class AsyncHTTPClient(ClientBase):
     async def wait_until_server_ready(self, timeout: Optional[float] = None) -> None:
         """Poll ``GET /readyz`` with back-off until it answers 200, for up to ``timeout`` seconds.
 
-        Raises :class:`~bentoclient.exceptions.ServerNotReady` (a ``ServiceUnavailable`` and a
-        ``TimeoutException``) naming the URL and the last answer when time runs out, or at
-        once when the URL is not a BentoML service's root (``/readyz`` answers 404).
+        Raises :class:`~bentoclient.exceptions.ServerNotReady` (a ``ServiceUnavailable``)
+        naming the URL and the last answer when time runs out, or at once when the URL is not
+        a BentoML service's root (``/readyz`` answers 404).
         """
         seconds = self._ready_seconds(timeout)
         wait = ReadyWait(seconds, self._timeout, url=self._address.url, now=monotonic())
@@ -479,6 +518,8 @@ class AsyncHTTPClient(ClientBase):
     def _check_event_loop(self) -> None:
         """One async client belongs to one event loop, as its connections do: say so on another."""
         import asyncio
+
+        from ..exceptions import EventLoopError
 
         loop = asyncio.get_running_loop()
         if self._shared.loop is None:
@@ -598,8 +639,11 @@ class AsyncHTTPClient(ClientBase):
 
 
 class AsyncTask:
-    """A submitted task (BentoML's ``Task``, plus ``wait``/``result``); on the async client
-    its methods are coroutines."""
+    # async-only: begin
+    """A submitted task (BentoML's ``Task``, plus ``wait``/``result``); its methods are coroutines."""
+
+    # async-only: end
+    # sync-only: """A submitted task (BentoML's ``Task``, plus ``wait``/``result``)."""
 
     def __init__(self, client: AsyncHTTPClient, endpoint: Endpoint, task_id: str) -> None:
         self.id = task_id

@@ -27,13 +27,11 @@ class MapIterator:
     :class:`~bentoclient.MapError` instead of its result, and the rest go on; otherwise the
     first failure seen stops the map and is raised.
 
-    Stopping early (``break``, an error, ``close()``, Ctrl-C, cancelling the task): no input
-    is taken any more, and the calls in flight are cancelled (async) or finish and are
-    discarded (sync: a thread cannot be interrupted; each call is bounded by the timeout),
-    so that every connection is back in the client's pool.  Use ``with``/``with`` (or
-    call ``close()``) to have that happen at once after a ``break``; otherwise it happens
-    when the iterator is garbage-collected.  ``client.map(...)`` (async client) runs
-    it to the end and returns the list.
+    Stopping early (``break``, an error, ``close()``, Ctrl-C): no input is taken any more,
+    and the calls in flight finish in their worker threads and are discarded (a thread
+    cannot be interrupted; each call is bounded by the timeout), so that every connection is
+    back in the client's pool.  Use ``with`` (or call ``close()``) to have that happen at
+    once after a ``break``; otherwise it happens when the iterator is garbage-collected.
     """
 
     def __init__(
@@ -56,7 +54,9 @@ class MapIterator:
         except TypeError:
             from ..exceptions import ArgumentError
 
-            hint = " (an async iterable is not supported: pass a plain iterable)" if hasattr(inputs, "__iter__") else ""
+            hint = (
+                " (an async iterable is not supported: pass a plain iterable)" if hasattr(inputs, "__aiter__") else ""
+            )
             raise ArgumentError(
                 f"map() over endpoint {endpoint.name!r}: inputs must be an iterable of inputs "
                 f"(a list, a generator, ...), got {type(inputs).__name__}{hint}",

@@ -10,12 +10,11 @@ from time import monotonic
 from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
 from .._backends import (
-    IS_SYNC,
     SyncTransportClass,
     adapt_sync_transport,
-    default_sync_transport,
     sync_call_hook,
     sync_sleep,
+    default_sync_transport,
 )
 from .._base import ClientBase, ClientResponse
 from .._decode import decode_value, error_from_response, is_file_output
@@ -37,6 +36,8 @@ if TYPE_CHECKING:  # loaded when used: a client that never streams or maps does 
 
 __all__ = ["SyncHTTPClient", "Task"]
 
+# How to set a client up, for the messages of a client that is not set up yet.
+_SET_UP = "'with {0}(url) as client:' or 'client.setup()'"
 
 def _headers(response: SyncResponse) -> Headers:
     headers = response.headers
@@ -68,32 +69,27 @@ class _Shared:
 
     def __init__(self, transport: Optional[SyncTransport]) -> None:
         self.transport = transport
-        self.loop: Any = None  # the event loop the async client first sent on
+        self.loop: Any = None  # the event loop it first sent on (stays None on the sync client)
         self.closed = False
         self.schema: Optional[ServiceSchema] = None
         self.readyz_path = "/readyz"
 
 
 class SyncHTTPClient(ClientBase):
-    """A client for one BentoML service.
+    """A client for one BentoML service; safe to share between threads.
 
-    The sync client, like BentoML's, waits for ``GET /readyz`` (up to
-    ``server_ready_timeout`` seconds; ``None`` means ``timeout``, ``0`` or less skips it) and
-    reads ``GET /schema.json`` in its constructor, then has one method per endpoint.  The
-    async client does no I/O when constructed: ``with`` (or ``client.setup()``)
-    does that, and endpoint methods raise
-    :class:`~bentoclient.exceptions.ClientNotSetUpError` before it; one async client belongs
-    to the event loop it was first used on.
+    Like BentoML's, its constructor waits for ``GET /readyz`` (up to ``server_ready_timeout``
+    seconds; ``None`` means ``timeout``, ``0`` or less skips it) and reads
+    ``GET /schema.json``, then it has one method per endpoint.
 
     Beyond BentoML's signature: ``download_dir`` (where file outputs are saved and kept; by
     default a temporary folder removed with the client object, as BentoML's), ``verify`` (TLS:
     ``True``, ``False``, a CA bundle path or an ``ssl.SSLContext``), ``headers`` (sent on every
-    request),
-    ``max_connections`` (the connection pool bound), ``retry`` (a :class:`~bentoclient.Retry`
-    policy), ``transport`` (any object implementing the transport seam in
-    :mod:`bentoclient.transport`, for test doubles, custom networking or instrumentation) and
-    ``event_hooks`` (``{"request": [fn], "response": [fn]}``: called with each attempt's request,
-    and with the request and the response head; on the async client they may be coroutines).
+    request), ``max_connections`` (the connection pool bound), ``retry`` (a
+    :class:`~bentoclient.Retry` policy), ``transport`` (any object implementing the transport
+    seam in :mod:`bentoclient.transport`, for test doubles, custom networking or
+    instrumentation) and ``event_hooks`` (``{"request": [fn], "response": [fn]}``: called with
+    each attempt's request, and with the request and the response head).
 
     Proxies as in httpx: ``HTTP_PROXY``, ``HTTPS_PROXY``, ``ALL_PROXY`` and ``NO_PROXY`` are
     honoured unless ``trust_env=False``; ``proxy="http://user:password@host:port"`` names one
@@ -135,7 +131,7 @@ class SyncHTTPClient(ClientBase):
             custom_transport=transport is not None,
         )
         self._verify = verify
-        self._event_hooks = check_event_hooks(event_hooks, allow_coroutines=IS_SYNC)
+        self._event_hooks = check_event_hooks(event_hooks, allow_coroutines=False)
         self._transport_given = transport is not None
         if transport is None:
             chosen = default_sync_transport(
@@ -165,7 +161,7 @@ class SyncHTTPClient(ClientBase):
             raise
 
     def setup(self) -> None:
-        """Wait for readiness and read the schema (once); the constructor or ``with`` calls it."""
+        """Wait for readiness and read the schema (once); the constructor calls it."""
         if self._adopt_setup():
             return
         if self._ready_wait > 0:
@@ -222,15 +218,15 @@ class SyncHTTPClient(ClientBase):
         if not self.__dict__.get("_setup_done", True) and not name.startswith("__"):
             return ClientNotSetUpError(
                 f"{type(self).__name__} is not set up yet, so it does not know the endpoint {name!r}: use "
-                f"'with {type(self).__name__}(url) as client:' or 'client.setup()' first"
+                f"{_SET_UP.format(type(self).__name__)} first"
             )
         return super()._missing_attribute(name)
 
     def _endpoint(self, name: str) -> Endpoint:
         if not self._adopt_setup():
             raise ClientNotSetUpError(
-                f"{type(self).__name__} is not set up yet: use 'with {type(self).__name__}(url) as client:' "
-                f"or 'client.setup()' before calling {name!r}"
+                f"{type(self).__name__} is not set up yet: use {_SET_UP.format(type(self).__name__)} "
+                f"before calling {name!r}"
             )
         return super()._endpoint(name)
 
@@ -239,8 +235,8 @@ class SyncHTTPClient(ClientBase):
     def call(self, name: str, /, *args: Any, **kwargs: Any) -> Any:
         """Call endpoint ``name`` with arguments mapped by its schema.
 
-        Arguments are checked at once, before anything is sent.  Returns the result (on the
-        async client, a coroutine of it), or, for a streaming endpoint, a stream.
+        Arguments are checked at once, before anything is sent.  Returns the result, or, for
+        a streaming endpoint, a stream to iterate.
         """
         endpoint = self._endpoint(name)
         request = self._call_request(endpoint, args, kwargs)
@@ -293,11 +289,11 @@ class SyncHTTPClient(ClientBase):
 
         Each input is a dict of the endpoint's keyword arguments, or, for an endpoint that
         takes one root value, that value.  Iterate the returned object for the results, in
-        input order (``ordered=False``: ``(index, result)`` pairs as calls finish); the async
-        one can also be awaited for the whole list.  ``return_exceptions=True`` yields a
-        :class:`~bentoclient.MapError` for a failed input instead of raising the first error.
-        ``retry`` / ``timeout`` override the client's for these calls; ``progress`` is called
-        with ``(done, total)``; ``progress_bar=True`` draws a tqdm bar.  See ``docs/bulk.md``.
+        input order (``ordered=False``: ``(index, result)`` pairs as calls finish).
+        ``return_exceptions=True`` yields a :class:`~bentoclient.MapError` for a failed input
+        instead of raising the first error.  ``retry`` / ``timeout`` override the client's for
+        these calls; ``progress`` is called with ``(done, total)``; ``progress_bar=True`` draws
+        a tqdm bar.  See ``docs/bulk.md``.
         """
         name = getattr(getattr(endpoint, "endpoint", None), "name", endpoint)  # client.<endpoint> too
         client = self if retry is None and timeout is None else self.with_options(retry=retry, timeout=timeout)
@@ -408,9 +404,9 @@ class SyncHTTPClient(ClientBase):
     def wait_until_server_ready(self, timeout: Optional[float] = None) -> None:
         """Poll ``GET /readyz`` with back-off until it answers 200, for up to ``timeout`` seconds.
 
-        Raises :class:`~bentoclient.exceptions.ServerNotReady` (a ``ServiceUnavailable`` and a
-        ``TimeoutException``) naming the URL and the last answer when time runs out, or at
-        once when the URL is not a BentoML service's root (``/readyz`` answers 404).
+        Raises :class:`~bentoclient.exceptions.ServerNotReady` (a ``ServiceUnavailable``)
+        naming the URL and the last answer when time runs out, or at once when the URL is not
+        a BentoML service's root (``/readyz`` answers 404).
         """
         seconds = self._ready_seconds(timeout)
         wait = ReadyWait(seconds, self._timeout, url=self._address.url, now=monotonic())
@@ -457,7 +453,9 @@ class SyncHTTPClient(ClientBase):
         assert isinstance(result, ResponseData)
         return result
 
-    def _send(self, request: Request, timeout: Timeout, retry: Optional[Retry] = None) -> tuple[SyncResponse, int]:
+    def _send(
+        self, request: Request, timeout: Timeout, retry: Optional[Retry] = None
+    ) -> tuple[SyncResponse, int]:
         """Send; the body is left to stream (file outputs, streams).  Also returns the attempts made."""
         result = self._exchange(request, timeout, retry, read=False)
         assert not isinstance(result, ResponseData)
@@ -553,8 +551,7 @@ class SyncHTTPClient(ClientBase):
 
 
 class Task:
-    """A submitted task (BentoML's ``Task``, plus ``wait``/``result``); on the async client
-    its methods are coroutines."""
+    """A submitted task (BentoML's ``Task``, plus ``wait``/``result``)."""
 
     def __init__(self, client: SyncHTTPClient, endpoint: Endpoint, task_id: str) -> None:
         self.id = task_id
