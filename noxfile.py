@@ -55,24 +55,43 @@ def _venv_tool_cmd(python: str, *packages: str) -> list[str]:
     return [python, "-m", "pip", "install", "--quiet", *packages]
 
 
-def bentoml_server(session: nox.Session) -> str:
-    """The ``bentoml`` executable of a venv that holds the server side only (made once).
+#: The newest release of each BentoML server line the client is tested against, with the pins
+#: each needs to start today: 1.2 and 1.3 import ``pkg_resources`` (through ``fs``), which
+#: setuptools 70 removed, and 1.2.20 fails to start with pydantic 2.9 or newer.
+SERVER_LINES: dict[str, list[str]] = {
+    "1.2": ["bentoml==1.2.*", "pydantic<2.9", "setuptools<70", "pillow", "numpy", "pandas"],
+    "1.3": ["bentoml==1.3.*", "setuptools<70", "pillow", "numpy", "pandas"],
+    "1.4": SERVER_REQUIREMENTS,
+}
+NEWEST_LINE = "1.4"
 
-    ``BENTOCLIENT_BENTOML`` set in the environment names one to use instead (a server venv
-    shared between checkouts)."""
-    if os.environ.get("BENTOCLIENT_BENTOML"):
-        return os.environ["BENTOCLIENT_BENTOML"]
-    env = ROOT / ".nox" / "_bentoml-server"
+
+def server_override_var(line: str) -> str:
+    """The environment variable naming a shared ``bentoml`` executable of ``line``:
+    ``BENTOCLIENT_BENTOML`` for the newest line, ``BENTOCLIENT_BENTOML_1_2`` for 1.2, ..."""
+    return "BENTOCLIENT_BENTOML" if line == NEWEST_LINE else "BENTOCLIENT_BENTOML_" + line.replace(".", "_")
+
+
+def bentoml_server(session: nox.Session, line: str = NEWEST_LINE) -> str:
+    """The ``bentoml`` executable of a venv that holds one server line only (made once).
+
+    ``BENTOCLIENT_BENTOML`` (1.4) or ``BENTOCLIENT_BENTOML_1_2`` / ``_1_3`` set in the environment
+    names one to use instead (a server venv shared between checkouts)."""
+    override = os.environ.get(server_override_var(line), "").strip()
+    if override:
+        return override
+    requirements = SERVER_LINES[line]
+    env = ROOT / ".nox" / ("_bentoml-server" if line == NEWEST_LINE else f"_bentoml-server-{line}")
     python = env / "bin" / "python"
     marker = env / ".requirements"
-    wanted = hashlib.sha256("\n".join(SERVER_REQUIREMENTS).encode()).hexdigest()
+    wanted = hashlib.sha256("\n".join(requirements).encode()).hexdigest()
     if not (python.exists() and marker.exists() and marker.read_text() == wanted):
         interpreter = shutil.which(f"python{SERVER_PYTHON}")
         if interpreter is None:
             session.error(f"python{SERVER_PYTHON} is needed to run the BentoML server and was not found")
         shutil.rmtree(env, ignore_errors=True)
         session.run(interpreter, "-m", "venv", str(env), external=True)
-        session.run(*_venv_tool_cmd(str(python), *SERVER_REQUIREMENTS), external=True)
+        session.run(*_venv_tool_cmd(str(python), *requirements), external=True)
         marker.write_text(wanted)
     return str(env / "bin" / "bentoml")
 
