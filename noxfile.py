@@ -142,11 +142,11 @@ def _pytest_args(combo: str) -> list[str]:
     return COMBO_CORE_TESTS + [d for d, needs in OPTIONAL_TEST_DIRS.items() if needs <= installed]
 
 
-def _run_tests(session: nox.Session, combo: str, *pytest_args: str) -> None:
+def _run_tests(session: nox.Session, combo: str, *pytest_args: str, line: str = NEWEST_LINE) -> None:
     media = [] if combo == "core" else MEDIA_REQUIREMENTS
     otel = OTEL_REQUIREMENTS if combo == "all" else []
     session.install(*COMBOS[combo], *TEST_REQUIREMENTS, *media, *otel)
-    env = {"BENTOCLIENT_BENTOML": bentoml_server(session), "BENTOCLIENT_COMBO": combo}
+    env = {"BENTOCLIENT_BENTOML": bentoml_server(session, line), "BENTOCLIENT_COMBO": combo}
     session.run("pytest", *(pytest_args or _pytest_args(combo)), *session.posargs, env=env)
 
 
@@ -179,11 +179,36 @@ def tests_combo(session: nox.Session, combo: str) -> None:
     _run_tests(session, combo)
 
 
+#: What runs against the older server lines: the integration tests that exercise the server
+#: (sync, async, files, streams, tasks, errors, parity with that line's own BentoML client) and
+#: the per-line tests; the unit, fault and packaging suites do not depend on the server's line.
+LINE_TESTS = [
+    "tests/integration/test_sync_client.py",
+    "tests/integration/test_files.py",
+    "tests/integration/test_tasks.py",
+    "tests/integration/test_bentoml_parity.py",
+    "tests/integration/async_client",
+    "tests/integration/streams",
+    "tests/integration/async_streams",
+    "tests/integration/lines",
+]
+OLDER_LINES = [line for line in SERVER_LINES if line != NEWEST_LINE]
+
+
+@nox.session(python=SERVER_PYTHON, tags=["tests", "lines"])
+@nox.parametrize("line", OLDER_LINES)
+def server_lines(session: nox.Session, line: str) -> None:
+    """The integration suite against the newest release of an older BentoML line (1.2.x, 1.3.x),
+    every package installed; what a line cannot do is a strict expected failure (tests/serverlines.py)."""
+    _run_tests(session, "all", *LINE_TESTS, line=line)
+
+
 nox.options.sessions = [
     "lint",
     "typecheck",
     "tests",
     "tests_combo",
+    "server_lines",
     "typed_clients",
     "typed_imports",
     "load",

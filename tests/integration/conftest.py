@@ -26,6 +26,7 @@ if str(TESTS) not in sys.path:
     sys.path.insert(0, str(TESTS))
 
 from bentoserve import HOST, bentoml_executable, has_ipv6_loopback, serve  # noqa: E402
+from serverlines import LINE  # noqa: E402
 
 #: The ``path_prefix`` of the service behind ``prefixed_url``.
 PREFIX = "/v1"
@@ -33,7 +34,10 @@ PREFIX = "/v1"
 
 # Each service fixture: (target, folder, readiness path, host).
 SERVICE_FIXTURES: dict[str, tuple[str, Path, str, str]] = {
-    "demo_url": ("service:Demo", EXAMPLES, "/readyz", HOST),
+    # BentoML 1.2 has no bentoml.task: demo_lines.py serves the example's task as a plain endpoint.
+    "demo_url": ("demo_lines:Demo", SERVICES, "/readyz", HOST)
+    if LINE == "1.2"
+    else ("service:Demo", EXAMPLES, "/readyz", HOST),
     "wire_url": ("wire:Wire", SERVICES, "/readyz", HOST),
     "prefixed_url": ("prefixed:Prefixed", SERVICES, PREFIX + "/readyz", HOST),
     "media_url": ("media:Media", SERVICES, "/readyz", HOST),
