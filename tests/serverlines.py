@@ -17,7 +17,6 @@ from collections.abc import Mapping
 from typing import Optional
 
 import pytest
-
 from bentoserve import ENV_VAR, server_line
 
 #: The newest line, which every feature of the client targets.

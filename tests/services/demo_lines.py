@@ -17,6 +17,6 @@ if not hasattr(bentoml, "task"):  # BentoML 1.2
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "examples"))
 
-from service import Demo  # noqa: E402
+from service import Demo
 
 __all__ = ["Demo"]
