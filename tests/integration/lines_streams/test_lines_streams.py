@@ -1,0 +1,44 @@
+"""Streams on every BentoML server line (run where bentoclient-stream is installed)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from serverlines import limitation
+
+from bentoclient import SyncHTTPClient
+from bentoclient import exceptions as exc
+
+
+@pytest.fixture(scope="module")
+def wire(wire_url: str) -> Iterator[SyncHTTPClient]:
+    with SyncHTTPClient(wire_url, server_ready_timeout=0) as client:
+        yield client
+
+
+def test_a_stream_delivers_its_items(wire: SyncHTTPClient) -> None:
+    with wire.stream_bytes(n=3, size=2) as stream:
+        assert b"".join(stream) == b"\x00\x00\x01\x01\x02\x02"
+
+
+@limitation({"1.2": "BentoML 1.2: an error before the first item is a 200 text/event-stream with an empty body"})
+def test_a_stream_that_fails_before_its_first_item_is_an_error(wire: SyncHTTPClient) -> None:
+    def consume() -> list[str]:
+        with wire.stream_fail(before=0) as stream:
+            return list(stream)
+
+    with pytest.raises(exc.HTTPStatusError):
+        consume()
+
+
+def test_a_stream_that_fails_after_an_item_gives_the_item_then_an_error(wire: SyncHTTPClient) -> None:
+    items: list[str] = []
+
+    def consume() -> None:
+        with wire.stream_fail(before=1) as stream:
+            items.extend(stream)
+
+    with pytest.raises(exc.BentoClientError):
+        consume()
+    assert "".join(items) == "piece 0\n"
