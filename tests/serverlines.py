@@ -50,3 +50,25 @@ def limitation(reasons: Mapping[str, str]) -> pytest.MarkDecorator:
 def before(line: str) -> bool:
     """Whether the server under test is older than ``line`` (e.g. ``before("1.4")``)."""
     return LINE is not None and tuple(map(int, LINE.split("."))) < tuple(map(int, line.split(".")))
+
+
+def _on(lines: tuple[str, ...], what: str) -> dict[str, str]:
+    return {line: f"BentoML {line}: {what}" for line in lines}
+
+
+# What an older line cannot do, as marks' reasons (docs/compatibility.md has the same list).
+ROOT_INPUTS = _on(
+    ("1.2", "1.3"),
+    "no root inputs (positional-only parameters, since 1.4): the schema lists the parameter as an "
+    "ordinary field and the server fails the call with a 500",
+)
+NO_TASKS = _on(("1.2",), "no task endpoints (@bentoml.task exists since 1.3)")
+NO_PATH_PREFIX = _on(("1.2", "1.3"), "no path_prefix (since 1.4): the service is served at the root")
+EMPTY_ERROR_STREAM = _on(
+    ("1.2",), "an error before a stream's first item comes back as 200 text/event-stream with an empty body"
+)
+UNTYPED_TENSORS = _on(
+    ("1.2",),
+    "a service with Shape/DType-annotated np.ndarray parameters fails to import (IndexError in its "
+    "pydantic hook), so the test service declares plain arrays there",
+)

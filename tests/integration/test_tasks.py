@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from serverlines import NO_TASKS, limitation
 
 from bentoclient import ResultStatus, SyncHTTPClient, Task
 from bentoclient import exceptions as exc
+
+pytestmark = limitation(NO_TASKS)
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from bentoserve import fetch
-from serverlines import LINE, before, limitation
+from serverlines import LINE, NO_TASKS, ROOT_INPUTS, before, limitation
 
 from bentoclient import ResultStatus, SyncHTTPClient
 from bentoclient import exceptions as exc
@@ -126,7 +126,7 @@ def test_task_functions_exist_from_13_and_say_so_on_12(wire: SyncHTTPClient) -> 
     assert wire.echo_task(text="direct") == {"text": "direct"}  # callable as an endpoint everywhere
 
 
-@limitation({"1.2": "BentoML 1.2: no task endpoints (tasks exist since 1.3)"})
+@limitation(NO_TASKS)
 def test_task_states_of_every_line_are_read(wire: SyncHTTPClient) -> None:
     # 1.3 says success / failure; 1.4 completed / failed.
     done = wire.echo_task.submit(text="s")
@@ -140,7 +140,7 @@ def test_task_states_of_every_line_are_read(wire: SyncHTTPClient) -> None:
     assert json.loads(raw.body)["status"] == ("failure" if LINE == "1.3" else "failed")
 
 
-@limitation({"1.2": "BentoML 1.2: no task endpoints (tasks exist since 1.3)"})
+@limitation(NO_TASKS)
 def test_cancel_fails_with_a_typed_error(wire: SyncHTTPClient) -> None:
     task = wire.echo_task.submit(text="c", delay=2)
     if LINE == "1.3":
@@ -155,13 +155,8 @@ def test_cancel_fails_with_a_typed_error(wire: SyncHTTPClient) -> None:
 
 # --- root inputs ------------------------------------------------------------------------------
 
-ROOT_REASON = (
-    "root inputs (positional-only parameters) exist since BentoML 1.4: the schema lists the "
-    "parameter as an ordinary field and the server fails the call with a 500"
-)
 
-
-@limitation({"1.2": f"BentoML 1.2: {ROOT_REASON}", "1.3": f"BentoML 1.3: {ROOT_REASON}"})
+@limitation(ROOT_INPUTS)
 def test_root_inputs(wire: SyncHTTPClient) -> None:
     assert wire.root_text("hi") == "hi"
 

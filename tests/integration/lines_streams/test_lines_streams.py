@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from serverlines import limitation
+from serverlines import EMPTY_ERROR_STREAM, limitation
 
 from bentoclient import SyncHTTPClient
 from bentoclient import exceptions as exc
@@ -22,7 +22,7 @@ def test_a_stream_delivers_its_items(wire: SyncHTTPClient) -> None:
         assert b"".join(stream) == b"\x00\x00\x01\x01\x02\x02"
 
 
-@limitation({"1.2": "BentoML 1.2: an error before the first item is a 200 text/event-stream with an empty body"})
+@limitation(EMPTY_ERROR_STREAM)
 def test_a_stream_that_fails_before_its_first_item_is_an_error(wire: SyncHTTPClient) -> None:
     def consume() -> list[str]:
         with wire.stream_fail(before=0) as stream:
