@@ -109,6 +109,7 @@ OPTIONAL_TEST_DIRS = {
     "tests/integration/async_client": {"async"},
     "tests/integration/streams": {"stream"},
     "tests/integration/async_streams": {"async", "stream"},
+    "tests/integration/lines_streams": {"stream"},
     "tests/faults_async": {"async"},
     "tests/faults_stream": {"stream"},
     "tests/faults_async_stream": {"async", "stream"},
@@ -191,6 +192,7 @@ LINE_TESTS = [
     "tests/integration/streams",
     "tests/integration/async_streams",
     "tests/integration/lines",
+    "tests/integration/lines_streams",
 ]
 OLDER_LINES = [line for line in SERVER_LINES if line != NEWEST_LINE]
 
