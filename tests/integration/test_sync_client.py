@@ -15,7 +15,7 @@ from http import HTTPStatus
 
 import pytest
 from pools import pool_of
-from serverlines import NO_PATH_PREFIX, ROOT_INPUTS, limitation
+from serverlines import LINE, NO_PATH_PREFIX, ROOT_INPUTS, limitation
 
 import bentoclient
 from bentoclient import SyncHTTPClient, Timeout
@@ -279,7 +279,7 @@ def test_request_never_raises_for_status(wire: SyncHTTPClient) -> None:
     pickled = wire.request(
         "POST", "/text", data=pickle.dumps({"text": "x"}), headers={"Content-Type": "application/vnd.bentoml+pickle"}
     )
-    assert pickled.status_code == 415
+    assert pickled.status_code == (200 if LINE == "1.3" else 415)  # 1.3 reads pickled bodies
     posted = wire.request("POST", "/text", json={"text": "hi"})
     assert posted.status_code == 200
     assert posted.text == "hi"
