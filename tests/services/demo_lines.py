@@ -13,7 +13,7 @@ from pathlib import Path
 import bentoml
 
 if not hasattr(bentoml, "task"):  # BentoML 1.2
-    bentoml.task = bentoml.api  # type: ignore[attr-defined]  # 1.2's bentoml has no task decorator
+    bentoml.task = bentoml.api
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "examples"))
 
