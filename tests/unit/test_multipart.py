@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.parser
+import json
 import email.policy
 import io
 import os
@@ -192,8 +193,7 @@ def test_bytes_for_a_bytes_parameter_are_utf8_json_text() -> None:
     raw = bytes(range(128)) + "\u00e9\u20ac".encode()
     body = encode_body(endpoint, {"data": raw, "label": "x"})
     assert body.content_type == "application/json"
-    import json
-
+    assert isinstance(body.content, bytes)
     assert json.loads(body.content) == {"data": raw.decode(), "label": "x"}
     with pytest.raises(ArgumentError, match=r"bytes_param.*'data'.*0x89 at offset 0.*file on the server"):
         encode_body(endpoint, {"data": b"\x89PNG\r\n", "label": "x"})
