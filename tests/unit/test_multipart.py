@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import email.parser
-import json
 import email.policy
 import io
+import json
 import os
 from email.message import EmailMessage
 from pathlib import Path
