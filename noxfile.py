@@ -109,7 +109,6 @@ OPTIONAL_TEST_DIRS = {
     "tests/integration/async_client": {"async"},
     "tests/integration/streams": {"stream"},
     "tests/integration/async_streams": {"async", "stream"},
-    "tests/integration/lines_streams": {"stream"},
     "tests/faults_async": {"async"},
     "tests/faults_stream": {"stream"},
     "tests/faults_async_stream": {"async", "stream"},
@@ -121,6 +120,8 @@ OPTIONAL_TEST_DIRS = {
     # Tracing needs the OpenTelemetry SDK, which the "all" combination installs.
     "tests/tracing": {"otel"},
 }
+#: The per-line tests: run by the server_lines sessions only, against each line (1.4 included).
+LINE_ONLY_TESTS = ["tests/integration/lines", "tests/integration/lines_streams"]
 LOAD_TESTS = "tests/integration/load"
 # The async client's load tests (map() through a server restart): once, with the async package.
 LOAD_ASYNC_TESTS = "tests/integration/load_async"
@@ -137,7 +138,7 @@ COMBO_CORE_TESTS = ["tests/unit", "tests/packaging", "tests/integration/test_fil
 
 def _pytest_args(combo: str) -> list[str]:
     if combo == "core":
-        ignored = [LOAD_TESTS, LOAD_ASYNC_TESTS, SCALE_TESTS, TYPED_CLIENT_TESTS, *OPTIONAL_TEST_DIRS]
+        ignored = [LOAD_TESTS, LOAD_ASYNC_TESTS, SCALE_TESTS, TYPED_CLIENT_TESTS, *OPTIONAL_TEST_DIRS, *LINE_ONLY_TESTS]
         return ["tests", *(f"--ignore={d}" for d in ignored)]
     installed = {"async", "stream", "otel"} if combo == "all" else set(combo.split("+")[1:])
     return COMBO_CORE_TESTS + [d for d, needs in OPTIONAL_TEST_DIRS.items() if needs <= installed]
@@ -183,6 +184,7 @@ def tests_combo(session: nox.Session, combo: str) -> None:
 #: What runs against the older server lines: the integration tests that exercise the server
 #: (sync, async, files, streams, tasks, errors, parity with that line's own BentoML client) and
 #: the per-line tests; the unit, fault and packaging suites do not depend on the server's line.
+#: Against 1.4, which every other session uses, only the per-line tests run here.
 LINE_TESTS = [
     "tests/integration/test_sync_client.py",
     "tests/integration/test_files.py",
@@ -191,18 +193,17 @@ LINE_TESTS = [
     "tests/integration/async_client",
     "tests/integration/streams",
     "tests/integration/async_streams",
-    "tests/integration/lines",
-    "tests/integration/lines_streams",
+    *LINE_ONLY_TESTS,
 ]
-OLDER_LINES = [line for line in SERVER_LINES if line != NEWEST_LINE]
 
 
 @nox.session(python=SERVER_PYTHON, tags=["tests", "lines"])
-@nox.parametrize("line", OLDER_LINES)
+@nox.parametrize("line", list(SERVER_LINES))
 def server_lines(session: nox.Session, line: str) -> None:
-    """The integration suite against the newest release of an older BentoML line (1.2.x, 1.3.x),
-    every package installed; what a line cannot do is a strict expected failure (tests/serverlines.py)."""
-    _run_tests(session, "all", *LINE_TESTS, line=line)
+    """The integration suite against the newest release of each BentoML line (1.2.x, 1.3.x; 1.4.x:
+    the per-line tests), every package installed; what a line cannot do is a strict expected
+    failure (tests/serverlines.py)."""
+    _run_tests(session, "all", *(LINE_ONLY_TESTS if line == NEWEST_LINE else LINE_TESTS), line=line)
 
 
 nox.options.sessions = [
