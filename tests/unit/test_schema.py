@@ -426,3 +426,13 @@ def test_the_dialects_give_the_14_reading_of_every_shared_output() -> None:
                 line,
                 name,
             )
+
+
+def test_a_task_function_on_a_12_endpoint_names_the_version_it_needs() -> None:
+    from bentoclient._tasks import not_a_task_hint
+
+    old = parse_schema(_line_doc("demo", "1.2")).endpoints["long_job"]
+    assert "BentoML 1.2, which has no task endpoints: tasks need BentoML 1.3" in not_a_task_hint(old)
+    newest = parse_schema(load_schema_doc()).endpoints["text"]
+    assert "@bentoml.task" in not_a_task_hint(newest)
+    assert "BentoML 1.3" not in not_a_task_hint(newest)
