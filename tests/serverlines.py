@@ -73,9 +73,6 @@ UNTYPED_TENSORS = {
     "1.3": "BentoML 1.3: DType/Shape annotations are neither in the schema nor applied (a float32 "
     "parameter given integers stays int64)",
 }
-STREAM_ERROR_AFTER_ITEM = _on(
-    ("1.2",), "an error after a stream's first item ends the stream as if it were complete (no error)"
-)
 CANCEL_HANGS = _on(("1.3",), "PUT <task>/cancel never answers (a read timeout, where 1.4 answers 400)")
 CLIENT_AFTER_CLOSE = _on(("1.2", "1.3"), "its own SyncHTTPClient still answers calls after close()")
 ASYNC_CLIENT_BEFORE_SETUP = _on(
