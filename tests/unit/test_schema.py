@@ -436,3 +436,16 @@ def test_a_task_function_on_a_12_endpoint_names_the_version_it_needs() -> None:
     newest = parse_schema(load_schema_doc()).endpoints["text"]
     assert "@bentoml.task" in not_a_task_hint(newest)
     assert "BentoML 1.3" not in not_a_task_hint(newest)
+
+
+def test_a_schema_made_from_a_class_reads_as_the_newest_line() -> None:
+    from bentoclient.testing import schema_from_class
+
+    class Echo:
+        def echo(self, text: str) -> str:
+            return text
+
+    doc = schema_from_class(Echo)
+    assert parse_schema(doc).server_line is None
+    del doc["paths"]
+    assert parse_schema(doc).server_line == "1.3"  # "is_task" on routes and no "paths": 1.3's dialect

@@ -148,7 +148,8 @@ def _is_descriptor_title(schema: Any) -> bool:
 
 
 def schema_dialect(data: Mapping[str, Any]) -> Optional[str]:
-    """ "1.2" or "1.3" for those lines' schema dialects; None for 1.4 (or a schema that does not tell)."""
+    """The older line whose schema dialect ``data`` is in ("1.2", "1.3"), or None for 1.4's
+    (and for a schema that does not tell, such as one without routes)."""
     routes = data.get("routes")
     if "paths" in data or not isinstance(routes, list) or not routes:
         return None
@@ -163,12 +164,10 @@ def schema_dialect(data: Mapping[str, Any]) -> Optional[str]:
 def _normalize_output(schema: Mapping[str, Any], line: str) -> Mapping[str, Any]:
     out = dict(schema)
     if line == "1.2":
-        title = out.get("title")
-        if title == "AnyIODescriptor":
-            # ``Any``: 1.4 writes {} (anything), 1.2 only the descriptor's title.
+        if _is_descriptor_title(out):
+            # "strIODescriptor", "PathIODescriptor", ...: 1.4 writes no title.  ``Any`` is only
+            # {"title": "AnyIODescriptor"}, which becomes {} (anything), as 1.4 writes it.
             out.pop("title")
-        elif _is_descriptor_title(out):
-            out.pop("title")  # "strIODescriptor", "PathIODescriptor", ...: 1.4 writes none
         if out.get("type") == "file" and out.get("format") == "image" and "content_type" not in out:
             # A PIL image: 1.4 adds "pil": true; 1.2 has format "image" only for PIL images.
             out["pil"] = True
