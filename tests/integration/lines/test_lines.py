@@ -15,14 +15,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from bentoserve import fetch, serve
+from bentoserve import fetch
 from serverlines import LINE, NO_TASKS, ROOT_INPUTS, before, limitation
 
 from bentoclient import ResultStatus, SyncHTTPClient
 from bentoclient import exceptions as exc
 
 HAVE_PIL = importlib.util.find_spec("PIL") is not None
-SERVICES = Path(__file__).resolve().parents[2] / "services"
 
 
 @pytest.fixture(scope="module")
@@ -173,17 +172,3 @@ def test_what_the_schema_says_of_a_root_input(wire: SyncHTTPClient) -> None:
             wire.root_text("hi")
     else:
         assert endpoint.root_input is True
-
-
-# --- servers side by side ------------------------------------------------------------------------
-
-
-@limitation(NO_TASKS)
-def test_a_task_result_survives_another_server_starting(wire: SyncHTTPClient) -> None:
-    # 1.3 deletes $BENTOML_HOME/task_result.db whenever any service starts: each test server has
-    # its own home and BENTOML_RESULT_STORE, so starting one more does not lose this result.
-    task = wire.echo_task.submit(text="kept")
-    assert task.wait(timeout=30) is ResultStatus.COMPLETED
-    with serve("prefixed:Prefixed", cwd=SERVICES, ready_path="/readyz" if before("1.4") else "/v1/readyz"):
-        assert task.get() == {"text": "kept"}
-    assert wire.echo_task.get(task.id) == {"text": "kept"}
