@@ -9,7 +9,7 @@ import os
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple, Optional, Union
 
-from ._schema import Endpoint, Field
+from ._schema import Endpoint, Field, is_binary_schema
 from .exceptions import ArgumentError
 
 __all__ = ["EncodedBody", "binary_field_text", "bind_arguments", "encode_json_fields", "encode_root", "to_jsonable"]
@@ -221,8 +221,9 @@ def encode_root(endpoint: Endpoint, value: Any) -> EncodedBody:
 
 
 def is_binary_field(f: Field) -> bool:
-    """A ``bytes`` parameter (``{"type": "string", "format": "binary"}``)."""
-    return f.schema.get("type") == "string" and f.schema.get("format") == "binary"
+    """A ``bytes`` parameter (``{"type": "string", "format": "binary"}``, or ``Optional[bytes]``:
+    an ``anyOf`` with that branch)."""
+    return is_binary_schema(f.schema)
 
 
 def is_binary_content(value: Any) -> bool:

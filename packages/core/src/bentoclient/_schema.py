@@ -8,7 +8,7 @@ from typing import Any, NamedTuple, Optional
 
 from .exceptions import SchemaError
 
-__all__ = ["Endpoint", "Field", "ServiceSchema", "parse_schema", "schema_dialect"]
+__all__ = ["Endpoint", "Field", "ServiceSchema", "is_binary_schema", "parse_schema", "schema_dialect"]
 
 
 class Field(NamedTuple):
@@ -74,10 +74,7 @@ class Endpoint:
         # Whether call values need a look before plain JSON encoding (files, bytes fields,
         # data frames); decided once here rather than on every call.
         self.needs_inspection = root_input or any(
-            f.is_file
-            or f.schema.get("type") == "dataframe"
-            or (f.schema.get("type") == "string" and f.schema.get("format") == "binary")
-            for f in fields
+            f.is_file or f.schema.get("type") == "dataframe" or is_binary_schema(f.schema) for f in fields
         )
 
     def __repr__(self) -> str:
@@ -197,6 +194,17 @@ def _normalize_input(schema: Mapping[str, Any], line: str) -> Mapping[str, Any]:
             field = {**field, "pil": True}  # a PIL image input (see _normalize_output)
         props[name] = field
     return {**schema, "properties": props}
+
+
+def is_binary_schema(schema: Mapping[str, Any]) -> bool:
+    """``bytes`` (``{"type": "string", "format": "binary"}``), alone or as a branch of an
+    ``anyOf`` (``Optional[bytes]``)."""
+
+    def binary(s: Any) -> bool:
+        return isinstance(s, Mapping) and s.get("type") == "string" and s.get("format") == "binary"
+
+    options = schema.get("anyOf")
+    return binary(schema) or (isinstance(options, list) and any(binary(o) for o in options))
 
 
 def _is_file_schema(schema: Any) -> bool:
