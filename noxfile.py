@@ -55,24 +55,43 @@ def _venv_tool_cmd(python: str, *packages: str) -> list[str]:
     return [python, "-m", "pip", "install", "--quiet", *packages]
 
 
-def bentoml_server(session: nox.Session) -> str:
-    """The ``bentoml`` executable of a venv that holds the server side only (made once).
+#: The newest release of each BentoML server line the client is tested against, with the pins
+#: each needs to start today: 1.2 and 1.3 import ``pkg_resources`` (through ``fs``), which
+#: setuptools 70 removed, and 1.2.20 fails to start with pydantic 2.9 or newer.
+SERVER_LINES: dict[str, list[str]] = {
+    "1.2": ["bentoml==1.2.*", "pydantic<2.9", "setuptools<70", "pillow", "numpy", "pandas"],
+    "1.3": ["bentoml==1.3.*", "setuptools<70", "pillow", "numpy", "pandas"],
+    "1.4": SERVER_REQUIREMENTS,
+}
+NEWEST_LINE = "1.4"
 
-    ``BENTOCLIENT_BENTOML`` set in the environment names one to use instead (a server venv
-    shared between checkouts)."""
-    if os.environ.get("BENTOCLIENT_BENTOML"):
-        return os.environ["BENTOCLIENT_BENTOML"]
-    env = ROOT / ".nox" / "_bentoml-server"
+
+def server_override_var(line: str) -> str:
+    """The environment variable naming a shared ``bentoml`` executable of ``line``:
+    ``BENTOCLIENT_BENTOML`` for the newest line, ``BENTOCLIENT_BENTOML_1_2`` for 1.2, ..."""
+    return "BENTOCLIENT_BENTOML" if line == NEWEST_LINE else "BENTOCLIENT_BENTOML_" + line.replace(".", "_")
+
+
+def bentoml_server(session: nox.Session, line: str = NEWEST_LINE) -> str:
+    """The ``bentoml`` executable of a venv that holds one server line only (made once).
+
+    ``BENTOCLIENT_BENTOML`` (1.4) or ``BENTOCLIENT_BENTOML_1_2`` / ``_1_3`` set in the environment
+    names one to use instead (a server venv shared between checkouts)."""
+    override = os.environ.get(server_override_var(line), "").strip()
+    if override:
+        return override
+    requirements = SERVER_LINES[line]
+    env = ROOT / ".nox" / ("_bentoml-server" if line == NEWEST_LINE else f"_bentoml-server-{line}")
     python = env / "bin" / "python"
     marker = env / ".requirements"
-    wanted = hashlib.sha256("\n".join(SERVER_REQUIREMENTS).encode()).hexdigest()
+    wanted = hashlib.sha256("\n".join(requirements).encode()).hexdigest()
     if not (python.exists() and marker.exists() and marker.read_text() == wanted):
         interpreter = shutil.which(f"python{SERVER_PYTHON}")
         if interpreter is None:
             session.error(f"python{SERVER_PYTHON} is needed to run the BentoML server and was not found")
         shutil.rmtree(env, ignore_errors=True)
         session.run(interpreter, "-m", "venv", str(env), external=True)
-        session.run(*_venv_tool_cmd(str(python), *SERVER_REQUIREMENTS), external=True)
+        session.run(*_venv_tool_cmd(str(python), *requirements), external=True)
         marker.write_text(wanted)
     return str(env / "bin" / "bentoml")
 
@@ -101,6 +120,8 @@ OPTIONAL_TEST_DIRS = {
     # Tracing needs the OpenTelemetry SDK, which the "all" combination installs.
     "tests/tracing": {"otel"},
 }
+#: The per-line tests: run by the server_lines sessions only, against each line (1.4 included).
+LINE_ONLY_TESTS = ["tests/integration/lines", "tests/integration/lines_streams"]
 LOAD_TESTS = "tests/integration/load"
 # The async client's load tests (map() through a server restart): once, with the async package.
 LOAD_ASYNC_TESTS = "tests/integration/load_async"
@@ -117,17 +138,17 @@ COMBO_CORE_TESTS = ["tests/unit", "tests/packaging", "tests/integration/test_fil
 
 def _pytest_args(combo: str) -> list[str]:
     if combo == "core":
-        ignored = [LOAD_TESTS, LOAD_ASYNC_TESTS, SCALE_TESTS, TYPED_CLIENT_TESTS, *OPTIONAL_TEST_DIRS]
+        ignored = [LOAD_TESTS, LOAD_ASYNC_TESTS, SCALE_TESTS, TYPED_CLIENT_TESTS, *OPTIONAL_TEST_DIRS, *LINE_ONLY_TESTS]
         return ["tests", *(f"--ignore={d}" for d in ignored)]
     installed = {"async", "stream", "otel"} if combo == "all" else set(combo.split("+")[1:])
     return COMBO_CORE_TESTS + [d for d, needs in OPTIONAL_TEST_DIRS.items() if needs <= installed]
 
 
-def _run_tests(session: nox.Session, combo: str, *pytest_args: str) -> None:
+def _run_tests(session: nox.Session, combo: str, *pytest_args: str, line: str = NEWEST_LINE) -> None:
     media = [] if combo == "core" else MEDIA_REQUIREMENTS
     otel = OTEL_REQUIREMENTS if combo == "all" else []
     session.install(*COMBOS[combo], *TEST_REQUIREMENTS, *media, *otel)
-    env = {"BENTOCLIENT_BENTOML": bentoml_server(session), "BENTOCLIENT_COMBO": combo}
+    env = {"BENTOCLIENT_BENTOML": bentoml_server(session, line), "BENTOCLIENT_COMBO": combo}
     session.run("pytest", *(pytest_args or _pytest_args(combo)), *session.posargs, env=env)
 
 
@@ -160,11 +181,37 @@ def tests_combo(session: nox.Session, combo: str) -> None:
     _run_tests(session, combo)
 
 
+#: What runs against the older server lines: the integration tests that exercise the server
+#: (sync, async, files, streams, tasks, errors, parity with that line's own BentoML client) and
+#: the per-line tests; the unit, fault and packaging suites do not depend on the server's line.
+#: Against 1.4, which every other session uses, only the per-line tests run here.
+LINE_TESTS = [
+    "tests/integration/test_sync_client.py",
+    "tests/integration/test_files.py",
+    "tests/integration/test_tasks.py",
+    "tests/integration/test_bentoml_parity.py",
+    "tests/integration/async_client",
+    "tests/integration/streams",
+    "tests/integration/async_streams",
+    *LINE_ONLY_TESTS,
+]
+
+
+@nox.session(python=SERVER_PYTHON, tags=["tests", "lines"])
+@nox.parametrize("line", list(SERVER_LINES))
+def server_lines(session: nox.Session, line: str) -> None:
+    """The integration suite against the newest release of each BentoML line (1.2.x, 1.3.x; 1.4.x:
+    the per-line tests), every package installed; what a line cannot do is a strict expected
+    failure (tests/serverlines.py)."""
+    _run_tests(session, "all", *(LINE_ONLY_TESTS if line == NEWEST_LINE else LINE_TESTS), line=line)
+
+
 nox.options.sessions = [
     "lint",
     "typecheck",
     "tests",
     "tests_combo",
+    "server_lines",
     "typed_clients",
     "typed_imports",
     "load",

@@ -83,6 +83,20 @@ def bentoml_executable() -> str:
     return path
 
 
+def bentoml_version(executable: str) -> str:
+    """The BentoML version installed beside ``executable`` (read from its venv, not run)."""
+    venv = Path(executable).resolve().parent.parent
+    found = sorted(venv.glob("lib/python*/site-packages/bentoml-*.dist-info"))
+    if not found:
+        raise RuntimeError(f"no bentoml-*.dist-info in the virtualenv of {executable}")
+    return found[-1].name[len("bentoml-") : -len(".dist-info")]
+
+
+def server_line(executable: str) -> str:
+    """The release line (``"1.2"``, ``"1.3"``, ``"1.4"``) of the BentoML beside ``executable``."""
+    return ".".join(bentoml_version(executable).split(".")[:2])
+
+
 def free_port(host: str = HOST) -> int:
     """A TCP port on ``host`` (127.0.0.1, or ::1) that was free a moment ago."""
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -107,6 +121,8 @@ def server_env(home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BENTOML_")}
     env.update(
         BENTOML_HOME=str(home),  # no models/bentos/config from the user's store
+        # Tasks' results per server: BentoML 1.3 deletes this file whenever any service starts.
+        BENTOML_RESULT_STORE=str(home / "task_result.db"),
         BENTOML_DO_NOT_TRACK="True",  # no usage tracking requests
         PYTHONDONTWRITEBYTECODE="1",  # no __pycache__ in the source tree
         PYTHONUNBUFFERED="1",  # the log file is complete when we quote it

@@ -26,18 +26,24 @@ if str(TESTS) not in sys.path:
     sys.path.insert(0, str(TESTS))
 
 from bentoserve import HOST, bentoml_executable, has_ipv6_loopback, serve  # noqa: E402
+from serverlines import LINE, before  # noqa: E402
 
 #: The ``path_prefix`` of the service behind ``prefixed_url``.
 PREFIX = "/v1"
 
 
+# BentoML 1.2 has no bentoml.task: demo_lines.py serves the example's task as a plain endpoint.
+DEMO = ("demo_lines:Demo", SERVICES) if LINE == "1.2" else ("service:Demo", EXAMPLES)
+# path_prefix exists from BentoML 1.4 on; older lines ignore it and serve at the root.
+PREFIXED_READY = "/readyz" if before("1.4") else PREFIX + "/readyz"
+
 # Each service fixture: (target, folder, readiness path, host).
 SERVICE_FIXTURES: dict[str, tuple[str, Path, str, str]] = {
-    "demo_url": ("service:Demo", EXAMPLES, "/readyz", HOST),
+    "demo_url": (*DEMO, "/readyz", HOST),
     "wire_url": ("wire:Wire", SERVICES, "/readyz", HOST),
-    "prefixed_url": ("prefixed:Prefixed", SERVICES, PREFIX + "/readyz", HOST),
+    "prefixed_url": ("prefixed:Prefixed", SERVICES, PREFIXED_READY, HOST),
     "media_url": ("media:Media", SERVICES, "/readyz", HOST),
-    "ipv6_url": ("service:Demo", EXAMPLES, "/readyz", "::1"),
+    "ipv6_url": (*DEMO, "/readyz", "::1"),
 }
 IPV6 = has_ipv6_loopback()
 _NEEDED = pytest.StashKey[set[str]]()

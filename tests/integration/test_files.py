@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from serverlines import ROOT_INPUTS, UNTYPED_TENSORS, limitation
 
 from bentoclient import SyncHTTPClient
 from bentoclient import exceptions as exc
@@ -231,12 +232,15 @@ def test_declared_content_type_is_sent_for_the_part(media: SyncHTTPClient, tmp_p
 
 
 def test_bytes_parameter_arrives_byte_exact(media: SyncHTTPClient) -> None:
-    # A JSON string would arrive as its UTF-8 encoding; bentoclient sends bytes as a file part.
-    data = b"\xff\x00\x80" + bytes(range(255, -1, -1)) + "é".encode("latin-1")
+    # Sent as the JSON string of its UTF-8 text, the one form every BentoML line reads byte for byte.
+    data = b"\x00\x01\x7f" + bytes(range(128)) + "\u00e9\u20ac\U0001f600".encode() + b"123"
     for value in (data, bytearray(data), memoryview(data)):
         out = media.blob_info(value, label="bin")
         assert out == {"label": "bin", "size": len(data), "sha256": sha(data), "hex": data[:64].hex()}
-    assert media.blob_info("héllo")["hex"] == "héllo".encode().hex()  # a str is text: UTF-8
+    assert media.blob_info("h\u00e9llo")["hex"] == "h\u00e9llo".encode().hex()  # a str is text: UTF-8
+    # Bytes that are not UTF-8 cannot arrive unchanged on any line: refused before sending.
+    with pytest.raises(exc.ArgumentError, match=r"'blob_info', argument 'data'.*not UTF-8.*pathlib\.Path"):
+        media.blob_info(b"\xff\x00\x80", label="bin")
 
 
 def test_bytesio_is_sent_from_its_position_and_left_open(media: SyncHTTPClient) -> None:
@@ -275,6 +279,7 @@ def test_callers_file_objects_stay_open_even_after_errors(media: SyncHTTPClient,
         assert fh.read() == b"the caller's file"
 
 
+@limitation(ROOT_INPUTS)
 def test_files_bentoclient_opens_are_closed(media_url: str, tmp_path: Path) -> None:
     path = tmp_path / "counted.bin"
     path.write_bytes(os.urandom(150_000))
@@ -296,6 +301,7 @@ def test_files_bentoclient_opens_are_closed(media_url: str, tmp_path: Path) -> N
     assert during - before <= 2  # pooled sockets only (sequential calls share one)
 
 
+@limitation(ROOT_INPUTS)
 def test_concurrent_uploads_through_one_client_do_not_mix(media: SyncHTTPClient, tmp_path: Path) -> None:
     threads = 8
     barrier = threading.Barrier(threads)
@@ -322,6 +328,7 @@ def test_concurrent_uploads_through_one_client_do_not_mix(media: SyncHTTPClient,
             assert got == expected
 
 
+@limitation(ROOT_INPUTS)
 def test_large_upload_is_streamed(media: SyncHTTPClient, tmp_path: Path) -> None:
     data = pattern(5 * MiB)
     path = tmp_path / "large.bin"
@@ -341,6 +348,7 @@ def test_large_upload_is_streamed(media: SyncHTTPClient, tmp_path: Path) -> None
 # --- root file input (the whole body is the file) ------------------------------------------------
 
 
+@limitation(ROOT_INPUTS)
 def test_root_file_from_every_kind_of_source(media: SyncHTTPClient, tmp_path: Path) -> None:
     data = b"\x00\xffroot body\r\n" * 1000
     path = tmp_path / "root.wav"
@@ -354,6 +362,7 @@ def test_root_file_from_every_kind_of_source(media: SyncHTTPClient, tmp_path: Pa
     assert not stream.closed
 
 
+@limitation(ROOT_INPUTS)
 def test_empty_root_file_arrives_as_braces(media: SyncHTTPClient, tmp_path: Path) -> None:
     # Documented BentoML 1.4 quirk (docs/usage.md, Files): an empty root body is read as "{}".
     path = tmp_path / "empty.bin"
@@ -581,6 +590,7 @@ def test_image_round_trip_is_loaded_and_outlives_the_client(media_url: str) -> N
 # --- tensors -----------------------------------------------------------------------------------------
 
 
+@limitation(UNTYPED_TENSORS)
 def test_typed_tensor_in_and_out(media: SyncHTTPClient) -> None:
     result = media.double_matrix([[1, 2], [3, 4]])
     if HAVE_NUMPY:

@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from serverlines import CANCEL_HANGS, NO_TASKS, limitation
 
 from bentoclient import ResultStatus, SyncHTTPClient, Task
 from bentoclient import exceptions as exc
+
+pytestmark = limitation(NO_TASKS)
 
 
 @pytest.fixture(scope="module")
@@ -66,9 +69,11 @@ def test_direct_call_and_argument_checks(client: SyncHTTPClient) -> None:
     assert isinstance(info.value, (exc.ArgumentError, AttributeError))
 
 
+@limitation(CANCEL_HANGS)
 def test_cancel_reports_what_the_server_says(client: SyncHTTPClient) -> None:
     task = client.echo_task.submit(text="c", delay=1)
-    # BentoML's local server does not support cancellation and says so with a 400.
-    with pytest.raises(exc.InvalidArgument, match="not supported"):
-        task.cancel()
+    # BentoML's local server does not support cancellation and says so with a 400 (1.3 never
+    # answers: a short read timeout keeps that case short).
+    with client.with_options(timeout=3.0) as short, pytest.raises(exc.InvalidArgument, match="not supported"):
+        short.echo_task.cancel(task.id)
     task.wait(timeout=30)

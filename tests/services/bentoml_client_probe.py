@@ -163,7 +163,9 @@ def main() -> None:
 
     urls = json.loads(sys.argv[1])
     names = sys.argv[2:] or [*SCENARIOS, *ASYNC_SCENARIOS]
-    print(json.dumps(run(bentoml.SyncHTTPClient, bentoml.AsyncHTTPClient, urls, names)))
+    outcomes = run(bentoml.SyncHTTPClient, bentoml.AsyncHTTPClient, urls, names)
+    # Older lines' clients may return what JSON cannot hold (1.2: a function): name its type.
+    print(json.dumps(outcomes, default=lambda value: f"<{type(value).__name__}>"))
 
 
 if __name__ == "__main__":

@@ -26,7 +26,11 @@ from starlette.responses import Response
 #: ``big_file`` refuses sizes above this (bytes).
 MAX_BIG = 64 * 1024 * 1024
 
-Matrix = Annotated[np.ndarray, Shape((2, 2)), DType("float32")]
+#: BentoML 1.2 fails to import any ``np.ndarray`` annotated with ``Shape``/``DType`` (an
+#: IndexError in its pydantic hook): there the typed tensors are plain arrays.
+TYPED_TENSORS = not bentoml.__version__.startswith("1.2.")
+Matrix = Annotated[np.ndarray, Shape((2, 2)), DType("float32")] if TYPED_TENSORS else np.ndarray
+Int64Vector = Annotated[np.ndarray, DType("int64")] if TYPED_TENSORS else np.ndarray
 ColumnsFrame = Annotated[pd.DataFrame, DataframeSchema(orient="columns", columns=["a", "b"])]
 RecordsFrame = Annotated[pd.DataFrame, DataframeSchema(orient="records")]
 
@@ -143,6 +147,13 @@ class Media:
         return path
 
     @bentoml.api
+    def make_text_file(self, ctx: bentoml.Context, content: str) -> Annotated[Path, ContentType("text/plain")]:
+        """A text file out (``ContentType("text/plain")``) holding ``content``."""
+        path = Path(ctx.temp_dir) / "note.txt"
+        path.write_text(content, encoding="utf-8")
+        return path
+
+    @bentoml.api
     def big_file(self, ctx: bentoml.Context, size: int = 5 * 1024 * 1024) -> Path:
         """``pattern(size)`` as ``big.bin`` (size capped at 64 MiB)."""
         path = Path(ctx.temp_dir) / "big.bin"
@@ -187,7 +198,7 @@ class Media:
         return {"dtype": str(arr.dtype), "shape": list(arr.shape), "sum": float(arr.sum())}
 
     @bentoml.api
-    def arange(self, n: int = 4) -> Annotated[np.ndarray, DType("int64")]:
+    def arange(self, n: int = 4) -> Int64Vector:
         """A 1-d int64 tensor out: ``0 .. n-1``."""
         return np.arange(n, dtype="int64")
 

@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterator
 from http import HTTPStatus
 from pathlib import Path
-from typing import Literal, Optional
+from typing import Any, Literal, Optional
 
 import bentoml
 from bentoml.exceptions import (
@@ -100,6 +100,11 @@ class Wire:
         return text
 
     @bentoml.api
+    def anything(self, text: str = "plain") -> Any:
+        """An ``Any`` output: returns ``text`` (a str, sent as plain text)."""
+        return text
+
+    @bentoml.api
     def no_args(self) -> dict[str, str]:
         """No input at all: returns ``{"status": "ok"}``."""
         return {"status": "ok"}
@@ -137,6 +142,11 @@ class Wire:
     def file_info(self, upload: Path, note: str = "") -> dict[str, object]:
         """File input (multipart): the stored file's name suffix, ``note`` and content."""
         return {"suffix": upload.suffix, "note": note, **_blob(upload.read_bytes()).model_dump()}
+
+    @bentoml.api
+    def bytes_with_file(self, upload: Path, data: bytes) -> Blob:
+        """A ``bytes`` field beside a file (a multipart body): describes ``data``."""
+        return _blob(data)
 
     @bentoml.api
     def make_file(self, ctx: bentoml.Context, content: str, filename: str = "out.txt") -> Path:
@@ -223,7 +233,8 @@ class Wire:
 
     # -- tasks --------------------------------------------------------------------------
 
-    @bentoml.task
+    # BentoML 1.2 has no tasks: there ``echo_task`` is a plain endpoint (no ``is_task``).
+    @getattr(bentoml, "task", bentoml.api)
     def echo_task(self, text: str, delay: float = 0.0) -> dict[str, str]:
         """Task endpoint: sleeps ``delay`` (clamped to 0..5) and returns ``{"text": text}``."""
         time.sleep(min(max(delay, 0.0), MAX_SLEEP))

@@ -380,3 +380,13 @@ def test_captured_root_endpoints() -> None:
     assert collect(encode_body(schema.endpoints["root_list"], {"": [1]}).content) == b"[1]"
     with pytest.raises(ArgumentError):
         encode_body(schema.endpoints["root_model"], {"": 3})
+
+
+def test_optional_bytes_take_bytes_as_utf8_text_and_none_as_null() -> None:
+    schema = {"anyOf": [{"type": "string", "format": "binary"}, {"type": "null"}], "default": None}
+    endpoint = make_endpoint(object_input({"data": schema}))
+    assert endpoint.needs_inspection
+    assert encode_body(endpoint, {"data": "\u00e9".encode()}).content == '{"data":"\u00e9"}'.encode()
+    assert encode_body(endpoint, {"data": None}).content == b'{"data":null}'
+    with pytest.raises(ArgumentError, match=r"argument 'data'.*not UTF-8"):
+        encode_body(endpoint, {"data": b"\xff"})

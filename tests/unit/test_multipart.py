@@ -5,6 +5,7 @@ from __future__ import annotations
 import email.parser
 import email.policy
 import io
+import json
 import os
 from email.message import EmailMessage
 from pathlib import Path
@@ -186,12 +187,16 @@ def test_single_url_for_a_file_field_is_sent_as_text() -> None:
     assert summary(form(body)) == [("audio", None, None, b"https://example.org/x.wav")]
 
 
-def test_bytes_for_a_bytes_parameter_are_a_file_part() -> None:
+def test_bytes_for_a_bytes_parameter_are_utf8_json_text() -> None:
     # tests/services/wire.py: bytes_param(data: bytes, label: str = "")
     endpoint = wire_schema().endpoints["bytes_param"]
-    raw = bytes(range(256))
+    raw = bytes(range(128)) + "\u00e9\u20ac".encode()
     body = encode_body(endpoint, {"data": raw, "label": "x"})
-    assert summary(form(body)) == [("label", None, None, b'"x"'), ("data", "data", "application/octet-stream", raw)]
+    assert body.content_type == "application/json"
+    assert isinstance(body.content, bytes)
+    assert json.loads(body.content) == {"data": raw.decode(), "label": "x"}
+    with pytest.raises(ArgumentError, match=r"bytes_param.*'data'.*0x89 at offset 0.*file on the server"):
+        encode_body(endpoint, {"data": b"\x89PNG\r\n", "label": "x"})
 
 
 def test_str_for_a_bytes_parameter_stays_json() -> None:

@@ -338,3 +338,114 @@ def test_schema_shaped_json_only_raises_schema_error(doc: Any) -> None:
 def test_arbitrary_json_round_trips_through_text(doc: Any) -> None:
     # The client decodes the body with json.loads first; the parser must cope with that too.
     _check(json.loads(json.dumps(doc)))
+
+
+# --- older BentoML lines: their schema dialects read into the 1.4 shape ----------------
+# tests/services/lines/*.json: /schema.json of the test services served by BentoML 1.2.20
+# and 1.3.22 (see tests/services/NOTES.md).
+
+
+def _line_doc(service: str, line: str) -> dict[str, Any]:
+    return load_schema_doc(f"lines/{service}_schema_{line.replace('.', '_')}.json")
+
+
+@pytest.mark.parametrize(
+    ("service", "line", "expected"),
+    [
+        ("wire", "1.2", "1.2"),
+        ("media", "1.2", "1.2"),
+        ("demo", "1.2", "1.2"),
+        ("wire", "1.3", "1.3"),
+        ("media", "1.3", "1.3"),
+        ("demo", "1.3", "1.3"),
+    ],
+)
+def test_the_line_is_told_from_the_schema_alone(service: str, line: str, expected: str) -> None:
+    schema = parse_schema(_line_doc(service, line))
+    assert schema.server_line == expected
+    assert {e.server_line for e in schema.endpoints.values()} == {expected}
+
+
+def test_a_14_schema_and_hand_written_ones_are_the_newest_dialect() -> None:
+    assert parse_schema(load_schema_doc()).server_line is None  # 1.4 has "paths"
+    doc = load_schema_doc()
+    del doc["paths"]  # no "paths", "is_task" on routes, no descriptor titles: 1.3 only by "is_task"
+    assert parse_schema(doc).server_line == "1.3"
+    plain = {"routes": [{"name": "f", "route": "/f", "input": object_input({}), "output": {"type": "string"}}]}
+    assert parse_schema(plain).server_line is None
+    assert parse_schema({"routes": []}).server_line is None
+
+
+def test_12_outputs_lose_descriptor_titles_and_any_is_any() -> None:
+    endpoints = parse_schema(_line_doc("wire", "1.2")).endpoints
+    assert endpoints["anything"].output == {}  # {"title": "AnyIODescriptor"} in 1.2
+    assert endpoints["text"].output == {"type": "string"}
+    assert endpoints["raw_bytes"].output == {"type": "string", "format": "binary"}
+    assert endpoints["make_file"].output == {"type": "file", "format": "binary"}
+    assert not any("title" in e.output for e in endpoints.values())
+    assert endpoints["echo_task"].is_task is False  # a plain endpoint: 1.2 has no tasks
+
+
+def test_12_images_are_pil_images_and_14_image_files_stay_files() -> None:
+    media = parse_schema(_line_doc("media", "1.2")).endpoints
+    assert media["make_image"].output == {"type": "file", "format": "image", "pil": True}
+    assert media["flip_image"].get_field("image").schema["pil"] is True  # type: ignore[union-attr]  # the field exists
+    assert media["make_file"].output.get("pil") is None
+    # 1.4 writes format "image" for Annotated[Path, ContentType("image/*")] too: a file, not PIL.
+    doc = load_schema_doc()
+    doc["routes"][0]["output"] = {"type": "file", "format": "image", "content_type": "image/*"}
+    route = doc["routes"][0]["name"]
+    assert parse_schema(doc).endpoints[route].output.get("pil") is None
+
+
+def test_13_text_files_and_stray_stream_media_types() -> None:
+    media = parse_schema(_line_doc("media", "1.3")).endpoints
+    # 1.3: {"format": "binary", "media_type": "text/plain"}; 1.2 and 1.4: format "text".
+    assert media["make_text_file"].output == {
+        "type": "file",
+        "format": "text",
+        "media_type": "text/plain",
+        "content_type": "text/plain",
+    }
+    assert media["make_file"].output == {"type": "file", "format": "binary"}
+    wire = parse_schema(_line_doc("wire", "1.3")).endpoints
+    assert wire["raw_bytes"].output == {"type": "string", "format": "binary"}  # 1.3 adds text/event-stream
+    assert wire["stream_bytes"].output["media_type"] == "text/event-stream"  # a real stream keeps it
+    assert wire["echo_task"].is_task is True
+
+
+def test_the_dialects_give_the_14_reading_of_every_shared_output() -> None:
+    # Everything the client decodes by: the same on every line once normalised (tensor shapes
+    # and data frame columns are missing from 1.2/1.3 schemas: the server does not write them).
+    newest = parse_schema(load_schema_doc()).endpoints
+    for line in ("1.2", "1.3"):
+        old = parse_schema(_line_doc("wire", line)).endpoints
+        for name, endpoint in newest.items():
+            keys = ("type", "format", "pil", "is_stream")
+            assert {k: old[name].output.get(k) for k in keys} == {k: endpoint.output.get(k) for k in keys}, (
+                line,
+                name,
+            )
+
+
+def test_a_task_function_on_a_12_endpoint_names_the_version_it_needs() -> None:
+    from bentoclient._tasks import not_a_task_hint
+
+    old = parse_schema(_line_doc("demo", "1.2")).endpoints["long_job"]
+    assert "BentoML 1.2, which has no task endpoints: tasks need BentoML 1.3" in not_a_task_hint(old)
+    newest = parse_schema(load_schema_doc()).endpoints["text"]
+    assert "@bentoml.task" in not_a_task_hint(newest)
+    assert "BentoML 1.3" not in not_a_task_hint(newest)
+
+
+def test_a_schema_made_from_a_class_reads_as_the_newest_line() -> None:
+    from bentoclient.testing import schema_from_class
+
+    class Echo:
+        def echo(self, text: str) -> str:
+            return text
+
+    doc = schema_from_class(Echo)
+    assert parse_schema(doc).server_line is None
+    del doc["paths"]
+    assert parse_schema(doc).server_line == "1.3"  # "is_task" on routes and no "paths": 1.3's dialect

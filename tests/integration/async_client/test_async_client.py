@@ -11,6 +11,7 @@ from collections.abc import Awaitable
 from typing import Any, Callable, TypeVar
 
 import pytest
+from serverlines import ROOT_INPUTS, limitation
 
 import bentoclient
 from bentoclient import SyncHTTPClient, Timeout
@@ -71,6 +72,7 @@ def test_constructor_does_no_io_and_calls_need_setup() -> None:
     assert isinstance(exc.ClientNotSetUpError("x"), RuntimeError)
 
 
+@limitation(ROOT_INPUTS)
 def test_wire_values_and_errors(wire_url: str) -> None:
     async def main() -> None:
         async with AsyncHTTPClient(wire_url, token="tok") as client:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from serverlines import NO_TASKS, limitation
 
 from bentoclient import ResultStatus
 from bentoclient import exceptions as exc
 from bentoclient_async import AsyncHTTPClient, AsyncTask
 
 
+@limitation(NO_TASKS)
 def test_async_tasks(wire_url: str) -> None:
     async def main() -> None:
         async with AsyncHTTPClient(wire_url, server_ready_timeout=0) as client:

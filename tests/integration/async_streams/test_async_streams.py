@@ -6,12 +6,14 @@ import asyncio
 from typing import Any
 
 import pytest
+from serverlines import EMPTY_ERROR_STREAM, limitation
 
 from bentoclient import exceptions as exc
 from bentoclient_async import AsyncHTTPClient
 from bentoclient_stream import AsyncStream
 
 
+@limitation(EMPTY_ERROR_STREAM)
 def test_async_stream_examples(demo_url: str, wire_url: str) -> None:
     async def main() -> None:
         async with AsyncHTTPClient(demo_url) as client:

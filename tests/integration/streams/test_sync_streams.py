@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from serverlines import EMPTY_ERROR_STREAM, limitation
 
 from bentoclient import SyncHTTPClient
 from bentoclient import exceptions as exc
@@ -27,6 +28,7 @@ def test_items_by_schema(wire_url: str) -> None:
         assert list(client.stream_models(n=0)) == []
 
 
+@limitation(EMPTY_ERROR_STREAM)
 def test_error_before_first_item_raises_typed_error(wire_url: str) -> None:
     with SyncHTTPClient(wire_url) as client:
         with pytest.raises(exc.InternalServerError):

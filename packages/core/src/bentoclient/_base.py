@@ -22,7 +22,7 @@ from ._protocol import USER_AGENT, derive_path_prefix, ready_wait_seconds, resol
 from ._proxy import ProxyConfig, select_proxy
 from ._retry import Retry
 from ._schema import Endpoint, ServiceSchema, parse_schema
-from ._tasks import check_task_id, task_target
+from ._tasks import check_task_id, not_a_task_hint, task_target
 from ._url import ServiceAddress, parse_service_url, remove_dot_segments
 from .exceptions import (
     BentoClientError,
@@ -418,8 +418,8 @@ class EndpointMethod:
     def __getattr__(self, name: str) -> Any:
         if name in TASK_FUNCTIONS:
             raise NotATaskEndpoint(
-                f"endpoint {self.endpoint.name!r} is not a task endpoint, so it has no {name}(); call it "
-                f"directly (client.{self.endpoint.name}(...)), or declare it with @bentoml.task on the server",
+                f"endpoint {self.endpoint.name!r} is not a task endpoint, so it has no {name}(); "
+                + not_a_task_hint(self.endpoint),
                 endpoint=self.endpoint.name,
             )
         raise AttributeError(f"endpoint method {self.endpoint.name!r} has no attribute {name!r}")

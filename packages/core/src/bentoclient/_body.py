@@ -13,7 +13,6 @@ from ._encode import (
     JSON_TYPE,
     EncodedBody,
     _dumps,
-    _has_binary_value,
     encode_json_fields,
     encode_root,
     is_binary_content,
@@ -38,7 +37,7 @@ def encode_body(endpoint: Endpoint, bound: Mapping[str, Any]) -> EncodedBody:
         if root.get("type") == "file" or (binary_root and is_binary_content(bound[""])):
             return encode_file_root(endpoint, bound[""])
         return encode_root(endpoint, bound[""])
-    if endpoint.multipart or _has_binary_value(endpoint, bound):
+    if endpoint.multipart:
         return encode_multipart(endpoint, bound)
     data = encode_json_fields(endpoint, bound)
     return EncodedBody(JSON_TYPE, data, len(data))

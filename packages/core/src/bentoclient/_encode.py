@@ -9,10 +9,10 @@ import os
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple, Optional, Union
 
-from ._schema import Endpoint, Field
+from ._schema import Endpoint, Field, is_binary_schema
 from .exceptions import ArgumentError
 
-__all__ = ["EncodedBody", "bind_arguments", "encode_json_fields", "encode_root", "to_jsonable"]
+__all__ = ["EncodedBody", "binary_field_text", "bind_arguments", "encode_json_fields", "encode_root", "to_jsonable"]
 
 JSON_TYPE = "application/json"
 
@@ -166,12 +166,14 @@ def _json_error(endpoint: Endpoint, argument: Optional[str], exc: Exception) -> 
 
 
 def _prepare_fields(endpoint: Endpoint, bound: Mapping[str, Any]) -> dict[str, Any]:
-    # Data frames are the only values whose encoding depends on the schema (orient).
+    # Data frames (orient) and bytes fields (UTF-8 text) depend on the schema.
     out = dict(bound)
     for key, value in bound.items():
         f: Optional[Field] = endpoint.get_field(key)
         if f is not None and f.schema.get("type") == "dataframe" and hasattr(value, "to_dict"):
             out[key] = to_jsonable(value, f.schema)
+        elif f is not None and is_binary_field(f):
+            out[key] = binary_field_text(endpoint, key, value)
     return out
 
 
@@ -219,8 +221,9 @@ def encode_root(endpoint: Endpoint, value: Any) -> EncodedBody:
 
 
 def is_binary_field(f: Field) -> bool:
-    """A ``bytes`` parameter: JSON can only carry UTF-8 text for it, a file part carries any bytes."""
-    return f.schema.get("type") == "string" and f.schema.get("format") == "binary"
+    """A ``bytes`` parameter (``{"type": "string", "format": "binary"}``, or ``Optional[bytes]``:
+    an ``anyOf`` with that branch)."""
+    return is_binary_schema(f.schema)
 
 
 def is_binary_content(value: Any) -> bool:
@@ -230,9 +233,49 @@ def is_binary_content(value: Any) -> bool:
     )
 
 
-def _has_binary_value(endpoint: Endpoint, bound: Mapping[str, Any]) -> bool:
-    for key, value in bound.items():
-        f = endpoint.get_field(key)
-        if f is not None and is_binary_field(f) and is_binary_content(value):
-            return True
-    return False
+def _read_content(value: Any) -> bytes:
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value)
+    if isinstance(value, os.PathLike):
+        with open(value, "rb") as fh:
+            return fh.read()
+    data = value.read()
+    if isinstance(data, str):
+        raise TypeError("the stream gives text, not bytes: open it in binary mode ('rb')")
+    return bytes(data)
+
+
+def binary_field_text(endpoint: Endpoint, name: str, value: Any) -> Any:
+    """What a ``bytes`` argument is sent as: the JSON string of its UTF-8 text.
+
+    Every BentoML line (1.2, 1.3, 1.4) reads a ``bytes`` field from JSON, or from a plain form
+    field holding JSON, as a string that it encodes to UTF-8, so valid UTF-8 arrives byte for
+    byte.  Nothing else does: 1.2 and 1.3 answer a file part for it with a 500, 1.4 parses a
+    file part's content as JSON first (``b"123"`` becomes a number, non-UTF-8 content a 500),
+    and a raw form field that is not UTF-8 is read as Latin-1 and arrives re-encoded.  So bytes
+    that are not UTF-8 are refused here, before sending, saying how to send binary data.
+    A path or a binary stream given for a ``bytes`` argument stands for its content.
+    """
+    if not is_binary_content(value):
+        return value  # a str (sent as its UTF-8 bytes) or a wrong type the server will name
+    try:
+        data = _read_content(value)
+    except (OSError, TypeError) as exc:
+        raise ArgumentError(
+            f"endpoint {endpoint.name!r}, argument {name!r}: cannot read the content to send ({exc}); "
+            "pass bytes, an existing file path or a stream opened in binary mode",
+            endpoint=endpoint.name,
+            argument=name,
+        ) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ArgumentError(
+            f"endpoint {endpoint.name!r}, argument {name!r}: these {len(data)} bytes are not UTF-8 text "
+            f"(byte 0x{data[exc.start]:02x} at offset {exc.start}), and a BentoML server reads a `bytes` "
+            "parameter as UTF-8 text (from JSON or a form field), so they cannot arrive unchanged. "
+            "To send binary data, declare the parameter as a file on the server (pathlib.Path; "
+            "bentoclient sends it as a file part, byte for byte), or send base64 text in a `str` parameter",
+            endpoint=endpoint.name,
+            argument=name,
+        ) from None

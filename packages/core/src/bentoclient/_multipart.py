@@ -13,7 +13,7 @@ import os
 from collections.abc import Iterator, Mapping
 from typing import Any, BinaryIO, Optional, Union, cast
 
-from ._encode import NO_VALUE, EncodedBody, _dumps, _json_error, is_binary_content, is_binary_field
+from ._encode import NO_VALUE, EncodedBody, _dumps, _json_error, binary_field_text, is_binary_content, is_binary_field
 from ._schema import Endpoint
 from .exceptions import ArgumentError, BentoClientError
 
@@ -302,12 +302,10 @@ def encode_multipart(endpoint: Endpoint, bound: Mapping[str, Any]) -> EncodedBod
     files: list[tuple[str, FileSource]] = []
     for key, value in bound.items():
         f = endpoint.get_field(key)
-        if f is not None and is_binary_field(f) and is_binary_content(value):
-            # BentoML reads a bytes field from a file part byte for byte (a JSON string would
-            # arrive as its UTF-8 encoding instead).  A path or stream given for it stands for
-            # its content, never for the text of the path.
-            files.append((key, file_source(value, endpoint=endpoint.name, argument=key)))
-            continue
+        if f is not None and is_binary_field(f):
+            # A plain form field holding the JSON string of its UTF-8 text: the one form every
+            # BentoML line reads byte for byte (see binary_field_text).
+            value = binary_field_text(endpoint, key, value)
         if f is None or not f.is_file:
             try:
                 fields.append((key, _dumps(value)))

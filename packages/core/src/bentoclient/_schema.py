@@ -8,7 +8,7 @@ from typing import Any, NamedTuple, Optional
 
 from .exceptions import SchemaError
 
-__all__ = ["Endpoint", "Field", "ServiceSchema", "parse_schema"]
+__all__ = ["Endpoint", "Field", "ServiceSchema", "is_binary_schema", "parse_schema", "schema_dialect"]
 
 
 class Field(NamedTuple):
@@ -40,6 +40,7 @@ class Endpoint:
         "output",
         "root_input",
         "route",
+        "server_line",
     )
 
     def __init__(
@@ -54,6 +55,7 @@ class Endpoint:
         is_stream: bool = False,
         batchable: bool = False,
         description: Optional[str] = None,
+        server_line: Optional[str] = None,
     ) -> None:
         self.name = name
         self.route = route
@@ -65,14 +67,14 @@ class Endpoint:
         self.is_stream = is_stream
         self.batchable = batchable
         self.description = description
+        #: The BentoML line an older schema dialect revealed ("1.2", "1.3"); None for the
+        #: newest dialect (or a schema that does not tell).
+        self.server_line = server_line
         self._by_name = {f.name: f for f in fields}
         # Whether call values need a look before plain JSON encoding (files, bytes fields,
         # data frames); decided once here rather than on every call.
         self.needs_inspection = root_input or any(
-            f.is_file
-            or f.schema.get("type") == "dataframe"
-            or (f.schema.get("type") == "string" and f.schema.get("format") == "binary")
-            for f in fields
+            f.is_file or f.schema.get("type") == "dataframe" or is_binary_schema(f.schema) for f in fields
         )
 
     def __repr__(self) -> str:
@@ -124,6 +126,85 @@ class ServiceSchema(NamedTuple):
     name: str
     endpoints: Mapping[str, Endpoint]
     description: Optional[str] = None
+    #: "1.2" or "1.3" when the schema is in that line's dialect, else None (1.4 or unknown).
+    server_line: Optional[str] = None
+
+
+# --- older schema dialects ------------------------------------------------------------------
+#
+# BentoML 1.2 and 1.3 describe some things differently from 1.4; each difference is turned into
+# the 1.4 shape here, once, so the rest of the client reads one dialect (docs/compatibility.md).
+#
+# Telling the lines apart (from /schema.json alone, no other request): 1.4 adds a top-level
+# "paths"; 1.3 and 1.4 write "is_task" on every route; 1.2 titles every output schema
+# "<type>IODescriptor".  A schema that matches neither old dialect is read as 1.4.
+
+
+def _is_descriptor_title(schema: Any) -> bool:
+    return isinstance(schema, Mapping) and str(schema.get("title", "")).endswith("IODescriptor")
+
+
+def schema_dialect(data: Mapping[str, Any]) -> Optional[str]:
+    """The older line whose schema dialect ``data`` is in ("1.2", "1.3"), or None for 1.4's
+    (and for a schema that does not tell, such as one without routes)."""
+    routes = data.get("routes")
+    if "paths" in data or not isinstance(routes, list) or not routes:
+        return None
+    routes = [r for r in routes if isinstance(r, Mapping)]
+    if any("is_task" in r for r in routes):
+        return "1.3"
+    if any(_is_descriptor_title(r.get("output")) for r in routes):
+        return "1.2"
+    return None
+
+
+def _normalize_output(schema: Mapping[str, Any], line: str) -> Mapping[str, Any]:
+    out = dict(schema)
+    if line == "1.2":
+        if _is_descriptor_title(out):
+            # "strIODescriptor", "PathIODescriptor", ...: 1.4 writes no title.  ``Any`` is only
+            # {"title": "AnyIODescriptor"}, which becomes {} (anything), as 1.4 writes it.
+            out.pop("title")
+        if out.get("type") == "file" and out.get("format") == "image" and "content_type" not in out:
+            # A PIL image: 1.4 adds "pil": true; 1.2 has format "image" only for PIL images.
+            out["pil"] = True
+    if line == "1.3":
+        media = out.get("media_type")
+        if not out.get("is_stream") and media == "text/event-stream":
+            # 1.3 leaks the stream media type into some plain outputs; they are not streams.
+            out.pop("media_type")
+        if (
+            out.get("type") == "file"
+            and out.get("format") == "binary"
+            and isinstance(media, str)
+            and media.startswith("text/")
+        ):
+            # A text file (ContentType("text/...")): 1.3 says binary + media_type, 1.4 "text".
+            out["format"] = "text"
+            out.setdefault("content_type", media)
+    return out
+
+
+def _normalize_input(schema: Mapping[str, Any], line: str) -> Mapping[str, Any]:
+    if line != "1.2" or not isinstance(schema.get("properties"), Mapping):
+        return schema
+    props = {}
+    for name, field in schema["properties"].items():
+        if isinstance(field, Mapping) and field.get("type") == "file" and field.get("format") == "image":
+            field = {**field, "pil": True}  # a PIL image input (see _normalize_output)
+        props[name] = field
+    return {**schema, "properties": props}
+
+
+def is_binary_schema(schema: Mapping[str, Any]) -> bool:
+    """``bytes`` (``{"type": "string", "format": "binary"}``), alone or as a branch of an
+    ``anyOf`` (``Optional[bytes]``)."""
+
+    def binary(s: Any) -> bool:
+        return isinstance(s, Mapping) and s.get("type") == "string" and s.get("format") == "binary"
+
+    options = schema.get("anyOf")
+    return binary(schema) or (isinstance(options, list) and any(binary(o) for o in options))
 
 
 def _is_file_schema(schema: Any) -> bool:
@@ -164,7 +245,7 @@ def _require(obj: Mapping[str, Any], key: str, kind: type, where: str) -> Any:
     return value
 
 
-def _parse_endpoint(route: Any, index: int) -> Endpoint:
+def _parse_endpoint(route: Any, index: int, line: Optional[str] = None) -> Endpoint:
     if not isinstance(route, Mapping):
         raise SchemaError(f"schema.json: routes[{index}] is not an object")
     name = _require(route, "name", str, f"routes[{index}]")
@@ -176,6 +257,9 @@ def _parse_endpoint(route: Any, index: int) -> Endpoint:
     output_schema = route.get("output", {})
     if not isinstance(input_schema, Mapping) or not isinstance(output_schema, Mapping):
         raise SchemaError(f"schema.json: {where} has a non-object input or output schema")
+    if line is not None:
+        input_schema = _normalize_input(input_schema, line)
+        output_schema = _normalize_output(output_schema, line)
     root = bool(input_schema.get("root_input", False))
     fields: list[Field] = []
     if not root:
@@ -199,6 +283,7 @@ def _parse_endpoint(route: Any, index: int) -> Endpoint:
         is_stream=bool(output_schema.get("is_stream", False)),
         batchable=bool(route.get("batchable", False)),
         description=doc if isinstance(doc, str) else None,
+        server_line=line,
     )
 
 
@@ -206,16 +291,18 @@ def parse_schema(data: Any) -> ServiceSchema:
     """Validate a decoded ``/schema.json`` document and build the endpoint records.
 
     Raises :class:`~bentoclient.exceptions.SchemaError` for anything that is not a BentoML
-    service schema, naming the part that is wrong.
+    service schema, naming the part that is wrong.  A BentoML 1.2 or 1.3 schema is read into
+    the 1.4 shape (see ``schema_dialect``) and its endpoints remember the line.
     """
     if not isinstance(data, Mapping):
         raise SchemaError("schema.json: the document is not a JSON object")
     routes = data.get("routes", [])
     if not isinstance(routes, list):
         raise SchemaError("schema.json: 'routes' is not a list")
+    line = schema_dialect(data)
     endpoints: dict[str, Endpoint] = {}
     for index, route in enumerate(routes):
-        endpoint = _parse_endpoint(route, index)
+        endpoint = _parse_endpoint(route, index, line)
         endpoints[endpoint.name] = endpoint
     name = data.get("name", "")
     description = data.get("description")
@@ -223,4 +310,5 @@ def parse_schema(data: Any) -> ServiceSchema:
         name=name if isinstance(name, str) else "",
         endpoints=endpoints,
         description=description if isinstance(description, str) else None,
+        server_line=line,
     )

@@ -22,6 +22,7 @@ __all__ = [
     "PollPlan",
     "ResultStatus",
     "check_task_id",
+    "not_a_task_hint",
     "parse_status",
     "parse_task_id",
     "submit_request",
@@ -33,7 +34,8 @@ POLL_BACKOFF = Backoff(initial=0.1, factor=1.5, maximum=2.0, jitter=0.1)
 
 
 class ResultStatus(str, enum.Enum):
-    """A task's state, as BentoML reports it."""
+    """A task's state, as BentoML reports it (1.4's names; 1.3's ``success``, ``failure`` and
+    ``cancelled`` are read as ``completed``, ``failed`` and ``canceled``)."""
 
     PENDING = "pending"
     IN_PROGRESS = "in_progress"
@@ -47,13 +49,28 @@ class ResultStatus(str, enum.Enum):
 
     @classmethod
     def parse(cls, value: Any) -> ResultStatus:
-        # BentoML's docs and OpenAPI spell some states differently from its code; accept both.
+        # BentoML 1.3 servers (and 1.4's docs and OpenAPI) spell three states differently.
         aliases = {"success": "completed", "failure": "failed", "cancelled": "canceled"}
         text = aliases.get(str(value).lower(), str(value).lower())
         try:
             return cls(text)
         except ValueError:
             raise ResponseDecodeError(f"unknown task status {value!r} from the server") from None
+
+
+#: The oldest BentoML line with task endpoints (``@bentoml.task``).
+TASKS_SINCE = "1.3"
+
+
+def not_a_task_hint(endpoint: Endpoint) -> str:
+    """How to fix a task function used on a plain endpoint; on a BentoML 1.2 server (which the
+    schema reveals) it says that the server's version has no tasks at all."""
+    if endpoint.server_line == "1.2":
+        return (
+            f"the server runs BentoML 1.2, which has no task endpoints: tasks need BentoML {TASKS_SINCE} "
+            f"or newer on the server; call it directly (client.{endpoint.name}(...))"
+        )
+    return f"call it directly (client.{endpoint.name}(...)), or declare it with @bentoml.task on the server"
 
 
 def task_target(endpoint: Endpoint, action: str, task_id: str) -> str:

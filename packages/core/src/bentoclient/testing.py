@@ -253,7 +253,9 @@ def schema_from_class(cls: ServiceClass, *, tasks: Iterable[str] = ()) -> dict[s
     unknown = task_names - {r["name"] for r in routes}
     if unknown:
         raise ConfigurationError(f"tasks={sorted(unknown)!r}: {inner.__name__} has no such public method")
-    schema: dict[str, Any] = {"name": inner.__name__, "type": "service", "routes": routes}
+    # "paths" as BentoML 1.4 writes it: the client reads a schema without it as an older line's.
+    paths = {r["route"]: {"mounted": False} for r in routes}
+    schema: dict[str, Any] = {"name": inner.__name__, "type": "service", "routes": routes, "paths": paths}
     doc = inspect.getdoc(inner)
     if doc and doc != inspect.getdoc(object):
         schema["description"] = doc
