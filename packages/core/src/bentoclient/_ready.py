@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Optional
 
+from ._backoff import RandomSource
 from ._models import Timeout
 from ._protocol import READY_BACKOFF
 from .exceptions import (
@@ -43,12 +44,14 @@ class ReadyWait:
     CHECK_PREFIX = "check-prefix"
     RETRY = "retry"
 
-    def __init__(self, seconds: float, limits: Timeout, *, url: str, now: float) -> None:
+    def __init__(
+        self, seconds: float, limits: Timeout, *, url: str, now: float, rng: Optional[RandomSource] = None
+    ) -> None:
         self.seconds = seconds
         self.url = url
         self.deadline = now + seconds
         self._limits = limits
-        self._delays = READY_BACKOFF.delays()
+        self._delays = READY_BACKOFF.delays(rng)  # jitter from the source passed in
         self._last = "no answer"
         self._last_status: Optional[int] = None
         self._prefix_checked = False

@@ -321,12 +321,14 @@ class HTTPStatusError(BentoClientError):
 
     @property
     def retry_after(self) -> Optional[float]:
-        """The server's ``Retry-After`` in seconds (429/503), when it sent one."""
+        """The server's ``Retry-After`` in seconds (429/503), when it sent one (a date: from now)."""
+        import time
+
         from ._retry_after import parse_retry_after
 
         for key, value in self.headers.items():
             if key.lower() == "retry-after":
-                return parse_retry_after(value)
+                return parse_retry_after(value, now=time.time())
         return None
 
     @property

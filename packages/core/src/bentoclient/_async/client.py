@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
-from time import monotonic
+from time import monotonic, time
 from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
 from .._backends import (
@@ -29,6 +29,7 @@ from .._backends import (
     async_sleep,
     default_async_transport,
 )
+from .._backoff import shared_random
 from .._base import ClientBase, ClientResponse
 from .._decode import decode_value, error_from_response, is_file_output
 from .._files import file_result
@@ -439,7 +440,7 @@ class AsyncHTTPClient(ClientBase):
         once when the URL is not a BentoML service's root (``/readyz`` answers 404).
         """
         seconds = self._ready_seconds(timeout)
-        wait = ReadyWait(seconds, self._timeout, url=self._address.url, now=monotonic())
+        wait = ReadyWait(seconds, self._timeout, url=self._address.url, now=monotonic(), rng=shared_random())
         while (limits := wait.next_probe(monotonic())) is not None:
             try:
                 response = await self._get(self._readyz_path, limits, NO_RETRY)
@@ -533,7 +534,8 @@ class AsyncHTTPClient(ClientBase):
         seen: Optional[Observation],
     ) -> Union[tuple[AsyncResponse, int], ResponseData]:
         # The one attempt loop: RequestPlan decides, the transport sends.
-        plan = RequestPlan(self._address, request, timeout, self._retry if retry is None else retry, now=monotonic())
+        policy = self._retry if retry is None else retry
+        plan = RequestPlan(self._address, request, timeout, policy, now=monotonic(), rng=shared_random())
         hooks = self._event_hooks
         while True:
             if seen is not None:
@@ -552,7 +554,7 @@ class AsyncHTTPClient(ClientBase):
                 if hooks:
                     await self._call_hooks("response", plan.request, response)
                 retries = plan.retries
-                delay = plan.after_response(response.status_code, response.headers, monotonic())
+                delay = plan.after_response(response.status_code, response.headers, monotonic(), wall=time())
             except BaseException:
                 await response.aclose()
                 raise
@@ -625,7 +627,7 @@ class AsyncTask:
 
     async def wait(self, timeout: Optional[float] = None) -> ResultStatus:
         """Poll the status with back-off until the task finished; ``TimeoutException`` after ``timeout`` s."""
-        plan = PollPlan(self.id, timeout, now=monotonic())
+        plan = PollPlan(self.id, timeout, now=monotonic(), rng=shared_random())
         while (delay := plan.next_delay(await self.get_status(), monotonic())) is not None:
             await async_sleep(delay)
         return plan.status
