@@ -18,7 +18,7 @@ from faultserver import FaultServer
 from pools import pool_of
 from proxyserver import ForwardProxy, closed_port
 
-from bentoclient import NO_RETRY, SyncHTTPClient
+from bentoclient import NO_RETRY, Retry, SyncHTTPClient
 from bentoclient import exceptions as exc
 from bentoclient.transport import HTTPTransport, Request
 
@@ -301,7 +301,7 @@ def test_https_stale_tunnel_is_resent(
 ) -> None:
     from faultserver import close_without_response
 
-    client = make_tls_client(verify=tls_files.ca, proxy=proxy.url, retry=NO_RETRY)
+    client = make_tls_client(verify=tls_files.ca, proxy=proxy.url, retry=Retry(total=1, retry_sent_requests=True))
     assert client.classify(ROWS) == LABELS
     tls_server.script("/classify", close_without_response())
     assert client.classify(ROWS) == LABELS
