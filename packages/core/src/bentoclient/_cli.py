@@ -642,9 +642,17 @@ class _DownloadWatch:
 
 
 def _cmd_ready(args: argparse.Namespace) -> int:
+    from . import SyncHTTPClient
+
+    class ReadinessProbe(SyncHTTPClient):
+        _setup_on_init = False  # GET /readyz only: no /schema.json, which a token may guard
+
     wait = max(args.wait, READY_MIN_WAIT)
-    with _connect(args, args.url, wait=wait):
-        pass  # the constructor waited for GET /readyz == 200 (or raised ServerNotReady)
+    probe = ReadinessProbe(args.url, token=args.token, timeout=args.timeout, server_ready_timeout=wait)
+    try:
+        probe.wait_until_server_ready(wait)  # raises ServerNotReady (exit 4), or a 401/403 (exit 3)
+    finally:
+        probe.close()
     print(f"{args.url} is ready")
     return EXIT_OK
 

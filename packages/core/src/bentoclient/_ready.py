@@ -14,6 +14,7 @@ from .exceptions import (
     ProxyError,
     ServerNotReady,
     TLSError,
+    status_error_class,
 )
 
 __all__ = ["ReadyWait"]
@@ -73,6 +74,10 @@ class ReadyWait:
         """What to do after an HTTP answer: READY, CHECK_PREFIX (a first 404) or RETRY."""
         if status_code == 200:
             return self.READY
+        if status_code in (401, 403):  # waiting cannot fix the token: say how to give it, at once
+            error = status_error_class(status_code)(text, status_code=status_code, body=text.encode("utf-8", "replace"))
+            error.target = f"GET {self.url}/readyz"
+            raise error
         self._last_status = status_code
         self._last = f"HTTP {status_code} {text.strip()[:200]}"
         if status_code == 404 and not self._prefix_checked:

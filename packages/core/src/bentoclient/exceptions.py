@@ -339,8 +339,11 @@ class HTTPStatusError(BentoClientError):
                 return value
         return None
 
+    #: The request that got this answer when it is not an endpoint call (``GET <url>/schema.json``).
+    target = ""
+
     def __str__(self) -> str:
-        where = f" from endpoint '{self.endpoint}'" if self.endpoint else ""
+        where = f" from endpoint '{self.endpoint}'" if self.endpoint else f" from {self.target}" if self.target else ""
         reason = self.error if self.error is not None else self.message
         return f"HTTP {self.status_code}{where}: {reason}{_detail_text(self.detail)}"
 
@@ -391,16 +394,34 @@ class InvalidArgument(HTTPStatusError):
     error_code = HTTPStatus.BAD_REQUEST
 
 
-class Unauthorized(HTTPStatusError):
+#: Where a client's token comes from, said by every authentication error.
+TOKEN_HINT = (
+    "pass the service's API token as token=\"...\" to the client (or --token on the command line), or set "
+    "the BENTO_CLOUD_API_KEY environment variable, which is read when token= is not given"
+)
+
+
+class _AuthError(HTTPStatusError):
+    """An authentication error: its message says how to give the token."""
+
+    hint = ""
+
+    def __str__(self) -> str:
+        return f"{super().__str__()}; {self.hint}"
+
+
+class Unauthorized(_AuthError):
     """401: missing or wrong token."""
 
     error_code = HTTPStatus.UNAUTHORIZED
+    hint = f"the service wants a valid token: {TOKEN_HINT}"
 
 
-class Forbidden(HTTPStatusError):
+class Forbidden(_AuthError):
     """403: the token is not allowed to call this endpoint."""
 
     error_code = HTTPStatus.FORBIDDEN
+    hint = f"the service refused the token sent (or its permissions do not allow this): check it; {TOKEN_HINT}"
 
 
 class NotFound(HTTPStatusError):

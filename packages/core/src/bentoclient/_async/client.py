@@ -19,7 +19,7 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
 from time import monotonic, time
-from typing import TYPE_CHECKING, Any, Callable, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Optional, TypeVar, Union
 
 from .._backends import (
     IS_ASYNC,
@@ -49,6 +49,10 @@ if TYPE_CHECKING:  # loaded when used: a client that never streams or maps does 
     from .bulk import AsyncMapIterator
 
 __all__ = ["AsyncHTTPClient", "AsyncTask"]
+
+#: ``self``'s own class: ``async with`` a generated subclass keeps its typed endpoints
+#: (``typing.Self`` is 3.11+; a bound TypeVar works from 3.9 on).
+_Client = TypeVar("_Client", bound="AsyncHTTPClient")
 
 
 def _headers(response: AsyncResponse) -> Headers:
@@ -116,6 +120,9 @@ class AsyncHTTPClient(ClientBase):
 
     #: The transport class this client sends through by default.
     client_cls = AsyncTransportClass()
+    #: Whether the sync constructor waits for readiness and reads the schema (the command
+    #: line's ``ready`` turns it off: it reads ``/readyz`` only).
+    _setup_on_init = True
 
     def __init__(
         self,
@@ -159,11 +166,12 @@ class AsyncHTTPClient(ClientBase):
         self._shared = _Shared(chosen)
         self._owner = True  # False for with_options() copies: they never close the connections
         self._setup_done = False
-        # sync-only: self._setup_or_close()  # like BentoML's SyncHTTPClient, it connects at once
+        # sync-only: if self._setup_on_init:  # like BentoML's SyncHTTPClient, it connects at once
+        # sync-only:     self._setup_or_close()
 
     # --- lifecycle -----------------------------------------------------------------------
 
-    async def __aenter__(self) -> AsyncHTTPClient:
+    async def __aenter__(self: _Client) -> _Client:
         await self._setup_or_close()
         return self
 
@@ -367,12 +375,12 @@ class AsyncHTTPClient(ClientBase):
     # --- other requests ------------------------------------------------------------------
 
     def with_options(
-        self,
+        self: _Client,
         *,
         timeout: TimeoutTypes | None = None,
         headers: Optional[Mapping[str, str]] = None,
         retry: Optional[Retry] = None,
-    ) -> AsyncHTTPClient:
+    ) -> _Client:
         """A copy of this client with another timeout, retry policy and/or extra headers.
 
         The copy shares this client's connections, endpoints and download folder.  Closing

@@ -7,7 +7,7 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
 from time import monotonic, time
-from typing import TYPE_CHECKING, Any, Callable, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Optional, TypeVar, Union
 
 from .._backends import (
     IS_SYNC,
@@ -37,6 +37,10 @@ if TYPE_CHECKING:  # loaded when used: a client that never streams or maps does 
     from .bulk import MapIterator
 
 __all__ = ["SyncHTTPClient", "Task"]
+
+#: ``self``'s own class: ``with`` a generated subclass keeps its typed endpoints
+#: (``typing.Self`` is 3.11+; a bound TypeVar works from 3.9 on).
+_Client = TypeVar("_Client", bound="SyncHTTPClient")
 
 
 def _headers(response: SyncResponse) -> Headers:
@@ -104,6 +108,9 @@ class SyncHTTPClient(ClientBase):
 
     #: The transport class this client sends through by default.
     client_cls = SyncTransportClass()
+    #: Whether the sync constructor waits for readiness and reads the schema (the command
+    #: line's ``ready`` turns it off: it reads ``/readyz`` only).
+    _setup_on_init = True
 
     def __init__(
         self,
@@ -147,11 +154,12 @@ class SyncHTTPClient(ClientBase):
         self._shared = _Shared(chosen)
         self._owner = True  # False for with_options() copies: they never close the connections
         self._setup_done = False
-        self._setup_or_close()  # like BentoML's SyncHTTPClient, it connects at once
+        if self._setup_on_init:  # like BentoML's SyncHTTPClient, it connects at once
+            self._setup_or_close()
 
     # --- lifecycle -----------------------------------------------------------------------
 
-    def __enter__(self) -> SyncHTTPClient:
+    def __enter__(self: _Client) -> _Client:
         self._setup_or_close()
         return self
 
@@ -341,12 +349,12 @@ class SyncHTTPClient(ClientBase):
     # --- other requests ------------------------------------------------------------------
 
     def with_options(
-        self,
+        self: _Client,
         *,
         timeout: TimeoutTypes | None = None,
         headers: Optional[Mapping[str, str]] = None,
         retry: Optional[Retry] = None,
-    ) -> SyncHTTPClient:
+    ) -> _Client:
         """A copy of this client with another timeout, retry policy and/or extra headers.
 
         The copy shares this client's connections, endpoints and download folder.  Closing
