@@ -396,7 +396,7 @@ class InvalidArgument(HTTPStatusError):
 
 #: Where a client's token comes from, said by every authentication error.
 TOKEN_HINT = (
-    "pass the service's API token as token=\"...\" to the client (or --token on the command line), or set "
+    'pass the service\'s API token as token="..." to the client (or --token on the command line), or set '
     "the BENTO_CLOUD_API_KEY environment variable, which is read when token= is not given"
 )
 
