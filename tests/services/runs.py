@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 import bentoml
@@ -105,6 +106,17 @@ class Guarded:
     @bentoml.api
     def echo(self, text: str) -> str:
         return text
+
+    @bentoml.api
+    def words(self, n: int = 3) -> Iterator[str]:
+        """A text stream whose last piece has no newline: ``"w0 w1 w2"``."""
+        for i in range(n):
+            yield f"w{i}" if i == 0 else f" w{i}"
+
+    @bentoml.api
+    def shout(self, text: str, /) -> str:
+        """A root input (one positional value)."""
+        return text.upper()
 
 
 Guarded.add_asgi_middleware(_TokenCheck, token="secret")

@@ -349,3 +349,13 @@ def test_a_redirect_without_location_is_a_typed_error_not_an_answer(status: int)
 
 def test_other_3xx_statuses_are_final_answers() -> None:
     assert answer(plan(), 304) is None
+
+
+@pytest.mark.parametrize(("status", "kind"), [(401, exc.Unauthorized), (403, exc.Forbidden)])
+def test_ready_wait_raises_an_auth_answer_at_once_naming_the_token(status: int, kind: type[Exception]) -> None:
+    with pytest.raises(kind) as info:
+        wait().answered(status, '{"error":"missing token"}')
+    text = str(info.value)
+    assert f"GET {ADDRESS.url}/readyz" in text
+    assert "token=" in text
+    assert "BENTO_CLOUD_API_KEY" in text
