@@ -34,6 +34,8 @@ _MODULE_NAMES = {
     "IO",
     "TYPE_CHECKING",
     "Any",
+    "ClassVar",
+    "ModelLike",
     "AsyncHTTPClient",
     "AsyncIterator",
     "AsyncTask",
@@ -247,15 +249,17 @@ class _Types:
         required = required if isinstance(required, list) else []
         shape = {"properties": props, "required": sorted(str(r) for r in required)}
         name, seen = self._cached(f"typeddict-{direction}", hint, shape)
+        if direction == "in":  # an argument: the dict, or a pydantic model of the caller's own
+            self.imports.add("ModelLike")
         if seen:
-            return name
+            return f"Union[{name}, ModelLike]" if direction == "in" else name
         fields: list[tuple[str, str, bool]] = []
         for key, sub in props.items():
             ann = ctx.type_of(sub, f"{name}_{key}", direction)
             fields.append((str(key), ann, key in required))
         self.imports.add("TypedDict")
         self.blocks.append(_typed_dict_source(name, fields))
-        return name
+        return f"Union[{name}, ModelLike]" if direction == "in" else name
 
 
 def _subscript_parts(annotation: str) -> tuple[str, list[str]]:
@@ -688,6 +692,16 @@ def _task_class(ep: _Endpoint, name: str, client: str, *, is_async: bool, shown:
     return lines
 
 
+_MODEL_LIKE = '''
+class ModelLike(Protocol):
+    """An object argument also takes a pydantic model (e.g. your own copy of the service's model).
+
+    Anything with pydantic's ``model_dump(mode="json")`` fits; the server checks its fields.
+    """
+
+    def model_dump(self, *, mode: str = ...) -> dict[str, Any]: ...
+'''
+
 _STREAM_PROTOCOLS = '''
 _T_co = TypeVar("_T_co", covariant=True)
 
@@ -739,11 +753,18 @@ def _client_class(
     lines = [f"class {name}({base}):"]
     lines += _docstring(doc, INDENT)
     stream_type = "AsyncItemStream" if is_async else "ItemStream"
+    if copy_type != name:  # the async methods' class: the copy is the client class made from it
+        lines += [
+            "",
+            f"{INDENT}def with_options(self, **options: Any) -> {copy_type}:",
+            f'{INDENT * 2}"""A copy with other options (timeout=, headers=, retry=), typed as this class."""',
+            f"{INDENT * 2}return cast({py_str(copy_type)}, super().with_options(**options))",
+        ]
     lines += [
         "",
-        f"{INDENT}def with_options(self, **options: Any) -> {copy_type}:",
-        f'{INDENT * 2}"""A copy with other options (timeout=, headers=, retry=), typed as this class."""',
-        f"{INDENT * 2}return cast({py_str(copy_type)}, super().with_options(**options))",
+        f"{INDENT}if TYPE_CHECKING:",
+        f"{INDENT * 2}# The endpoints are the methods below: to a type checker any other name is a mistake.",
+        f"{INDENT * 2}__getattr__: ClassVar[None]  # type: ignore[assignment, misc]  # hides the untyped lookup",
     ]
     if task_classes:
         lines += [
@@ -812,6 +833,8 @@ def generate(
             "#: What a file argument accepts: a path, the bytes, or an open binary file (or an http(s) URL string).",
             'FileInput = Union[str, "os.PathLike[str]", bytes, IO[bytes]]',
         ]
+    if "ModelLike" in types.imports:  # before the TypedDicts: a functional one may use it at import time
+        body += ["", "", *_MODEL_LIKE.strip("\n").split("\n")]
     for block in types.blocks:
         body += ["", "", *block]
     if has_stream:
@@ -906,6 +929,7 @@ def generate(
         "IO",
         "TYPE_CHECKING",
         "Any",
+        "ClassVar",
         "Literal",
         "Optional",
         "Protocol",
