@@ -90,7 +90,9 @@ def use_own_models_and_copies(url: str) -> None:
         mine: Result = wire.echo_model(MyItem("a"), factor=2.0)  # the caller's own model, not a dict
         rooted: Result = wire.root_model(MyItem("b"))
         copy: WireClient = wire.with_options(timeout=5)
-        print(mine["total"], rooted, copy.echo_model({"name": "c"}))
+        called: Result = wire.call("echo_model", item={"name": "c"})  # call() on a known endpoint: typed
+        anything = wire.call(str(copy))  # a name known only at run time: Any
+        print(mine["total"], rooted, copy.echo_model({"name": "c"}), called["total"], anything)
 
 
 asyncio.run(use_async("http://127.0.0.1:3000"))
@@ -109,12 +111,14 @@ def sync_use(url: str) -> None:
         demo.nonexistent_endpoint(1)  # error: "DemoClient" has no attribute "nonexistent_endpoint"
         demo.with_options(timeout=1).classify("seven")  # error: Argument 1 to "classify" of "DemoClient"
         wrong: int = demo.summarize("x")  # error: Incompatible types in assignment
+        labels: list[str] = demo.call("classify", [[1.0]])  # error: Incompatible types in assignment
 
 
 async def async_use(url: str) -> None:
     async with DemoAsyncClient(url) as demo:
         await demo.summarize(text=1)  # error: Argument "text" to "summarize" of "_DemoAsyncClientMethods"
         await demo.nonexistent_endpoint(1)  # error: has no attribute "nonexistent_endpoint"
+        short: int = await demo.call("summarize", "x")  # error: Incompatible types in assignment
 """
 
 #: One mistake per line, each with the words mypy's error must contain.
@@ -213,7 +217,7 @@ def test_mypy_strict_rejects_mistakes_inside_with_and_async_with(checked: Checke
     errors = _errors(checked.mypy, "user_bad_with.py")
     lines = enumerate(USER_BAD_WITH.splitlines(), 1)
     marked = [(n, line.split("# error: ", 1)[1]) for n, line in lines if "# error: " in line]
-    assert len(marked) == 6
+    assert len(marked) == 8
     for number, expected in marked:
         on_line = [e for e in errors if e.startswith(f"user_bad_with.py:{number}: error:")]
         assert any(expected in e for e in on_line), (number, expected, on_line or errors)

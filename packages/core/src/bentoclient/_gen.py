@@ -36,6 +36,7 @@ _MODULE_NAMES = {
     "Any",
     "ClassVar",
     "ModelLike",
+    "overload",
     "AsyncHTTPClient",
     "AsyncIterator",
     "AsyncTask",
@@ -664,9 +665,15 @@ def _task_class(ep: _Endpoint, name: str, client: str, *, is_async: bool, shown:
         "",
     ]
     call_ep = ep._replace(method="__call__")
-    lines += _signature(call_ep, i1, f"{a}def __call__", ep.result)
-    lines += _docstring(ep.doc, i2)
-    lines += _call_lines(ep, i2, f"{aw}self._client.call", "_result", ep.result)
+    if ep.is_stream:  # calling a streaming task endpoint streams, as call() does
+        stream = f"{'AsyncItemStream' if is_async else 'ItemStream'}[{ep.result}]"
+        lines += _signature(call_ep, i1, "def __call__", stream)
+        lines += _docstring(ep.doc, i2)
+        lines += _call_lines(ep, i2, "self._client.call", "_result", stream)
+    else:
+        lines += _signature(call_ep, i1, f"{a}def __call__", ep.result)
+        lines += _docstring(ep.doc, i2)
+        lines += _call_lines(ep, i2, f"{aw}self._client.call", "_result", ep.result)
     lines += [f"{i2}return _result", ""]
     submit_ep = ep._replace(method="submit")
     lines += _signature(submit_ep, i1, f"{a}def submit", task)
@@ -740,6 +747,37 @@ class AsyncItemStream(Protocol[_T_co]):
 '''
 
 
+def _call_overloads(endpoints: list[_Endpoint], *, is_async: bool, stream_type: str) -> list[str]:
+    """``call("<endpoint>", ...)`` typed by the endpoint's result (any other name: ``Any``).
+
+    An endpoint without a result (``None``) is left to the ``Any`` overload: the generated
+    methods assign the call's value, which mypy refuses for a function typed to return None.
+    """
+    endpoints = [ep for ep in endpoints if ep.is_stream or ep.result != "None"]
+    if not endpoints:
+        return []
+    rest = ["/", "*args: Any", "**kwargs: Any"]
+    lines: list[str] = []
+    for ep in endpoints:
+        if ep.is_stream:
+            returns = f"{stream_type}[{ep.result}]"
+        else:
+            returns = f"Awaitable[{ep.result}]" if is_async else ep.result
+        lines += ["", f"{INDENT}@overload"]
+        lines += _bracketed(
+            "def call(", ["self", f"name: Literal[{py_str(ep.name)}]", *rest], f") -> {returns}: ...", INDENT
+        )
+    lines += ["", f"{INDENT}@overload"]
+    lines += _bracketed("def call(", ["self", "name: str", *rest], ") -> Any: ...", INDENT)
+    lines += [""]
+    lines += _bracketed("def call(", ["self", "name: str", *rest], ") -> Any:", INDENT)
+    lines += [
+        f'{INDENT * 2}"""Call endpoint ``name`` (typed for this service\'s endpoints, as their methods are)."""',
+        f"{INDENT * 2}return super().call(name, *args, **kwargs)",
+    ]
+    return lines
+
+
 def _client_class(
     name: str,
     base: str,
@@ -766,6 +804,7 @@ def _client_class(
         f"{INDENT * 2}# The endpoints are the methods below: to a type checker any other name is a mistake.",
         f"{INDENT * 2}__getattr__: ClassVar[None]  # type: ignore[assignment, misc]  # hides the untyped lookup",
     ]
+    lines += _call_overloads(endpoints, is_async=is_async, stream_type=stream_type)
     if task_classes:
         lines += [
             "",
@@ -930,6 +969,7 @@ def generate(
         "TYPE_CHECKING",
         "Any",
         "ClassVar",
+        "overload",
         "Literal",
         "Optional",
         "Protocol",
