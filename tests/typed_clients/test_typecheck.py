@@ -92,6 +92,9 @@ def use_own_models_and_copies(url: str) -> None:
         copy: WireClient = wire.with_options(timeout=5)
         called: Result = wire.call("echo_model", item={"name": "c"})  # call() on a known endpoint: typed
         anything = wire.call(str(copy))  # a name known only at run time: Any
+        later: dict[str, str] = wire.echo_task.submit(text="t").result(timeout=5)  # the task's result: typed
+        plain: Task = wire.echo_task.submit(text="t")  # still a bentoclient.Task
+        print(later, plain.id)
         print(mine["total"], rooted, copy.echo_model({"name": "c"}), called["total"], anything)
 
 
@@ -103,6 +106,7 @@ USER_BAD_WITH = """\
 from __future__ import annotations
 
 from demo_client import DemoAsyncClient, DemoClient
+from wire_client import WireAsyncClient, WireClient
 
 
 def sync_use(url: str) -> None:
@@ -119,6 +123,14 @@ async def async_use(url: str) -> None:
         await demo.summarize(text=1)  # error: Argument "text" to "summarize" of "_DemoAsyncClientMethods"
         await demo.nonexistent_endpoint(1)  # error: has no attribute "nonexistent_endpoint"
         short: int = await demo.call("summarize", "x")  # error: Incompatible types in assignment
+    async with WireAsyncClient(url) as wire:
+        task = await wire.echo_task.submit(text="t")
+        count: int = await task.result()  # error: Incompatible types in assignment
+
+
+def task_use(url: str) -> None:
+    with WireClient(url) as wire:
+        count: int = wire.echo_task.submit(text="t").result()  # error: Incompatible types in assignment
 """
 
 #: One mistake per line, each with the words mypy's error must contain.
@@ -217,7 +229,7 @@ def test_mypy_strict_rejects_mistakes_inside_with_and_async_with(checked: Checke
     errors = _errors(checked.mypy, "user_bad_with.py")
     lines = enumerate(USER_BAD_WITH.splitlines(), 1)
     marked = [(n, line.split("# error: ", 1)[1]) for n, line in lines if "# error: " in line]
-    assert len(marked) == 8
+    assert len(marked) == 10
     for number, expected in marked:
         on_line = [e for e in errors if e.startswith(f"user_bad_with.py:{number}: error:")]
         assert any(expected in e for e in on_line), (number, expected, on_line or errors)

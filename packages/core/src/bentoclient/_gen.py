@@ -638,11 +638,29 @@ def _method(ep: _Endpoint, *, is_async: bool, stream_type: str, indent: str) -> 
     return lines
 
 
-def _task_class(ep: _Endpoint, name: str, client: str, *, is_async: bool, shown: str) -> list[str]:
+def _task_type(ep: _Endpoint, name: str, *, is_async: bool) -> list[str]:
+    """``Task`` (``AsyncTask``) with this endpoint's result typed: a name for type checkers.
+
+    At run time the sync one is ``bentoclient.Task`` itself; the async one exists only for
+    type checkers (the async client is imported on first use).
+    """
+    base = "AsyncTask" if is_async else "Task"
+    a = "async " if is_async else ""
+    i1, i2 = INDENT, INDENT * 2
+    lines = ["if TYPE_CHECKING:", "", f"{i1}class {name}({base}):"]
+    lines += _docstring([f"A task of {ep.name!r}: a bentoclient.{base} whose result is typed."], i2)
+    lines += ["", *_bracketed(f"{a}def get(", ["self"], f") -> {ep.result}: ...", i2), ""]
+    lines += _bracketed(f"{a}def result(", ["self", "timeout: Optional[float] = None"], f") -> {ep.result}: ...", i2)
+    lines += ["", *_bracketed(f"{a}def retry(", ["self"], f") -> {name}: ...", i2)]
+    if not is_async:
+        lines += ["", "else:", f"{i1}{name} = Task"]
+    return lines
+
+
+def _task_class(ep: _Endpoint, name: str, client: str, *, is_async: bool, shown: str, task: str) -> list[str]:
     """A typed view of a task endpoint: call it, ``submit()`` it, look tasks up by id."""
     a = "async " if is_async else ""
     aw = "await " if is_async else ""
-    task = "AsyncTask" if is_async else "Task"
     i1, i2 = INDENT, INDENT * 2
     lines = [f"class {name}:"]
     lines += _docstring(
@@ -858,10 +876,14 @@ def generate(
     endpoints = [_endpoint(route, i, types, reserved_methods, used) for i, route in enumerate(routes)]
     task_classes: dict[str, str] = {}
     async_task_classes: dict[str, str] = {}
+    task_types: dict[str, str] = {}
+    async_task_types: dict[str, str] = {}
     for ep in endpoints:
         if ep.is_task:
             task_classes[ep.name] = types._name(_camel(ep.name) + "Endpoint")
             async_task_classes[ep.name] = types._name("Async" + _camel(ep.name) + "Endpoint")
+            task_types[ep.name] = types._name(_camel(ep.name) + "Task")
+            async_task_types[ep.name] = types._name("Async" + _camel(ep.name) + "Task")
 
     has_stream = any(ep.is_stream for ep in endpoints)
     body: list[str] = []
@@ -888,7 +910,13 @@ def generate(
     ]
     for ep in endpoints:
         if ep.is_task:
-            body += ["", "", *_task_class(ep, task_classes[ep.name], sync_name, is_async=False, shown=sync_name)]
+            task = task_types[ep.name]
+            body += ["", "", *_task_type(ep, task, is_async=False)]
+            body += [
+                "",
+                "",
+                *_task_class(ep, task_classes[ep.name], sync_name, is_async=False, shown=sync_name, task=task),
+            ]
     body += [
         "",
         "",
@@ -904,7 +932,17 @@ def generate(
                 body += [
                     "",
                     "",
-                    *_task_class(ep, async_task_classes[ep.name], methods, is_async=True, shown=async_name),
+                    *_task_type(ep, async_task_types[ep.name], is_async=True),
+                    "",
+                    "",
+                    *_task_class(
+                        ep,
+                        async_task_classes[ep.name],
+                        methods,
+                        is_async=True,
+                        shown=async_name,
+                        task=async_task_types[ep.name],
+                    ),
                 ]
         async_doc = [
             f"The typed methods of {async_name} (an AsyncHTTPClient subclass made on first use).",
