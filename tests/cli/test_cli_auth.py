@@ -7,11 +7,7 @@ root-input endpoint (``shout``) and a text stream (``words``) for the argument m
 
 from __future__ import annotations
 
-import pytest
-
 from .support import CliRunner, one_error_line, run_cli
-
-pytestmark = pytest.mark.timeout(180)
 
 
 def test_ready_reads_only_readyz_so_a_protected_service_is_ready(guarded_url: str) -> None:

@@ -15,8 +15,6 @@ from bentoclient import SyncHTTPClient
 from bentoclient import exceptions as exc
 from bentoclient.aio import AsyncHTTPClient
 
-pytestmark = pytest.mark.timeout(120)
-
 
 @pytest.fixture(autouse=True)
 def _no_token_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

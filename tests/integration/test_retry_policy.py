@@ -19,8 +19,6 @@ from bentoclient import Backoff, Retry, SyncHTTPClient
 from bentoclient import exceptions as exc
 from bentoclient.aio import AsyncHTTPClient
 
-pytestmark = pytest.mark.timeout(120)
-
 QUICK = Backoff(initial=0.05, factor=1.0, maximum=0.05, jitter=0.0)
 #: The default policy's rules with a quick back-off (the statuses are the defaults).
 DEFAULT_RULES = Retry(backoff=QUICK)
