@@ -7,13 +7,10 @@ token: ``token=`` or ``BENTO_CLOUD_API_KEY``.
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from bentoclient import SyncHTTPClient
 from bentoclient import exceptions as exc
-from bentoclient.aio import AsyncHTTPClient
 
 
 @pytest.fixture(autouse=True)
@@ -52,19 +49,3 @@ def test_sync_token_from_the_environment_works_and_a_wrong_header_on_a_call_is_f
     assert info.value.endpoint == "echo"
     assert "from endpoint 'echo'" in str(info.value)
     _says_how_to_give_the_token(info.value)
-
-
-def test_async_missing_and_wrong_tokens(guarded_url: str) -> None:
-    async def main() -> None:
-        with pytest.raises(exc.Unauthorized) as missing:
-            async with AsyncHTTPClient(guarded_url):
-                pass
-        _says_how_to_give_the_token(missing.value)
-        with pytest.raises(exc.Forbidden) as wrong:
-            async with AsyncHTTPClient(guarded_url, token="wrong"):
-                pass
-        _says_how_to_give_the_token(wrong.value)
-        async with AsyncHTTPClient(guarded_url, token="secret") as client:
-            assert await client.call("echo", text="hi") == "hi"
-
-    asyncio.run(main())

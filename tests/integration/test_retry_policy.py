@@ -3,12 +3,12 @@
 ``tests/services/runs.py`` counts how often its code ran.  A 503 the service raises and a
 500 run the code once per default call, on both clients; with the opt-in they run again.
 BentoML's own overload rejection (``max_concurrency`` reached: a 429 before dispatch) is
-retried by default, and the call then succeeds, having run once.
+retried by default, and the call then succeeds, having run once.  The async client's half
+is ``async_client/test_async_retry_policy.py``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import uuid
 from typing import Any
@@ -17,7 +17,6 @@ import pytest
 
 from bentoclient import Backoff, Retry, SyncHTTPClient
 from bentoclient import exceptions as exc
-from bentoclient.aio import AsyncHTTPClient
 
 QUICK = Backoff(initial=0.05, factor=1.0, maximum=0.05, jitter=0.0)
 #: The default policy's rules with a quick back-off (the statuses are the defaults).
@@ -44,21 +43,6 @@ def test_sync_default_call_runs_the_service_code_once(runs_url: str, endpoint: s
         assert client.runs(key=k) == 1
 
 
-@pytest.mark.parametrize(
-    ("endpoint", "error"), [("unavailable", exc.ServiceUnavailable), ("broken", exc.InternalServerError)]
-)
-def test_async_default_call_runs_the_service_code_once(runs_url: str, endpoint: str, error: type[Exception]) -> None:
-    async def main() -> None:
-        async with AsyncHTTPClient(runs_url) as client:
-            k = key()
-            with pytest.raises(error) as info:
-                await client.call(endpoint, key=k)
-            assert info.value.attempts == 1  # type: ignore[attr-defined]  # HTTPStatusError subclasses have it
-            assert await client.call("runs", key=k) == 1
-
-    asyncio.run(main())
-
-
 def test_sync_opt_in_retries_what_the_service_raised(runs_url: str) -> None:
     with SyncHTTPClient(runs_url, retry=SERVICE_ERRORS_TOO) as client:
         k = key()
@@ -67,18 +51,6 @@ def test_sync_opt_in_retries_what_the_service_raised(runs_url: str) -> None:
         assert info.value.attempts == 3
         assert client.runs(key=k) == 3
         assert client.flaky(key=key(), failures=2).startswith("done")
-
-
-def test_async_opt_in_retries_what_the_service_raised(runs_url: str) -> None:
-    async def main() -> None:
-        async with AsyncHTTPClient(runs_url, retry=SERVICE_ERRORS_TOO) as client:
-            k = key()
-            with pytest.raises(exc.InternalServerError) as info:
-                await client.call("broken", key=k)
-            assert info.value.attempts == 3
-            assert await client.call("runs", key=k) == 3
-
-    asyncio.run(main())
 
 
 def test_a_flaky_service_503_is_not_retried_by_default(runs_url: str) -> None:
@@ -112,20 +84,6 @@ def test_sync_overload_rejection_is_retried_and_the_call_succeeds(busy_url: str)
             thread.join(60)
         _both_succeed_with_one_run_each(client, results, keys)
         assert max(attempts.values()) >= 2  # one of them met the 429 and went again
-
-
-def test_async_overload_rejection_is_retried_and_the_call_succeeds(busy_url: str) -> None:
-    async def main() -> None:
-        async with AsyncHTTPClient(busy_url, retry=PATIENT) as client:
-            keys = [key(), key()]
-            responses = await asyncio.gather(
-                *(client.request("POST", "/hold", json={"key": k, "seconds": 0.6}) for k in keys)
-            )
-            assert [r.text for r in responses] == [f"held {k}" for k in keys]
-            assert max(r.attempts for r in responses) >= 2
-            assert [await client.call("runs", key=k) for k in keys] == [1, 1]
-
-    asyncio.run(main())
 
 
 def test_overload_rejection_without_retries_is_too_many_requests(busy_url: str) -> None:
