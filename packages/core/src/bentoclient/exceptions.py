@@ -185,9 +185,10 @@ class TransportError(BentoClientError):
     ``request_sent`` tells whether any byte of the request may have reached the server;
     when it is False, retrying cannot run the call twice.  ``stale_connection`` tells that
     the request went out on a kept-alive connection reused from the pool and the server
-    closed it before any byte of a response: it had dropped the idle connection, so the
-    request is sent once more on a fresh one (when its body can be replayed), whatever the
-    retry policy says.  Transports set both; the retry plan reads them.
+    closed it before any byte of a response (it had most likely dropped the idle
+    connection): the retry policy sends it once more at once on a fresh one when nothing was
+    written, or when the request is idempotent or marked replayable (Go's ``net/http`` rule),
+    and counts that as an attempt.  Transports set both; the retry plan reads them.
     """
 
     error_code = HTTPStatus.SERVICE_UNAVAILABLE
