@@ -14,14 +14,22 @@ class RandomSource(Protocol):
     def uniform(self, a: float, b: float) -> float: ...
 
 
+class _SharedRandom:
+    """The process-wide ``random`` instance, imported on first use (a forked child gets it
+    reseeded by Python itself)."""
+
+    def uniform(self, a: float, b: float) -> float:
+        import random  # lazily: it pulls in hashlib and more at import time
+
+        return random.uniform(a, b)
+
+
+_SHARED = _SharedRandom()
+
+
 def shared_random() -> RandomSource:
-    """The process-wide ``random`` instance (reseeded in a forked child by Python itself).
-
-    The drivers pass it to the plans; a test passes ``random.Random(seed)`` instead.
-    """
-    import random  # lazily: it pulls in hashlib and more at import time
-
-    return random._inst  # the module's own instance, the one random.uniform() uses
+    """The random source the drivers pass to the plans; a test passes ``random.Random(seed)``."""
+    return _SHARED
 
 
 class Backoff(NamedTuple):
