@@ -369,7 +369,7 @@ def test_403_on_connect_is_a_typed_refusal(
 
 def test_403_for_plain_http_is_the_answer_the_client_got(server: FaultServer) -> None:
     # In absolute form a proxy's 403 cannot be told from the service's: it is an HTTP error.
-    with ForwardProxy(forbid=True) as proxy, pytest.raises(exc.Forbidden, match="HTTP 403 from GET .*/schema.json"):
+    with ForwardProxy(forbid=True) as proxy, pytest.raises(exc.Forbidden, match=r"HTTP 403 from GET .*/schema\.json"):
         SyncHTTPClient(server.url, proxy=proxy.url, timeout=QUICK, server_ready_timeout=0, retry=NO_RETRY)
     assert server.requests == []
 
