@@ -59,3 +59,10 @@ def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> 
     """The CLI in this process (no token from the environment)."""
     monkeypatch.delenv("BENTO_CLOUD_API_KEY", raising=False)
     return CliRunner(capsys)
+
+
+@pytest.fixture(scope="package")
+def guarded_url() -> Iterator[str]:
+    """``tests/services/runs.py:Guarded``: 401 without a token, 403 with a wrong one, ``/readyz`` open."""
+    with serve("runs:Guarded", cwd=SERVICES, bentoml=bentoml_executable()) as url:
+        yield url

@@ -44,6 +44,9 @@ SERVICE_FIXTURES: dict[str, tuple[str, Path, str, str]] = {
     "prefixed_url": ("prefixed:Prefixed", SERVICES, PREFIXED_READY, HOST),
     "media_url": ("media:Media", SERVICES, "/readyz", HOST),
     "ipv6_url": (*DEMO, "/readyz", "::1"),
+    "runs_url": ("runs:Runs", SERVICES, "/readyz", HOST),
+    "busy_url": ("runs:Busy", SERVICES, "/readyz", HOST),
+    "guarded_url": ("runs:Guarded", SERVICES, "/readyz", HOST),
 }
 IPV6 = has_ipv6_loopback()
 _NEEDED = pytest.StashKey[set[str]]()
@@ -125,3 +128,21 @@ def ipv6_url(servers: Servers) -> str:
     if not IPV6:
         pytest.skip("this machine cannot listen on the IPv6 loopback ::1")
     return servers.url("ipv6_url")
+
+
+@pytest.fixture(scope="session")
+def runs_url(servers: Servers) -> str:
+    """Base URL of ``tests/services/runs.py:Runs`` (counts its runs, raises 503/500 on demand)."""
+    return servers.url("runs_url")
+
+
+@pytest.fixture(scope="session")
+def busy_url(servers: Servers) -> str:
+    """Base URL of ``tests/services/runs.py:Busy`` (``max_concurrency=1``: overload is a 429)."""
+    return servers.url("busy_url")
+
+
+@pytest.fixture(scope="session")
+def guarded_url(servers: Servers) -> str:
+    """Base URL of ``tests/services/runs.py:Guarded`` (401 without a token, 403 with a wrong one)."""
+    return servers.url("guarded_url")

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 from bentoclient import ResultStatus, Task
 from demo_client import DemoAsyncClient, DemoClient
@@ -72,7 +73,64 @@ async def use_async(url: str) -> None:
         print(await task.result(), await wire.root_list([1, 2]))
 
 
+class MyItem:
+    # A model of the caller's own, shaped like a pydantic BaseModel (model_dump's signature).
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def model_dump(
+        self, *, mode: str = "python", include: Any = None, exclude: Any = None, by_alias: bool = False
+    ) -> dict[str, Any]:
+        return {"name": self.name}
+
+
+def use_own_models_and_copies(url: str) -> None:
+    with WireClient(url) as wire:
+        mine: Result = wire.echo_model(MyItem("a"), factor=2.0)  # the caller's own model, not a dict
+        rooted: Result = wire.root_model(MyItem("b"))
+        copy: WireClient = wire.with_options(timeout=5)
+        called: Result = wire.call("echo_model", item={"name": "c"})  # call() on a known endpoint: typed
+        anything = wire.call(str(copy))  # a name known only at run time: Any
+        later: dict[str, str] = wire.echo_task.submit(text="t").result(timeout=5)  # the task's result: typed
+        plain: Task = wire.echo_task.submit(text="t")  # still a bentoclient.Task
+        print(later, plain.id)
+        print(mine["total"], rooted, copy.echo_model({"name": "c"}), called["total"], anything)
+
+
 asyncio.run(use_async("http://127.0.0.1:3000"))
+"""
+
+#: Mistakes inside ``with`` / ``async with`` (the documented way): each marked line must be an error.
+USER_BAD_WITH = """\
+from __future__ import annotations
+
+from demo_client import DemoAsyncClient, DemoClient
+from wire_client import WireAsyncClient, WireClient
+
+
+def sync_use(url: str) -> None:
+    with DemoClient(url) as demo:
+        demo.summarize(text=1)  # error: Argument "text" to "summarize" of "DemoClient" has incompatible type "int"
+        demo.nonexistent_endpoint(1)  # error: "DemoClient" has no attribute "nonexistent_endpoint"
+        demo.with_options(timeout=1).classify("seven")  # error: Argument 1 to "classify" of "DemoClient"
+        wrong: int = demo.summarize("x")  # error: Incompatible types in assignment
+        labels: list[str] = demo.call("classify", [[1.0]])  # error: Incompatible types in assignment
+
+
+async def async_use(url: str) -> None:
+    async with DemoAsyncClient(url) as demo:
+        await demo.summarize(text=1)  # error: Argument "text" to "summarize" of "_DemoAsyncClientMethods"
+        await demo.nonexistent_endpoint(1)  # error: has no attribute "nonexistent_endpoint"
+        short: int = await demo.call("summarize", "x")  # error: Incompatible types in assignment
+    async with WireAsyncClient(url) as wire:
+        task = await wire.echo_task.submit(text="t")
+        count: int = await task.result()  # error: Incompatible types in assignment
+
+
+def task_use(url: str) -> None:
+    with WireClient(url) as wire:
+        count: int = wire.echo_task.submit(text="t").result()  # error: Incompatible types in assignment
 """
 
 #: One mistake per line, each with the words mypy's error must contain.
@@ -81,7 +139,7 @@ USER_BAD = {
     'demo.summarize(txt="a")': 'Unexpected keyword argument "txt" for "summarize" of "DemoClient"',
     "labels: list[str] = demo.classify([[1.0]])": "Incompatible types in assignment",
     'wire.fail("NoSuchKind")': 'Argument 1 to "fail" of "WireClient" has incompatible type',
-    'wire.echo_model({"nme": "a"})': '"nme"',
+    'wire.echo_model({"nme": "a"})': 'expected "Item | ModelLike"',
     "wire.echo_task.submit(text=3)": 'Argument "text" to "submit" of "EchoTaskEndpoint"',
     'wire.root_text("a", "b")': 'Too many arguments for "root_text" of "WireClient"',
 }
@@ -120,6 +178,7 @@ def checked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Checked]:
     bad += ["demo = DemoClient('http://127.0.0.1:3000')", "wire = WireClient('http://127.0.0.1:3000')"]
     bad += list(USER_BAD)
     (folder / "user_bad.py").write_text("\n".join(bad) + "\n")
+    (folder / "user_bad_with.py").write_text(USER_BAD_WITH)
     command = [
         *_tool("mypy"),
         "--config-file",
@@ -137,6 +196,7 @@ def checked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Checked]:
         "odd_client.py",
         "user_ok.py",
         "user_bad.py",
+        "user_bad_with.py",
         "random",
     ]
     result = subprocess.run(command, capture_output=True, text=True, cwd=folder, timeout=600)
@@ -163,6 +223,17 @@ def test_mypy_strict_rejects_wrong_types_and_names_the_argument(checked: Checked
     for offset, expected in enumerate(USER_BAD.values()):
         on_line = [e for e in errors if re.match(rf"user_bad\.py:{first + offset}: error:", e)]
         assert any(expected in e for e in on_line), (expected, on_line or errors)
+
+
+def test_mypy_strict_rejects_mistakes_inside_with_and_async_with(checked: Checked) -> None:
+    errors = _errors(checked.mypy, "user_bad_with.py")
+    lines = enumerate(USER_BAD_WITH.splitlines(), 1)
+    marked = [(n, line.split("# error: ", 1)[1]) for n, line in lines if "# error: " in line]
+    assert len(marked) == 10
+    for number, expected in marked:
+        on_line = [e for e in errors if e.startswith(f"user_bad_with.py:{number}: error:")]
+        assert any(expected in e for e in on_line), (number, expected, on_line or errors)
+    assert len(errors) == len(marked), errors  # nothing else is an error
 
 
 @pytest.mark.parametrize("filename", ["demo_client.py", "wire_client.py", "long_client.py", "odd_client.py"])

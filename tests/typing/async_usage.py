@@ -16,9 +16,16 @@ class Service:
         return prompt.upper()
 
 
+class MyAsyncClient(AsyncHTTPClient):
+    """A subclass of the user's own: ``async with`` and ``with_options()`` keep its type."""
+
+
 async def run() -> None:
     assert_type(AsyncHTTPClient, type[bentoclient.aio.AsyncHTTPClient])
     fake = FakeService.from_class(Service, tasks=["job"])
+    async with MyAsyncClient(fake.url, transport=fake.async_transport()) as mine:
+        assert_type(mine, MyAsyncClient)
+        assert_type(mine.with_options(timeout=5.0), MyAsyncClient)
     async with AsyncHTTPClient(fake.url, transport=fake.async_transport()) as client:
         assert_type(client, bentoclient.aio.AsyncHTTPClient)
         task: AsyncTask = await client.job.submit(prompt="p")

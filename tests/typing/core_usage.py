@@ -18,8 +18,20 @@ class Service:
         return prompt.upper()
 
 
+class MyClient(SyncHTTPClient):
+    """A subclass of the user's own: ``with`` and ``with_options()`` keep its type."""
+
+    def summary(self, text: str) -> str:
+        value: str = self.call("summarize", text=text)
+        return value
+
+
 def main() -> None:
     fake = FakeService.from_class(Service, tasks=["job"])
+    with MyClient(fake.url, transport=fake.transport()) as mine:
+        assert_type(mine, MyClient)
+        assert_type(mine.with_options(timeout=5.0), MyClient)
+        assert mine.summary("a long text") == "a long tex"
     fake.fail("summarize", status=503, times=1)
     with SyncHTTPClient(fake.url, transport=fake.transport(), timeout=Timeout(read=5.0), retry=NO_RETRY) as client:
         assert_type(client, SyncHTTPClient)

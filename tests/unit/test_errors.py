@@ -403,3 +403,24 @@ def test_pickled_http_error_keeps_parsed_body() -> None:
     assert isinstance(clone, InvalidArgument)
     assert (clone.error, clone.detail, clone.request_id, clone.endpoint) == (err.error, err.detail, "r9", "t")
     assert str(clone) == str(err)
+
+
+@pytest.mark.parametrize(("status", "cls"), [(401, Unauthorized), (403, Forbidden)])
+def test_auth_errors_say_how_to_give_the_token(status: int, cls: type[HTTPStatusError]) -> None:
+    err = error_from_response(response(status, b'{"error":"missing token"}'), "classify")
+    assert isinstance(err, cls)
+    text = str(err)
+    assert text.startswith(f"HTTP {status} from endpoint 'classify': missing token; ")
+    assert 'token="..."' in text
+    assert "BENTO_CLOUD_API_KEY" in text
+    assert pickle.loads(pickle.dumps(err)).status_code == status
+
+
+def test_other_errors_do_not_talk_about_tokens() -> None:
+    assert "token" not in str(error_from_response(response(404, b'{"error":"gone"}'), "classify"))
+
+
+def test_an_error_outside_an_endpoint_names_its_request() -> None:
+    err = error_from_response(response(401, b""))
+    err.target = "GET http://127.0.0.1:3000/schema.json"
+    assert str(err).startswith("HTTP 401 from GET http://127.0.0.1:3000/schema.json: ")

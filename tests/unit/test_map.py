@@ -342,7 +342,7 @@ def test_by_default_the_first_failure_raises_and_stops_taking_inputs() -> None:
 def test_a_non_dict_input_is_an_argument_error_naming_the_index() -> None:
     service = Service()
     with sync_client(service) as client:
-        with pytest.raises(exc.ArgumentError, match=r"endpoint 'double': input 2 is a int.*\{'x': \.\.\.\}"):
+        with pytest.raises(exc.ArgumentError, match=r"endpoint 'double': input 2 is an int.*\{'x': \.\.\.\}"):
             list(client.map("double", [{"x": 0}, {"x": 1}, 2]))
         out = list(client.map("double", [{"x": 0}, 5, {"y": 1}], return_exceptions=True))
         assert out[0] == 0

@@ -6,7 +6,10 @@ resend, the total deadline), ``ReadyWait`` (the readiness wait) and ``PollPlan``
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import random
+from collections.abc import Iterator, Mapping
+from email.utils import formatdate
+from typing import Optional
 
 import pytest
 
@@ -22,7 +25,9 @@ ADDRESS = parse_service_url("http://127.0.0.1:3000")
 POST = Request("POST", "/classify", (), b"{}", None, "classify")
 NO_JITTER = Backoff(initial=0.5, factor=2.0, maximum=3.0, jitter=0.0)
 RETRY = Retry(total=3, backoff=NO_JITTER)
-T0 = 1000.0
+T0 = 1000.0  # a made-up monotonic time
+WALL = 1_800_000_000.0  # a made-up wall-clock time (time.time()), for Retry-After dates
+SERVICE_RAN = {"x-bentoml-request-id": "715514fc745b2983"}  # BentoML dispatched it to the service's code
 
 
 DEFAULT_TIMEOUT = Timeout()
@@ -32,6 +37,10 @@ def plan(
     request: Request = POST, timeout: Timeout = DEFAULT_TIMEOUT, retry: Retry = RETRY, now: float = T0
 ) -> RequestPlan:
     return RequestPlan(ADDRESS, request, timeout, retry, now=now)
+
+
+def answer(p: RequestPlan, status: int, headers: Mapping[str, str] = {}, now: float = T0) -> Optional[float]:
+    return p.after_response(status, Headers(headers), now, wall=WALL)
 
 
 def refused() -> exc.ConnectError:
@@ -95,54 +104,135 @@ def stale() -> exc.RemoteProtocolError:
     return exc.RemoteProtocolError("closed", url=ADDRESS.url, stale_connection=True)
 
 
-def test_stale_connection_is_resent_once_at_once_without_counting_as_a_retry() -> None:
+def stale_unsent() -> exc.RemoteProtocolError:
+    return exc.RemoteProtocolError("closed", url=ADDRESS.url, request_sent=False, stale_connection=True)
+
+
+def test_stale_connection_before_the_request_went_out_is_resent_at_once_and_counted() -> None:
+    p = plan()
+    assert p.after_error(stale_unsent(), T0) == 0.0  # a fresh connection at once
+    assert p.attempts == 2
+    assert p.after_error(stale_unsent(), T0) == 1.0  # then the back-off, like any retry
+
+
+def test_stale_connection_goes_through_the_policy_no_retry_sends_once() -> None:
     p = plan(retry=NO_RETRY)
-    assert p.after_error(stale(), T0) == 0.0
-    assert p.attempts == 1
-    with pytest.raises(exc.RemoteProtocolError) as info:  # a second one is the call's failure
-        p.after_error(stale(), T0)
+    with pytest.raises(exc.RemoteProtocolError) as info:
+        p.after_error(stale_unsent(), T0)
     assert info.value.attempts == 1
 
 
+def test_stale_connection_after_a_post_went_out_is_not_resent_by_default() -> None:
+    # Go's net/http rule: the server may have read the request before it closed.
+    with pytest.raises(exc.RemoteProtocolError) as info:
+        plan().after_error(stale(), T0)
+    assert info.value.attempts == 1
+    assert plan(retry=RETRY._replace(retry_sent_requests=True)).after_error(stale(), T0) == 0.0
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [Request("GET", "/readyz"), Request("POST", "/classify", (("Idempotency-Key", "k1"),), b"{}", None, "classify")],
+    ids=["GET", "POST with Idempotency-Key"],
+)
+def test_stale_connection_after_an_idempotent_or_keyed_request_is_resent(request_: Request) -> None:
+    p = plan(request_)
+    assert p.after_error(stale(), T0) == 0.0
+    assert p.attempts == 2
+
+
 def test_stale_connection_with_a_body_that_cannot_replay_is_an_error() -> None:
-    p = plan(Request("POST", "/x", (), OneShot(), None), retry=NO_RETRY)
+    p = plan(Request("POST", "/x", (), OneShot(), None), retry=RETRY._replace(retry_sent_requests=True))
     with pytest.raises(exc.RemoteProtocolError):
         p.after_error(stale(), T0)
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT", "POST"])
+def test_a_read_timeout_is_not_resent_whatever_the_method(method: str) -> None:
+    # The server may be working on it (a task's PUT /cancel that never answers).
+    timed_out = exc.ReadTimeout("no answer within 30 s", url=ADDRESS.url)
+    with pytest.raises(exc.ReadTimeout) as info:
+        plan(Request(method, "/x", (), b"", None)).after_error(timed_out, T0)
+    assert info.value.attempts == 1
+    asked = plan(Request(method, "/x", (), b"", None), retry=RETRY._replace(retry_sent_requests=True))
+    assert asked.after_error(timed_out, T0) == 0.5
+
+
+def test_timeouts_before_anything_was_sent_are_retried() -> None:
+    for error in (exc.ConnectTimeout("slow", request_sent=False), exc.PoolTimeout("full", request_sent=False)):
+        assert plan().after_error(error, T0) == 0.5
 
 
 # --- RequestPlan: statuses, Retry-After, redirects ----------------------------------------------
 
 
-def test_429_and_503_follow_retry_after_and_the_budget() -> None:
+def test_429_and_503_turned_away_before_dispatch_follow_retry_after_and_the_budget() -> None:
     p = plan()
-    assert p.after_response(429, Headers({"Retry-After": "2"}), T0) == 2.0
-    assert p.after_response(503, Headers(), T0) == 1.0  # no Retry-After: the back-off (second retry)
-    assert p.after_response(503, Headers({"Retry-After": "0"}), T0) == 0.0
-    assert p.after_response(503, Headers({"Retry-After": "0"}), T0) is None  # budget spent: final
+    assert answer(p, 429, {"Retry-After": "2"}) == 2.0  # BentoML's max_concurrency rejection
+    assert answer(p, 503) == 1.0  # no Retry-After: the back-off (second retry)
+    assert answer(p, 503, {"Retry-After": "0"}) == 0.0
+    assert answer(p, 503, {"Retry-After": "0"}) is None  # budget spent: final
     assert p.attempts == 4
 
 
+@pytest.mark.parametrize("status", [503, 429])
+def test_a_status_the_service_code_raised_is_final_for_a_call(status: int) -> None:
+    p = plan()
+    assert answer(p, status, {**SERVICE_RAN, "Retry-After": "0"}) is None  # the call ran: not again
+    assert p.attempts == 1
+
+
+def test_a_service_raised_503_is_retried_when_asked_for() -> None:
+    p = plan(retry=RETRY._replace(extra_statuses=frozenset({503})))
+    assert answer(p, 503, SERVICE_RAN) == 0.5
+    assert answer(p, 503, {**SERVICE_RAN, "Retry-After": "1"}) == 1.0
+
+
+def test_a_service_raised_503_on_an_idempotent_request_is_retried() -> None:
+    assert answer(plan(Request("GET", "/schema.json")), 503, SERVICE_RAN) == 0.5
+
+
 def test_retry_after_beyond_the_cap_is_not_waited_for() -> None:
-    assert plan().after_response(503, Headers({"Retry-After": "61"}), T0) is None
+    assert answer(plan(), 503, {"Retry-After": "61"}) is None
+
+
+def test_retry_after_as_a_date_is_measured_from_the_wall_time_passed_in() -> None:
+    date = formatdate(WALL + 7, usegmt=True)
+    assert answer(plan(), 429, {"Retry-After": date}) == pytest.approx(7.0)
+    past = formatdate(WALL - 100, usegmt=True)
+    assert answer(plan(), 429, {"Retry-After": past}) == 0.0
+
+
+def test_jitter_comes_from_the_random_source_passed_in() -> None:
+    jittery = Retry(total=5, backoff=Backoff(initial=1.0, factor=2.0, maximum=60.0, jitter=0.5))
+
+    def delays(seed: int) -> list[float]:
+        p = RequestPlan(ADDRESS, POST, DEFAULT_TIMEOUT, jittery, now=T0, rng=random.Random(seed))
+        return [p.after_error(refused(), T0) for _ in range(5)]
+
+    assert delays(7) == delays(7)
+    assert delays(7) != delays(8)
+    assert all(0.5 * 2**n <= d <= 1.5 * 2**n for n, d in enumerate(delays(7)))
 
 
 def test_500_is_final_unless_asked_for() -> None:
-    assert plan().after_response(500, Headers(), T0) is None
-    assert plan(retry=RETRY._replace(extra_statuses=frozenset({500}))).after_response(500, Headers(), T0) == 0.5
+    assert answer(plan(), 500, SERVICE_RAN) is None
+    assert answer(plan(), 500) is None  # not in statuses: final, whoever answered
+    assert answer(plan(retry=RETRY._replace(extra_statuses=frozenset({500}))), 500, SERVICE_RAN) == 0.5
 
 
 def test_success_is_final() -> None:
-    assert plan().after_response(200, Headers(), T0) is None
+    assert answer(plan(), 200) is None
 
 
 def test_redirects_change_the_request_and_are_bounded() -> None:
     p = plan()
-    assert p.after_response(307, Headers({"Location": "/moved"}), T0) == 0.0
+    assert answer(p, 307, {"Location": "/moved"}) == 0.0
     assert p.request.target == "/moved"
     for _ in range(4):
-        p.after_response(307, Headers({"Location": "/moved"}), T0)
+        answer(p, 307, {"Location": "/moved"})
     with pytest.raises(exc.RemoteProtocolError, match="redirects"):
-        p.after_response(307, Headers({"Location": "/moved"}), T0)
+        answer(p, 307, {"Location": "/moved"})
 
 
 # --- RequestPlan: the total deadline ------------------------------------------------------------
@@ -254,8 +344,18 @@ def test_poll_plan_gives_up_after_its_timeout() -> None:
 @pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
 def test_a_redirect_without_location_is_a_typed_error_not_an_answer(status: int) -> None:
     with pytest.raises(exc.RemoteProtocolError, match=f"answered {status} .*without a Location"):
-        plan().after_response(status, Headers(), T0)
+        answer(plan(), status)
 
 
 def test_other_3xx_statuses_are_final_answers() -> None:
-    assert plan().after_response(304, Headers(), T0) is None
+    assert answer(plan(), 304) is None
+
+
+@pytest.mark.parametrize(("status", "kind"), [(401, exc.Unauthorized), (403, exc.Forbidden)])
+def test_ready_wait_raises_an_auth_answer_at_once_naming_the_token(status: int, kind: type[Exception]) -> None:
+    with pytest.raises(kind) as info:
+        wait().answered(status, '{"error":"missing token"}')
+    text = str(info.value)
+    assert f"GET {ADDRESS.url}/readyz" in text
+    assert "token=" in text
+    assert "BENTO_CLOUD_API_KEY" in text

@@ -80,3 +80,9 @@ def test_generated_client_streams(wire_url: str, demo_url: str, tmp_path: Path) 
     module = _load(generate(schema, source=demo_url), tmp_path, "stream_demo")
     with module.DemoClient(demo_url) as client, client.stream("yo", n=2) as pieces:
         assert "".join(pieces) == "yo 0\nyo 1\n"
+
+
+def test_a_text_stream_ends_with_a_newline_like_a_text_result(guarded_url: str) -> None:
+    result = run_cli("call", guarded_url, "words", "n=3", "--token", "secret")
+    assert result.code == 0, result.err
+    assert result.out == "w0 w1 w2\n"  # the service sent no final newline: the command ends the line

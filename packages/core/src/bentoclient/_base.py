@@ -193,6 +193,12 @@ class ClientBase:
     # --- endpoint table ------------------------------------------------------------------
 
     def _set_schema_from(self, response: ResponseData) -> ServiceSchema:
+        if response.status_code in (401, 403):  # the token, not the URL: say how to give it
+            from ._decode import error_from_response
+
+            err = error_from_response(response)
+            err.target = f"GET {self._address.url}/schema.json"
+            raise err
         if response.status_code != 200:
             raise SchemaError(
                 f"GET {self._address.url}/schema.json answered {response.status_code}; "

@@ -71,13 +71,17 @@ def map_endpoint(endpoint: Endpoint) -> Endpoint:
     return endpoint
 
 
+def _a(noun: str) -> str:
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"  # "an int", "a list"
+
+
 def item_arguments(endpoint: Endpoint, item: Any, index: int) -> tuple[tuple[Any, ...], dict[str, Any]]:
     """The call arguments for one input: a dict of keyword arguments, or a root input's value."""
     if endpoint.root_input:
         return (item,), {}
     if not isinstance(item, Mapping):
         raise ArgumentError(
-            f"map() over endpoint {endpoint.name!r}: input {index} is a {type(item).__name__}, but this endpoint "
+            f"map() over endpoint {endpoint.name!r}: input {index} is {_a(type(item).__name__)}, but this endpoint "
             f"takes keyword arguments: give each input as a dict such as {_example(endpoint)}",
             endpoint=endpoint.name,
         )

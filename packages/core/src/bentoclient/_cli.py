@@ -396,6 +396,13 @@ def _arguments(args: argparse.Namespace, endpoint: Any, progress: _Progress) -> 
         else:
             raise UsageError(f"--json: endpoint {endpoint.name!r} takes named arguments; give a JSON object")
     for item in args.arguments:
+        if "=" not in item:  # a bare value: say which name it needs
+            if root:
+                raise UsageError(
+                    f"{item!r}: endpoint {endpoint.name!r} takes one value (its whole input): give it as value={item}"
+                )
+            names = ", ".join(f.name for f in endpoint.fields) or "none"
+            raise UsageError(f"{item!r}: expected NAME=VALUE; endpoint {endpoint.name!r} takes {names}")
         name, text, is_json = _split(item, "")
         if is_json:
             try:
@@ -460,9 +467,15 @@ def _cmd_call(args: argparse.Namespace) -> int:
                     task.wait(args.task_timeout)
                     result = task.get()
             elif endpoint.is_stream:
+                open_line = False  # text printed without a final newline yet
                 with client.call(endpoint.name, *positional, **kwargs) as stream:
                     for item in stream:
                         _emit_item(item)
+                        if isinstance(item, str) and item:
+                            open_line = not item.endswith("\n")
+                if open_line:  # a text stream ends its last line, as a text result does
+                    sys.stdout.write("\n")
+                    sys.stdout.flush()
                 return EXIT_OK
             else:
                 with progress.downloads(args.output_dir, endpoint):
@@ -642,9 +655,17 @@ class _DownloadWatch:
 
 
 def _cmd_ready(args: argparse.Namespace) -> int:
+    from . import SyncHTTPClient
+
+    class ReadinessProbe(SyncHTTPClient):
+        _setup_on_init = False  # GET /readyz only: no /schema.json, which a token may guard
+
     wait = max(args.wait, READY_MIN_WAIT)
-    with _connect(args, args.url, wait=wait):
-        pass  # the constructor waited for GET /readyz == 200 (or raised ServerNotReady)
+    probe = ReadinessProbe(args.url, token=args.token, timeout=args.timeout, server_ready_timeout=wait)
+    try:
+        probe.wait_until_server_ready(wait)  # raises ServerNotReady (exit 4), or a 401/403 (exit 3)
+    finally:
+        probe.close()
     print(f"{args.url} is ready")
     return EXIT_OK
 

@@ -35,6 +35,9 @@ _MODULE_NAMES = {
     "IO",
     "TYPE_CHECKING",
     "Any",
+    "ClassVar",
+    "ModelLike",
+    "overload",
     "AsyncHTTPClient",
     "AsyncIterator",
     "AsyncTask",
@@ -248,15 +251,17 @@ class _Types:
         required = required if isinstance(required, list) else []
         shape = {"properties": props, "required": sorted(str(r) for r in required)}
         name, seen = self._cached(f"typeddict-{direction}", hint, shape)
+        if direction == "in":  # an argument: the dict, or a pydantic model of the caller's own
+            self.imports.add("ModelLike")
         if seen:
-            return name
+            return f"Union[{name}, ModelLike]" if direction == "in" else name
         fields: list[tuple[str, str, bool]] = []
         for key, sub in props.items():
             ann = ctx.type_of(sub, f"{name}_{key}", direction)
             fields.append((str(key), ann, key in required))
         self.imports.add("TypedDict")
         self.blocks.append(_typed_dict_source(name, fields))
-        return name
+        return f"Union[{name}, ModelLike]" if direction == "in" else name
 
 
 def _subscript_parts(annotation: str) -> tuple[str, list[str]]:
@@ -634,11 +639,29 @@ def _method(ep: _Endpoint, *, is_async: bool, stream_type: str, indent: str) -> 
     return lines
 
 
-def _task_class(ep: _Endpoint, name: str, client: str, *, is_async: bool, shown: str) -> list[str]:
+def _task_type(ep: _Endpoint, name: str, *, is_async: bool) -> list[str]:
+    """``Task`` (``AsyncTask``) with this endpoint's result typed: a name for type checkers.
+
+    At run time the sync one is ``bentoclient.Task`` itself; the async one exists only for
+    type checkers (the async client is imported on first use).
+    """
+    base = "AsyncTask" if is_async else "Task"
+    a = "async " if is_async else ""
+    i1, i2 = INDENT, INDENT * 2
+    lines = ["if TYPE_CHECKING:", "", f"{i1}class {name}({base}):"]
+    lines += _docstring([f"A task of {ep.name!r}: a bentoclient.{base} whose result is typed."], i2)
+    lines += ["", *_bracketed(f"{a}def get(", ["self"], f") -> {ep.result}: ...", i2), ""]
+    lines += _bracketed(f"{a}def result(", ["self", "timeout: Optional[float] = None"], f") -> {ep.result}: ...", i2)
+    lines += ["", *_bracketed(f"{a}def retry(", ["self"], f") -> {name}: ...", i2)]
+    if not is_async:
+        lines += ["", "else:", f"{i1}{name} = Task"]
+    return lines
+
+
+def _task_class(ep: _Endpoint, name: str, client: str, *, is_async: bool, shown: str, task: str) -> list[str]:
     """A typed view of a task endpoint: call it, ``submit()`` it, look tasks up by id."""
     a = "async " if is_async else ""
     aw = "await " if is_async else ""
-    task = "AsyncTask" if is_async else "Task"
     i1, i2 = INDENT, INDENT * 2
     lines = [f"class {name}:"]
     lines += _docstring(
@@ -661,9 +684,15 @@ def _task_class(ep: _Endpoint, name: str, client: str, *, is_async: bool, shown:
         "",
     ]
     call_ep = ep._replace(method="__call__")
-    lines += _signature(call_ep, i1, f"{a}def __call__", ep.result)
-    lines += _docstring(ep.doc, i2)
-    lines += _call_lines(ep, i2, f"{aw}self._client.call", "_result", ep.result)
+    if ep.is_stream:  # calling a streaming task endpoint streams, as call() does
+        stream = f"{'AsyncItemStream' if is_async else 'ItemStream'}[{ep.result}]"
+        lines += _signature(call_ep, i1, "def __call__", stream)
+        lines += _docstring(ep.doc, i2)
+        lines += _call_lines(ep, i2, "self._client.call", "_result", stream)
+    else:
+        lines += _signature(call_ep, i1, f"{a}def __call__", ep.result)
+        lines += _docstring(ep.doc, i2)
+        lines += _call_lines(ep, i2, f"{aw}self._client.call", "_result", ep.result)
     lines += [f"{i2}return _result", ""]
     submit_ep = ep._replace(method="submit")
     lines += _signature(submit_ep, i1, f"{a}def submit", task)
@@ -688,6 +717,16 @@ def _task_class(ep: _Endpoint, name: str, client: str, *, is_async: bool, shown:
         lines.pop()
     return lines
 
+
+_MODEL_LIKE = '''
+class ModelLike(Protocol):
+    """An object argument also takes a pydantic model (e.g. your own copy of the service's model).
+
+    Anything with pydantic's ``model_dump(mode="json")`` fits; the server checks its fields.
+    """
+
+    def model_dump(self, *, mode: str = ...) -> dict[str, Any]: ...
+'''
 
 _STREAM_PROTOCOLS = '''
 _T_co = TypeVar("_T_co", covariant=True)
@@ -727,6 +766,37 @@ class AsyncItemStream(Protocol[_T_co]):
 '''
 
 
+def _call_overloads(endpoints: list[_Endpoint], *, is_async: bool, stream_type: str) -> list[str]:
+    """``call("<endpoint>", ...)`` typed by the endpoint's result (any other name: ``Any``).
+
+    An endpoint without a result (``None``) is left to the ``Any`` overload: the generated
+    methods assign the call's value, which mypy refuses for a function typed to return None.
+    """
+    endpoints = [ep for ep in endpoints if ep.is_stream or ep.result != "None"]
+    if not endpoints:
+        return []
+    rest = ["/", "*args: Any", "**kwargs: Any"]
+    lines: list[str] = []
+    for ep in endpoints:
+        if ep.is_stream:
+            returns = f"{stream_type}[{ep.result}]"
+        else:
+            returns = f"Awaitable[{ep.result}]" if is_async else ep.result
+        lines += ["", f"{INDENT}@overload"]
+        lines += _bracketed(
+            "def call(", ["self", f"name: Literal[{py_str(ep.name)}]", *rest], f") -> {returns}: ...", INDENT
+        )
+    lines += ["", f"{INDENT}@overload"]
+    lines += _bracketed("def call(", ["self", "name: str", *rest], ") -> Any: ...", INDENT)
+    lines += [""]
+    lines += _bracketed("def call(", ["self", "name: str", *rest], ") -> Any:", INDENT)
+    lines += [
+        f'{INDENT * 2}"""Call endpoint ``name`` (typed for this service\'s endpoints, as their methods are)."""',
+        f"{INDENT * 2}return super().call(name, *args, **kwargs)",
+    ]
+    return lines
+
+
 def _client_class(
     name: str,
     base: str,
@@ -740,12 +810,20 @@ def _client_class(
     lines = [f"class {name}({base}):"]
     lines += _docstring(doc, INDENT)
     stream_type = "AsyncItemStream" if is_async else "ItemStream"
+    if copy_type != name:  # the async methods' class: the copy is the client class made from it
+        lines += [
+            "",
+            f"{INDENT}def with_options(self, **options: Any) -> {copy_type}:",
+            f'{INDENT * 2}"""A copy with other options (timeout=, headers=, retry=), typed as this class."""',
+            f"{INDENT * 2}return cast({py_str(copy_type)}, super().with_options(**options))",
+        ]
     lines += [
         "",
-        f"{INDENT}def with_options(self, **options: Any) -> {copy_type}:",
-        f'{INDENT * 2}"""A copy with other options (timeout=, headers=, retry=), typed as this class."""',
-        f"{INDENT * 2}return cast({py_str(copy_type)}, super().with_options(**options))",
+        f"{INDENT}if TYPE_CHECKING:",
+        f"{INDENT * 2}# The endpoints are the methods below: to a type checker any other name is a mistake.",
+        f"{INDENT * 2}__getattr__: ClassVar[None]  # type: ignore[assignment, misc]  # hides the untyped lookup",
     ]
+    lines += _call_overloads(endpoints, is_async=is_async, stream_type=stream_type)
     if task_classes:
         lines += [
             "",
@@ -799,10 +877,14 @@ def generate(
     endpoints = [_endpoint(route, i, types, reserved_methods, used) for i, route in enumerate(routes)]
     task_classes: dict[str, str] = {}
     async_task_classes: dict[str, str] = {}
+    task_types: dict[str, str] = {}
+    async_task_types: dict[str, str] = {}
     for ep in endpoints:
         if ep.is_task:
             task_classes[ep.name] = types._name(_camel(ep.name) + "Endpoint")
             async_task_classes[ep.name] = types._name("Async" + _camel(ep.name) + "Endpoint")
+            task_types[ep.name] = types._name(_camel(ep.name) + "Task")
+            async_task_types[ep.name] = types._name("Async" + _camel(ep.name) + "Task")
 
     has_stream = any(ep.is_stream for ep in endpoints)
     body: list[str] = []
@@ -813,6 +895,8 @@ def generate(
             "#: What a file argument accepts: a path, the bytes, or an open binary file (or an http(s) URL string).",
             'FileInput = Union[str, "os.PathLike[str]", bytes, IO[bytes]]',
         ]
+    if "ModelLike" in types.imports:  # before the TypedDicts: a functional one may use it at import time
+        body += ["", "", *_MODEL_LIKE.strip("\n").split("\n")]
     for block in types.blocks:
         body += ["", "", *block]
     if has_stream:
@@ -827,7 +911,13 @@ def generate(
     ]
     for ep in endpoints:
         if ep.is_task:
-            body += ["", "", *_task_class(ep, task_classes[ep.name], sync_name, is_async=False, shown=sync_name)]
+            task = task_types[ep.name]
+            body += ["", "", *_task_type(ep, task, is_async=False)]
+            body += [
+                "",
+                "",
+                *_task_class(ep, task_classes[ep.name], sync_name, is_async=False, shown=sync_name, task=task),
+            ]
     body += [
         "",
         "",
@@ -843,7 +933,17 @@ def generate(
                 body += [
                     "",
                     "",
-                    *_task_class(ep, async_task_classes[ep.name], methods, is_async=True, shown=async_name),
+                    *_task_type(ep, async_task_types[ep.name], is_async=True),
+                    "",
+                    "",
+                    *_task_class(
+                        ep,
+                        async_task_classes[ep.name],
+                        methods,
+                        is_async=True,
+                        shown=async_name,
+                        task=async_task_types[ep.name],
+                    ),
                 ]
         async_doc = [
             f"The typed methods of {async_name} (an AsyncHTTPClient subclass made on first use).",
@@ -907,6 +1007,8 @@ def generate(
         "IO",
         "TYPE_CHECKING",
         "Any",
+        "ClassVar",
+        "overload",
         "Literal",
         "Optional",
         "Protocol",

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Optional
 from urllib.parse import urljoin, urlsplit
 
-from ._backoff import Backoff
+from ._backoff import Backoff, RandomSource
 from ._models import Request, Timeout, TimeoutTypes, check_header_value
 from ._retry import Retry
 from ._schema import ServiceSchema
@@ -124,21 +124,23 @@ def redirect_request(address: ServiceAddress, request: Request, status: int, loc
 
 
 class RequestPlan:
-    """The life of one logical request, without I/O and without a clock: attempts,
-    redirects, retries, the stale-connection resend and the total deadline.
+    """The life of one logical request, without I/O, without a clock and without its own
+    randomness: attempts, redirects, retries (the stale-connection resend among them) and the
+    total deadline.
 
-    Every decision takes the current ``time.monotonic()`` as ``now``, so tests drive it with
-    made-up times.  The one driver (``bentoclient._async.client``, and the sync code
-    generated from it) runs it like this::
+    Every decision takes the current ``time.monotonic()`` as ``now`` (and, for a
+    ``Retry-After`` HTTP date, ``time.time()`` as ``wall``); the jitter comes from ``rng``.
+    Tests drive it with made-up times and a seeded ``random.Random``.  The one driver
+    (``bentoclient._async.client``, and the sync code generated from it) runs it like this::
 
-        plan = RequestPlan(address, request, timeout, retry, now=monotonic())
+        plan = RequestPlan(address, request, timeout, retry, now=monotonic(), rng=shared_random())
         while True:
             try:
                 response = send(plan.request, plan.attempt_timeout(monotonic()), plan.deadline)
             except TransportError as err:
                 sleep(plan.after_error(err, monotonic()))  # re-raises when it may not be retried
                 continue
-            delay = plan.after_response(response.status_code, response.headers, monotonic())
+            delay = plan.after_response(response.status_code, response.headers, monotonic(), wall=time())
             if delay is None:
                 return response  # final: success or an error status to raise
             drain(response)
@@ -146,7 +148,14 @@ class RequestPlan:
     """
 
     def __init__(
-        self, address: ServiceAddress, request: Request, timeout: Timeout, retry: Retry, *, now: float
+        self,
+        address: ServiceAddress,
+        request: Request,
+        timeout: Timeout,
+        retry: Retry,
+        *,
+        now: float,
+        rng: Optional[RandomSource] = None,
     ) -> None:
         self.address = address
         self.request = request
@@ -155,10 +164,11 @@ class RequestPlan:
         self.retries = 0
         self.redirects = 0
         self.deadline = None if timeout.total is None else now + timeout.total
-        self._stale_resent = False
+        self._rng = rng
 
     @property
     def attempts(self) -> int:
+        """Requests sent so far for this call (redirects aside): every resend counts."""
         return self.retries + 1
 
     def attempt_timeout(self, now: float) -> Timeout:
@@ -183,28 +193,36 @@ class RequestPlan:
     def _fits(self, delay: float, now: float) -> bool:
         return self.deadline is None or now + delay < self.deadline
 
+    def _request_headers(self) -> dict[str, str]:
+        return {name.lower(): value for name, value in self.request.headers}
+
     def after_error(self, error: TransportError, now: float) -> float:
         """The delay before trying again; re-raises ``error`` (with ``attempts``) when final.
 
-        A kept-alive connection the server had dropped (``error.stale_connection``) is not
-        the call's failure: the request goes once more at once, on a fresh connection, when
-        its body can be replayed, without counting as a retry (bentoml/BentoML#4971).
+        One rule for every transport error, the stale kept-alive connection included
+        (``error.stale_connection``, bentoml/BentoML#4971): it goes through the retry policy
+        and counts as an attempt.  Nothing sent: sent again (at once, for a stale
+        connection).  Sent: only an idempotent or ``Idempotency-Key`` request, or with
+        ``retry_sent_requests=True``, and only when its body can be produced again.
         """
-        if error.stale_connection and not self._stale_resent and self._replayable():
-            self._stale_resent = True
-            return 0.0
         if isinstance(error, TimeoutException) and self.deadline is not None and now >= self.deadline - 0.001:
             # The attempt's limit was what was left of the total: say that, not "read timeout 0.99998 s".
             raise self.total_timeout_error(self.attempts, type(error)) from None
-        delay = self.retry.delay_after_error(self.retries, error, self.request.method)
+        delay = self.retry.delay_after_error(
+            self.retries, error, self.request.method, self._rng, headers=self._request_headers()
+        )
         if delay is None or (error.request_sent and not self._replayable()) or not self._fits(delay, now):
             error.attempts = self.attempts
             raise error
         self.retries += 1
         return delay
 
-    def after_response(self, status: int, headers: Mapping[str, str], now: float) -> Optional[float]:
-        """None when the response is final; else the delay before the next attempt."""
+    def after_response(self, status: int, headers: Mapping[str, str], now: float, *, wall: float) -> Optional[float]:
+        """None when the response is final; else the delay before the next attempt.
+
+        ``now`` is ``time.monotonic()``, ``wall`` is ``time.time()`` (for a ``Retry-After``
+        HTTP date).
+        """
         location = headers.get("location")
         if status in REDIRECT_STATUSES and not location:
             raise RemoteProtocolError(
@@ -222,7 +240,14 @@ class RequestPlan:
             return 0.0
         if status < 400:
             return None
-        delay = self.retry.delay_after_status(self.retries, status, headers)
+        delay = self.retry.delay_after_status(
+            self.retries,
+            status,
+            headers,
+            now=wall,
+            method=self.request.method,
+            rng=self._rng,
+        )
         if delay is None or not self._fits(delay, now):
             return None
         self.retries += 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Optional
 
+from ._backoff import RandomSource
 from ._models import Timeout
 from ._protocol import READY_BACKOFF
 from .exceptions import (
@@ -13,6 +14,7 @@ from .exceptions import (
     ProxyError,
     ServerNotReady,
     TLSError,
+    status_error_class,
 )
 
 __all__ = ["ReadyWait"]
@@ -43,12 +45,14 @@ class ReadyWait:
     CHECK_PREFIX = "check-prefix"
     RETRY = "retry"
 
-    def __init__(self, seconds: float, limits: Timeout, *, url: str, now: float) -> None:
+    def __init__(
+        self, seconds: float, limits: Timeout, *, url: str, now: float, rng: Optional[RandomSource] = None
+    ) -> None:
         self.seconds = seconds
         self.url = url
         self.deadline = now + seconds
         self._limits = limits
-        self._delays = READY_BACKOFF.delays()
+        self._delays = READY_BACKOFF.delays(rng)  # jitter from the source passed in
         self._last = "no answer"
         self._last_status: Optional[int] = None
         self._prefix_checked = False
@@ -70,6 +74,10 @@ class ReadyWait:
         """What to do after an HTTP answer: READY, CHECK_PREFIX (a first 404) or RETRY."""
         if status_code == 200:
             return self.READY
+        if status_code in (401, 403):  # waiting cannot fix the token: say how to give it, at once
+            error = status_error_class(status_code)(text, status_code=status_code, body=text.encode("utf-8", "replace"))
+            error.target = f"GET {self.url}/readyz"
+            raise error
         self._last_status = status_code
         self._last = f"HTTP {status_code} {text.strip()[:200]}"
         if status_code == 404 and not self._prefix_checked:

@@ -3,14 +3,17 @@ both use it without importing each other."""
 
 from __future__ import annotations
 
-import time
 from typing import Optional
 
 __all__ = ["parse_retry_after"]
 
 
-def parse_retry_after(value: Optional[str], *, now: Optional[float] = None) -> Optional[float]:
-    """Seconds from a ``Retry-After`` value (delta-seconds or an HTTP date); None if absent or invalid."""
+def parse_retry_after(value: Optional[str], *, now: float) -> Optional[float]:
+    """Seconds from a ``Retry-After`` value (delta-seconds or an HTTP date); None if absent or invalid.
+
+    ``now`` is the wall-clock time (``time.time()``) an HTTP date is measured from: passed in,
+    so the answer depends on the arguments only.
+    """
     if not value:
         return None
     value = value.strip()
@@ -31,4 +34,4 @@ def parse_retry_after(value: Optional[str], *, now: Optional[float] = None) -> O
         stamp = when.timestamp()
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    return max(0.0, stamp - (time.time() if now is None else now))
+    return max(0.0, stamp - now)

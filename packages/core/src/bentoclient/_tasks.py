@@ -13,7 +13,7 @@ import json
 from typing import Any, Optional
 from urllib.parse import quote
 
-from ._backoff import Backoff
+from ._backoff import Backoff, RandomSource
 from ._models import Request, ResponseData
 from ._schema import Endpoint
 from .exceptions import ArgumentError, ResponseDecodeError, TimeoutException
@@ -118,12 +118,14 @@ def parse_status(response: ResponseData) -> ResultStatus:
 class PollPlan:
     """When to ask a task's status again: pure, with the time passed in as ``now``."""
 
-    def __init__(self, task_id: str, timeout: Optional[float], *, now: float) -> None:
+    def __init__(
+        self, task_id: str, timeout: Optional[float], *, now: float, rng: Optional[RandomSource] = None
+    ) -> None:
         self.task_id = task_id
         self.timeout = timeout
         self.deadline = None if timeout is None else now + timeout
         self.status = ResultStatus.PENDING
-        self._delays = POLL_BACKOFF.delays()
+        self._delays = POLL_BACKOFF.delays(rng)  # jitter from the source passed in
 
     def next_delay(self, status: ResultStatus, now: float) -> Optional[float]:
         """None once ``status`` is final; else the pause before the next poll (or a timeout error)."""

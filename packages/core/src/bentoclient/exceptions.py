@@ -187,9 +187,10 @@ class TransportError(BentoClientError):
     ``request_sent`` tells whether any byte of the request may have reached the server;
     when it is False, retrying cannot run the call twice.  ``stale_connection`` tells that
     the request went out on a kept-alive connection reused from the pool and the server
-    closed it before any byte of a response: it had dropped the idle connection, so the
-    request is sent once more on a fresh one (when its body can be replayed), whatever the
-    retry policy says.  Transports set both; the retry plan reads them.
+    closed it before any byte of a response (it had most likely dropped the idle
+    connection): the retry policy sends it once more at once on a fresh one when nothing was
+    written, or when the request is idempotent or marked replayable (Go's ``net/http`` rule),
+    and counts that as an attempt.  Transports set both; the retry plan reads them.
     """
 
     error_code = HTTPStatus.SERVICE_UNAVAILABLE
@@ -324,18 +325,23 @@ class HTTPStatusError(BentoClientError):
 
     @property
     def retry_after(self) -> Optional[float]:
-        """The server's ``Retry-After`` in seconds (429/503), when it sent one."""
+        """The server's ``Retry-After`` in seconds (429/503), when it sent one (a date: from now)."""
+        import time
+
         from ._retry_after import parse_retry_after
 
-        return parse_retry_after(self.headers.get("retry-after"))
+        return parse_retry_after(self.headers.get("retry-after"), now=time.time())
 
     @property
     def request_id(self) -> Optional[str]:
         """BentoML's ``x-bentoml-request-id`` response header, when the server sent one."""
         return self.headers.get("x-bentoml-request-id")
 
+    #: The request that got this answer when it is not an endpoint call (``GET <url>/schema.json``).
+    target = ""
+
     def __str__(self) -> str:
-        where = f" from endpoint '{self.endpoint}'" if self.endpoint else ""
+        where = f" from endpoint '{self.endpoint}'" if self.endpoint else f" from {self.target}" if self.target else ""
         reason = self.error if self.error is not None else self.message
         return f"HTTP {self.status_code}{where}: {reason}{_detail_text(self.detail)}"
 
@@ -386,16 +392,34 @@ class InvalidArgument(HTTPStatusError):
     error_code = HTTPStatus.BAD_REQUEST
 
 
-class Unauthorized(HTTPStatusError):
+#: Where a client's token comes from, said by every authentication error.
+TOKEN_HINT = (
+    'pass the service\'s API token as token="..." to the client (or --token on the command line), or set '
+    "the BENTO_CLOUD_API_KEY environment variable, which is read when token= is not given"
+)
+
+
+class _AuthError(HTTPStatusError):
+    """An authentication error: its message says how to give the token."""
+
+    hint = ""
+
+    def __str__(self) -> str:
+        return f"{super().__str__()}; {self.hint}"
+
+
+class Unauthorized(_AuthError):
     """401: missing or wrong token."""
 
     error_code = HTTPStatus.UNAUTHORIZED
+    hint = f"the service wants a valid token: {TOKEN_HINT}"
 
 
-class Forbidden(HTTPStatusError):
+class Forbidden(_AuthError):
     """403: the token is not allowed to call this endpoint."""
 
     error_code = HTTPStatus.FORBIDDEN
+    hint = f"the service refused the token sent (or its permissions do not allow this): check it; {TOKEN_HINT}"
 
 
 class NotFound(HTTPStatusError):

@@ -23,7 +23,7 @@ instrumentation.  The rules a transport follows:
 - Raise only :class:`~bentoclient.exceptions.TransportError` subclasses.  Set
   ``request_sent=False`` when no byte of the request can have reached the server, and
   ``stale_connection=True`` when a kept-alive connection reused from a pool was closed by the
-  server before any response byte (the client then sends once more at once).
+  server before any response byte (the client's retry policy then decides on a resend).
 - The response's body is read whole with ``read()``/``aread()`` or in chunks with
   ``iter_bytes()``/``aiter_bytes()``, as sent (no content decoding); ``close()``/``aclose()``
   releases it early and is safe to call twice.

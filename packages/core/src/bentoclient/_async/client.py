@@ -21,8 +21,8 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
-from time import monotonic
-from typing import TYPE_CHECKING, Any, Callable, Optional, Union
+from time import monotonic, time
+from typing import TYPE_CHECKING, Any, Callable, Optional, TypeVar, Union
 
 from .._backends import (
     AsyncTransportClass,
@@ -31,6 +31,7 @@ from .._backends import (
     async_sleep,
     default_async_transport,
 )
+from .._backoff import shared_random
 from .._base import ClientBase, ClientResponse
 from .._decode import decode_value, error_from_response, is_file_output
 from .._files import file_result
@@ -54,6 +55,11 @@ __all__ = ["AsyncHTTPClient", "AsyncTask"]
 # How to set a client up, for the messages of a client that is not set up yet.
 _SET_UP = "'async with {0}(url) as client:' or 'await client.setup()'"  # async-only
 # sync-only: _SET_UP = "'with {0}(url) as client:' or 'client.setup()'"
+
+#: ``self``'s own class: entering a generated subclass's context keeps its typed endpoints
+#: (``typing.Self`` is 3.11+; a bound TypeVar works from 3.9 on).
+_Client = TypeVar("_Client", bound="AsyncHTTPClient")  # async-only
+# sync-only: _Client = TypeVar("_Client", bound="SyncHTTPClient")
 
 
 def _headers(response: AsyncResponse) -> Headers:
@@ -143,6 +149,9 @@ class AsyncHTTPClient(ClientBase):
 
     #: The transport class this client sends through by default.
     client_cls = AsyncTransportClass()
+    #: Whether the sync constructor waits for readiness and reads the schema (the command
+    #: line's ``ready`` turns it off: it reads ``/readyz`` only).
+    _setup_on_init = True
 
     def __init__(
         self,
@@ -187,11 +196,12 @@ class AsyncHTTPClient(ClientBase):
         self._shared = _Shared(chosen)
         self._owner = True  # False for with_options() copies: they never close the connections
         self._setup_done = False
-        # sync-only: self._setup_or_close()  # like BentoML's SyncHTTPClient, it connects at once
+        # sync-only: if self._setup_on_init:  # like BentoML's SyncHTTPClient, it connects at once
+        # sync-only:     self._setup_or_close()
 
     # --- lifecycle -----------------------------------------------------------------------
 
-    async def __aenter__(self) -> AsyncHTTPClient:
+    async def __aenter__(self: _Client) -> _Client:
         await self._setup_or_close()
         return self
 
@@ -405,12 +415,12 @@ class AsyncHTTPClient(ClientBase):
     # --- other requests ------------------------------------------------------------------
 
     def with_options(
-        self,
+        self: _Client,
         *,
         timeout: TimeoutTypes | None = None,
         headers: Optional[Mapping[str, str]] = None,
         retry: Optional[Retry] = None,
-    ) -> AsyncHTTPClient:
+    ) -> _Client:
         """A copy of this client with another timeout, retry policy and/or extra headers.
 
         The copy shares this client's connections, endpoints and download folder.  Closing
@@ -478,7 +488,7 @@ class AsyncHTTPClient(ClientBase):
         a BentoML service's root (``/readyz`` answers 404).
         """
         seconds = self._ready_seconds(timeout)
-        wait = ReadyWait(seconds, self._timeout, url=self._address.url, now=monotonic())
+        wait = ReadyWait(seconds, self._timeout, url=self._address.url, now=monotonic(), rng=shared_random())
         while (limits := wait.next_probe(monotonic())) is not None:
             try:
                 response = await self._get(self._readyz_path, limits, NO_RETRY)
@@ -574,7 +584,8 @@ class AsyncHTTPClient(ClientBase):
         seen: Optional[Observation],
     ) -> Union[tuple[AsyncResponse, int], ResponseData]:
         # The one attempt loop: RequestPlan decides, the transport sends.
-        plan = RequestPlan(self._address, request, timeout, self._retry if retry is None else retry, now=monotonic())
+        policy = self._retry if retry is None else retry
+        plan = RequestPlan(self._address, request, timeout, policy, now=monotonic(), rng=shared_random())
         hooks = self._event_hooks
         while True:
             if seen is not None:
@@ -593,7 +604,7 @@ class AsyncHTTPClient(ClientBase):
                 if hooks:
                     await self._call_hooks("response", plan.request, response)
                 retries = plan.retries
-                delay = plan.after_response(response.status_code, response.headers, monotonic())
+                delay = plan.after_response(response.status_code, response.headers, monotonic(), wall=time())
             except BaseException:
                 await response.aclose()
                 raise
@@ -669,7 +680,7 @@ class AsyncTask:
 
     async def wait(self, timeout: Optional[float] = None) -> ResultStatus:
         """Poll the status with back-off until the task finished; ``TimeoutException`` after ``timeout`` s."""
-        plan = PollPlan(self.id, timeout, now=monotonic())
+        plan = PollPlan(self.id, timeout, now=monotonic(), rng=shared_random())
         while (delay := plan.next_delay(await self.get_status(), monotonic())) is not None:
             await async_sleep(delay)
         return plan.status

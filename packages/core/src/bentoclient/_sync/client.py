@@ -6,8 +6,8 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
-from time import monotonic
-from typing import TYPE_CHECKING, Any, Callable, Optional, Union
+from time import monotonic, time
+from typing import TYPE_CHECKING, Any, Callable, Optional, TypeVar, Union
 
 from .._backends import (
     SyncTransportClass,
@@ -16,6 +16,7 @@ from .._backends import (
     sync_sleep,
     default_sync_transport,
 )
+from .._backoff import shared_random
 from .._base import ClientBase, ClientResponse
 from .._decode import decode_value, error_from_response, is_file_output
 from .._files import file_result
@@ -38,6 +39,10 @@ __all__ = ["SyncHTTPClient", "Task"]
 
 # How to set a client up, for the messages of a client that is not set up yet.
 _SET_UP = "'with {0}(url) as client:' or 'client.setup()'"
+
+#: ``self``'s own class: entering a generated subclass's context keeps its typed endpoints
+#: (``typing.Self`` is 3.11+; a bound TypeVar works from 3.9 on).
+_Client = TypeVar("_Client", bound="SyncHTTPClient")
 
 def _headers(response: SyncResponse) -> Headers:
     headers = response.headers
@@ -99,6 +104,9 @@ class SyncHTTPClient(ClientBase):
 
     #: The transport class this client sends through by default.
     client_cls = SyncTransportClass()
+    #: Whether the sync constructor waits for readiness and reads the schema (the command
+    #: line's ``ready`` turns it off: it reads ``/readyz`` only).
+    _setup_on_init = True
 
     def __init__(
         self,
@@ -142,11 +150,12 @@ class SyncHTTPClient(ClientBase):
         self._shared = _Shared(chosen)
         self._owner = True  # False for with_options() copies: they never close the connections
         self._setup_done = False
-        self._setup_or_close()  # like BentoML's SyncHTTPClient, it connects at once
+        if self._setup_on_init:  # like BentoML's SyncHTTPClient, it connects at once
+            self._setup_or_close()
 
     # --- lifecycle -----------------------------------------------------------------------
 
-    def __enter__(self) -> SyncHTTPClient:
+    def __enter__(self: _Client) -> _Client:
         self._setup_or_close()
         return self
 
@@ -336,12 +345,12 @@ class SyncHTTPClient(ClientBase):
     # --- other requests ------------------------------------------------------------------
 
     def with_options(
-        self,
+        self: _Client,
         *,
         timeout: TimeoutTypes | None = None,
         headers: Optional[Mapping[str, str]] = None,
         retry: Optional[Retry] = None,
-    ) -> SyncHTTPClient:
+    ) -> _Client:
         """A copy of this client with another timeout, retry policy and/or extra headers.
 
         The copy shares this client's connections, endpoints and download folder.  Closing
@@ -409,7 +418,7 @@ class SyncHTTPClient(ClientBase):
         a BentoML service's root (``/readyz`` answers 404).
         """
         seconds = self._ready_seconds(timeout)
-        wait = ReadyWait(seconds, self._timeout, url=self._address.url, now=monotonic())
+        wait = ReadyWait(seconds, self._timeout, url=self._address.url, now=monotonic(), rng=shared_random())
         while (limits := wait.next_probe(monotonic())) is not None:
             try:
                 response = self._get(self._readyz_path, limits, NO_RETRY)
@@ -486,7 +495,8 @@ class SyncHTTPClient(ClientBase):
         seen: Optional[Observation],
     ) -> Union[tuple[SyncResponse, int], ResponseData]:
         # The one attempt loop: RequestPlan decides, the transport sends.
-        plan = RequestPlan(self._address, request, timeout, self._retry if retry is None else retry, now=monotonic())
+        policy = self._retry if retry is None else retry
+        plan = RequestPlan(self._address, request, timeout, policy, now=monotonic(), rng=shared_random())
         hooks = self._event_hooks
         while True:
             if seen is not None:
@@ -505,7 +515,7 @@ class SyncHTTPClient(ClientBase):
                 if hooks:
                     self._call_hooks("response", plan.request, response)
                 retries = plan.retries
-                delay = plan.after_response(response.status_code, response.headers, monotonic())
+                delay = plan.after_response(response.status_code, response.headers, monotonic(), wall=time())
             except BaseException:
                 response.close()
                 raise
@@ -577,7 +587,7 @@ class Task:
 
     def wait(self, timeout: Optional[float] = None) -> ResultStatus:
         """Poll the status with back-off until the task finished; ``TimeoutException`` after ``timeout`` s."""
-        plan = PollPlan(self.id, timeout, now=monotonic())
+        plan = PollPlan(self.id, timeout, now=monotonic(), rng=shared_random())
         while (delay := plan.next_delay(self.get_status(), monotonic())) is not None:
             sync_sleep(delay)
         return plan.status
