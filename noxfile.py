@@ -24,7 +24,8 @@ STREAM = "./packages/stream"
 ALL_PYTHONS = ["3.9", "3.10", "3.11", "3.12", "3.13"]
 SERVER_PYTHON = "3.11"
 SERVER_REQUIREMENTS = ["bentoml==1.4.*", "pillow", "numpy", "pandas"]
-TEST_REQUIREMENTS = ["pytest>=8", "hypothesis>=6.100", "flit_core>=3.12,<4"]  # flit_core: the wheel test builds
+# flit_core: the wheel test builds; pytest-timeout: every test has a time limit (pyproject.toml).
+TEST_REQUIREMENTS = ["pytest>=8", "pytest-timeout>=2.2", "hypothesis>=6.100", "flit_core>=3.12,<4"]
 #: Tracing is tested with the OpenTelemetry SDK in the "all" combination (and type-checked).
 OTEL_REQUIREMENTS = ["opentelemetry-sdk>=1.20"]
 # Optional libraries whose values bentoclient converts; core-only runs prove it works without them.
