@@ -20,6 +20,7 @@ import os
 import struct
 import threading
 import tracemalloc
+import warnings
 import zlib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -423,16 +424,37 @@ def test_same_server_filename_never_overwrites(media: SyncHTTPClient) -> None:
     assert second.name == "same-1.txt"
 
 
-def test_file_outputs_stay_readable_after_close_until_the_client_is_gone(media_url: str) -> None:
-    # As with BentoML's client: the temporary folder lives as long as the client object.
+def test_close_removes_the_temporary_download_folder_and_download_dir_keeps_files(
+    media_url: str, tmp_path: Path
+) -> None:
+    # One rule: the temporary folder goes at close() (the end of the with block), not later.
     with SyncHTTPClient(media_url) as client:
         path = client.make_file("temporary", filename="t.txt")
+        kept = client.make_file("moved out", filename="k.txt").replace(tmp_path / "k.txt")
         folder = path.parent
-    assert path.read_text() == "temporary"  # closed, still there
-    del client
-    gc.collect()
+        copy = client.with_options(timeout=30)
+        with copy:
+            assert copy.make_file("by the copy", filename="c.txt").parent == folder
+        assert path.read_text() == "temporary"  # closing a with_options() copy removes nothing
     assert not path.exists()
     assert not folder.exists()
+    assert kept.read_text() == "moved out"  # a file moved out of the folder before close() stays
+    chosen = tmp_path / "downloads"
+    with SyncHTTPClient(media_url, download_dir=chosen) as client:
+        saved = client.make_file("kept", filename="d.txt")
+    assert saved.parent == chosen
+    assert saved.read_text() == "kept"  # download_dir= is the caller's: never removed
+
+
+def test_a_client_never_closed_removes_its_folder_when_garbage_collected(media_url: str) -> None:
+    client = SyncHTTPClient(media_url)
+    path = client.make_file("temporary", filename="t.txt")
+    assert path.read_text() == "temporary"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)  # its connection, never closed either
+        del client
+        gc.collect()
+    assert not path.parent.exists()
 
 
 def test_request_uploads_files_as_multipart(media: SyncHTTPClient, tmp_path: Path) -> None:
