@@ -48,14 +48,17 @@ class DownloadFolder:
 
 
 def file_result(endpoint: Endpoint, path: str) -> Any:
-    """A saved file output as the caller gets it: a PIL image for ``pil`` outputs when Pillow
-    is installed, else a ``pathlib.Path``."""
+    """A saved file output as the caller gets it: a PIL image for ``pil`` outputs (without
+    Pillow: the ``pathlib.Path`` and a ``MissingDependencyWarning``), else a ``pathlib.Path``."""
     from pathlib import Path
 
     if endpoint.output.get("pil"):
         try:
             from PIL import Image
-        except ImportError:  # Pillow is optional: the saved image file then
+        except ImportError:  # Pillow is optional: the saved image file then, said out loud
+            from ._decode import plain_value_warning
+
+            plain_value_warning(endpoint, "PIL image", "PIL.Image.Image", "pillow", "the saved file's Path")
             return Path(path)
         try:
             with Image.open(path) as image:
