@@ -2,7 +2,7 @@
 
 ``nox`` runs the default set (what CI runs); ``nox -s demo`` runs the example end to end;
 ``nox -s build`` writes the wheels and sdists to dist/; ``nox -s bench`` runs the benchmarks.
-On a machine with only Python, ``python3 run.py test`` / ``demo`` / ``build`` set up nox first.
+On a machine with only Python, ``python3 dev.py test`` / ``demo`` / ``build`` set up nox first.
 Python 3.9-3.13 are looked up on PATH and in
 pyenv's versions folder; a missing one fails the run instead of being skipped.
 """
@@ -255,7 +255,7 @@ def typecheck(session: nox.Session) -> None:
 
 
 def _typed_paths() -> list[str]:
-    paths = ["packages/core/src", "packages/async/src", "packages/stream/src", "noxfile.py", "run.py"]
+    paths = ["packages/core/src", "packages/async/src", "packages/stream/src", "noxfile.py", "dev.py"]
     paths += [p for p in ("tests", "examples", "benchmarks", "tools") if (ROOT / p).is_dir()]
     return paths
 
@@ -280,7 +280,7 @@ def bench(session: nox.Session) -> None:
     """
     session.install(CORE, ASYNC, STREAM, "httpx2")
     env = {"BENTOCLIENT_BENTOML": bentoml_server(session)}
-    session.run("python", "benchmarks/run.py", *session.posargs, env=env)
+    session.run("python", "benchmarks/dev.py", *session.posargs, env=env)
 
 
 def _requirements_of(wheel: Path) -> list[str]:

@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
 """Set up and run bentoclient's checks on a machine with only Python installed.
 
-    python3 run.py demo     # the example BentoML service, called through every client
-    python3 run.py test     # lint, mypy --strict and every test session (what CI runs)
-    python3 run.py build    # wheels and sdists of the three distributions in dist/
-    python3 run.py nox ...  # any nox command line, e.g. `python3 run.py nox -s lint`
+    python3 dev.py demo     # the example BentoML service, called through every client
+    python3 dev.py test     # lint, mypy --strict and every test session (what CI runs)
+    python3 dev.py build    # wheels and sdists of the three distributions in dist/
+    python3 dev.py nox ...  # any nox command line, e.g. `python3 dev.py nox -s lint`
 
 The first run makes ``.venv-tools/`` (ignored by git) with nox and uv in it; every run then
-calls nox from there, with the arguments after the command passed on (``python3 run.py test
+calls nox from there, with the arguments after the command passed on (``python3 dev.py test
 -s lint`` runs one session).  nox makes the test environments and the BentoML server's own;
 the Python versions the sessions name (3.9-3.13) are found on PATH or under pyenv.
 """
@@ -31,7 +31,7 @@ COMMANDS = {
     "build": ["-s", "build"],
     "nox": [],
 }
-USAGE = "usage: python3 run.py {demo,test,build,nox} [nox arguments...]"
+USAGE = "usage: python3 dev.py {demo,test,build,nox} [nox arguments...]"
 
 
 def _bin(name: str) -> Path:
@@ -45,12 +45,12 @@ def _ensure_tools() -> None:
     wanted = hashlib.sha256("\n".join(TOOL_REQUIREMENTS).encode()).hexdigest()
     if _bin("nox").exists() and marker.exists() and marker.read_text() == wanted:
         return
-    print(f"run.py: setting up {TOOLS.name}/ with {', '.join(TOOL_REQUIREMENTS)}", file=sys.stderr)
+    print(f"dev.py: setting up {TOOLS.name}/ with {', '.join(TOOL_REQUIREMENTS)}", file=sys.stderr)
     try:
         venv.EnvBuilder(clear=True, with_pip=True).create(TOOLS)
     except (OSError, subprocess.CalledProcessError) as exc:
         sys.exit(
-            f"run.py: cannot create {TOOLS} ({exc}). This Python has no working venv/ensurepip module: "
+            f"dev.py: cannot create {TOOLS} ({exc}). This Python has no working venv/ensurepip module: "
             "install it (on Debian or Ubuntu: apt install python3-venv) and run again"
         )
     pip = [str(_bin("python")), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
