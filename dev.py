@@ -9,7 +9,8 @@
 The first run makes ``.venv-tools/`` (ignored by git) with nox and uv in it; every run then
 calls nox from there, with the arguments after the command passed on (``python3 dev.py test
 -s lint`` runs one session).  nox makes the test environments and the BentoML server's own;
-the Python versions the sessions name (3.9-3.13) are found on PATH or under pyenv.
+the Python versions the sessions name (3.9-3.13) are found on PATH or under pyenv, and the
+ones that are not are downloaded by uv.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 TOOLS = ROOT / ".venv-tools"
-TOOL_REQUIREMENTS = ["nox>=2024.4.15", "uv>=0.4"]
+# nox 2025.2.9 and later download a session's missing Python through uv (--download-python auto).
+TOOL_REQUIREMENTS = ["nox>=2025.2.9", "uv>=0.5"]
 COMMANDS = {
     "demo": ["-s", "demo"],
     # A missing interpreter fails the run, never skips a session (also set in the noxfile).

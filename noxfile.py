@@ -58,6 +58,17 @@ def _venv_tool_cmd(python: str, *packages: str) -> list[str]:
     return [python, "-m", "pip", "install", "--quiet", *packages]
 
 
+def _find_python(version: str) -> str | None:
+    """``python<version>`` from PATH (pyenv's included), else one uv has or downloads, as nox
+    itself does for a session's interpreter (``--download-python auto``, with uv)."""
+    found = shutil.which(f"python{version}")
+    if found is None and shutil.which("uv"):
+        subprocess.run(["uv", "python", "install", version], capture_output=True, check=False)
+        answer = subprocess.run(["uv", "python", "find", version], capture_output=True, text=True, check=False)
+        found = answer.stdout.strip() or None
+    return found
+
+
 def bentoml_server(session: nox.Session) -> str:
     """The ``bentoml`` executable of a venv that holds the server side only (made once).
 
@@ -70,7 +81,7 @@ def bentoml_server(session: nox.Session) -> str:
     marker = env / ".requirements"
     wanted = hashlib.sha256("\n".join(SERVER_REQUIREMENTS).encode()).hexdigest()
     if not (python.exists() and marker.exists() and marker.read_text() == wanted):
-        interpreter = shutil.which(f"python{SERVER_PYTHON}")
+        interpreter = _find_python(SERVER_PYTHON)
         if interpreter is None:
             session.error(f"python{SERVER_PYTHON} is needed to run the BentoML server and was not found")
         shutil.rmtree(env, ignore_errors=True)
