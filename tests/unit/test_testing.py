@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import datetime
 import enum
 import json
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Optional
@@ -419,6 +421,29 @@ class Typed:
         assert isinstance(colour, Colour)
         assert isinstance(upload, Path)
         return {"xs": [p.x for p in points], "colour": colour.name, "name": upload.name, "data": upload.read_text()}
+
+
+class Scalars:
+    def when(self, at: datetime.datetime, ident: uuid.UUID, ratio: float) -> dict[str, Any]:
+        assert isinstance(at, datetime.datetime)
+        assert isinstance(ident, uuid.UUID)
+        assert isinstance(ratio, float)
+        return {"hour": at.hour, "utc": at.utcoffset() == datetime.timedelta(0), "version": ident.version}
+
+
+def test_datetimes_uuids_and_floats_are_their_types_as_pydantic_makes_them() -> None:
+    fake = FakeService.from_class(Scalars)
+    ident = uuid.uuid4()
+    with sync_client(fake) as client:
+        assert client.when(at="2026-01-02T03:04:05Z", ident=str(ident), ratio=2) == {
+            "hour": 3,
+            "utc": True,
+            "version": 4,
+        }
+        with pytest.raises(exc.InvalidArgument, match="at: Input is not a valid datetime"):
+            client.request(
+                "POST", "/when", json={"at": "yesterday", "ident": str(ident), "ratio": 1}
+            ).raise_for_status()
 
 
 def test_pydantic_models_enums_and_paths_reach_the_handler_as_their_types(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ scripted::
 from __future__ import annotations
 
 import asyncio
+import datetime
 import enum
 import functools
 import inspect
@@ -185,6 +186,9 @@ def _type_schema(tp: Any, where: str) -> dict[str, Any]:
         return {"type": "string"}
     if tp is bytes:
         return {"type": "string", "format": "binary"}
+    formats = {datetime.datetime: "date-time", datetime.date: "date", datetime.time: "time", uuid.UUID: "uuid"}
+    if tp in formats:
+        return {"type": "string", "format": formats[tp]}
     if isinstance(tp, type) and issubclass(tp, PurePath):
         return {"type": "file", "format": "binary"}
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
@@ -210,8 +214,8 @@ def _type_schema(tp: Any, where: str) -> dict[str, Any]:
         return {"anyOf": [_type_schema(a, where) for a in args]}
     raise ConfigurationError(
         f"{where}: cannot describe the type {tp!r} as a BentoML schema (supported: str, int, float, bool, "
-        "bytes, Path, list[...], dict[str, ...], Optional[...], Literal, Enum, pydantic models, numpy arrays, "
-        "PIL images, pandas DataFrames, Annotated[...] with BentoML's validators); "
+        "bytes, datetime, date, time, UUID, Path, list[...], dict[str, ...], Optional[...], Literal, Enum, "
+        "pydantic models, numpy arrays, PIL images, pandas DataFrames, Annotated[...] with BentoML's validators); "
         "pass FakeService(schema_dict) with the service's /schema.json instead"
     )
 
@@ -997,6 +1001,18 @@ def _convert(tp: Any, value: Any, loc: list[Any]) -> Any:
         return {k: _convert(args[1], v, [*loc, k]) for k, v in value.items()}
     if not isinstance(tp, type) or isinstance(value, tp):
         return value
+    if tp is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)  # pydantic passes 3 to a float parameter as 3.0
+    if tp in (datetime.datetime, datetime.date, datetime.time, uuid.UUID) and isinstance(value, str):
+        try:
+            if tp is uuid.UUID:
+                return uuid.UUID(value)
+            parse: Callable[[str], Any] = getattr(tp, "fromisoformat")  # noqa: B009  # on datetime/date/time
+            return parse(value.replace("Z", "+00:00"))
+        except ValueError:
+            kind = tp.__name__.lower()
+            problem = {"type": f"{kind}_parsing", "loc": loc, "msg": f"Input is not a valid {kind}"}
+            raise _Invalid([problem]) from None
     if hasattr(tp, "model_validate"):  # a pydantic model: validated as BentoML's input model does
         try:
             return tp.model_validate(value)
