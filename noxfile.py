@@ -388,7 +388,7 @@ def install(session: nox.Session) -> None:
     for command in commands:
         with tempfile.TemporaryDirectory(prefix="bentoclient-install-") as tmp:
             venv = Path(tmp) / "venv"
-            session.run("python", "-m", "venv", "--upgrade-deps", str(venv), silent=True)
+            session.run("python", "-m", "venv", str(venv), silent=True)
             python = str(venv / "bin" / "python")
             args = shlex.split(command)[2:]  # after "pip install"
             session.log(f"README: {command}")
