@@ -19,6 +19,7 @@ CORE_SRC = ROOT / "packages" / "core" / "src"
 SERVICES = {
     "demo_url": (ROOT / "examples", "service", "Demo"),
     "wire_url": (ROOT / "tests" / "services", "wire", "Wire"),
+    "media_url": (ROOT / "tests" / "services", "media", "Media"),
 }
 
 # One interpreter start (BentoML imports slowly) for every class.
