@@ -1,7 +1,9 @@
 """Every gate of the project: lint, types, tests per package combination and Python, demo, bench.
 
 ``nox`` runs the default set (what CI runs); ``nox -s demo`` runs the example end to end;
-``nox -s bench`` runs the benchmarks.  Python 3.9-3.13 are looked up on PATH and in
+``nox -s build`` writes the wheels and sdists to dist/; ``nox -s bench`` runs the benchmarks.
+On a machine with only Python, ``python3 dev.py test`` / ``demo`` / ``build`` set up nox first.
+Python 3.9-3.13 are looked up on PATH and in
 pyenv's versions folder; a missing one fails the run instead of being skipped.
 """
 
@@ -24,7 +26,8 @@ STREAM = "./packages/stream"
 ALL_PYTHONS = ["3.9", "3.10", "3.11", "3.12", "3.13"]
 SERVER_PYTHON = "3.11"
 SERVER_REQUIREMENTS = ["bentoml==1.4.*", "pillow", "numpy", "pandas"]
-TEST_REQUIREMENTS = ["pytest>=8", "hypothesis>=6.100", "flit_core>=3.12,<4"]  # flit_core: the wheel test builds
+# flit_core: the wheel test builds; pytest-timeout: every test has a time limit (pyproject.toml).
+TEST_REQUIREMENTS = ["pytest>=8", "pytest-timeout>=2.2", "hypothesis>=6.100", "flit_core>=3.12,<4"]
 #: Tracing is tested with the OpenTelemetry SDK in the "all" combination (and type-checked).
 OTEL_REQUIREMENTS = ["opentelemetry-sdk>=1.20"]
 # Optional libraries whose values bentoclient converts; core-only runs prove it works without them.
@@ -53,6 +56,17 @@ def _venv_tool_cmd(python: str, *packages: str) -> list[str]:
     if shutil.which("uv"):
         return ["uv", "pip", "install", "--quiet", "--python", python, *packages]
     return [python, "-m", "pip", "install", "--quiet", *packages]
+
+
+def _find_python(version: str) -> str | None:
+    """``python<version>`` from PATH (pyenv's included), else one uv has or downloads, as nox
+    itself does for a session's interpreter (``--download-python auto``, with uv)."""
+    found = shutil.which(f"python{version}")
+    if found is None and shutil.which("uv"):
+        subprocess.run(["uv", "python", "install", version], capture_output=True, check=False)
+        answer = subprocess.run(["uv", "python", "find", version], capture_output=True, text=True, check=False)
+        found = answer.stdout.strip() or None
+    return found
 
 
 #: The newest release of each BentoML server line the client is tested against, with the pins
@@ -86,7 +100,7 @@ def bentoml_server(session: nox.Session, line: str = NEWEST_LINE) -> str:
     marker = env / ".requirements"
     wanted = hashlib.sha256("\n".join(requirements).encode()).hexdigest()
     if not (python.exists() and marker.exists() and marker.read_text() == wanted):
-        interpreter = shutil.which(f"python{SERVER_PYTHON}")
+        interpreter = _find_python(SERVER_PYTHON)
         if interpreter is None:
             session.error(f"python{SERVER_PYTHON} is needed to run the BentoML server and was not found")
         shutil.rmtree(env, ignore_errors=True)
@@ -219,6 +233,7 @@ nox.options.sessions = [
     "scale",
     "packaging",
     "docs",
+    "install",
 ]
 
 
@@ -317,7 +332,7 @@ def typecheck(session: nox.Session) -> None:
 
 
 def _typed_paths() -> list[str]:
-    paths = ["packages/core/src", "packages/async/src", "packages/stream/src", "noxfile.py"]
+    paths = ["packages/core/src", "packages/async/src", "packages/stream/src", "noxfile.py", "dev.py"]
     paths += [p for p in ("tests", "examples", "benchmarks", "tools") if (ROOT / p).is_dir()]
     return paths
 
@@ -342,7 +357,7 @@ def bench(session: nox.Session) -> None:
     """
     session.install(CORE, ASYNC, STREAM, "httpx2")
     env = {"BENTOCLIENT_BENTOML": bentoml_server(session)}
-    session.run("python", "benchmarks/run.py", *session.posargs, env=env)
+    session.run("python", "benchmarks/dev.py", *session.posargs, env=env)
 
 
 def _requirements_of(wheel: Path) -> list[str]:
@@ -361,6 +376,93 @@ def _requirements_of(wheel: Path) -> list[str]:
     return found
 
 
+DIST = ROOT / "dist"
+OURS = ("bentoclient-", "bentoclient_")  # the file names of our wheels and sdists
+
+
+def _build_distributions(session: nox.Session, outdir: Path) -> list[Path]:
+    """An sdist of each distribution, then the wheel built from that sdist, into ``outdir``."""
+    session.install("build")
+    installer = ["--installer", "uv"] if shutil.which("uv") else []
+    for package in (CORE, ASYNC, STREAM):
+        session.run("python", "-m", "build", *installer, "--outdir", str(outdir), package)
+    built = sorted(p for p in outdir.iterdir() if p.name.startswith(OURS))
+    wheels = [p for p in built if p.name.endswith(".whl")]
+    if len(wheels) != 3 or len([p for p in built if p.name.endswith(".tar.gz")]) != 3:
+        session.error(f"expected 3 wheels and 3 sdists, built: {[p.name for p in built]}")
+    return wheels
+
+
+@nox.session(python=SERVER_PYTHON)
+def build(session: nox.Session) -> None:
+    """Wheels and sdists of bentoclient, bentoclient-async and bentoclient-stream in dist/
+    (ours there replaced), for ``pip install --find-links dist "bentoclient[async]"``."""
+    DIST.mkdir(exist_ok=True)
+    for old in DIST.iterdir():
+        if old.name.startswith(OURS):
+            old.unlink()
+    _build_distributions(session, DIST)
+    session.log(f"built in {DIST}: " + ", ".join(sorted(p.name for p in DIST.iterdir() if p.name.startswith(OURS))))
+
+
+def readme_install_commands() -> list[str]:
+    """The ``pip install`` lines of the README's "Install" section that run today (blocks
+    after a ``<!-- not-run: ... -->`` line, such as the PyPI form, are left out)."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("\n## Install", 1)[1].split("\n## ", 1)[0]
+    commands: list[str] = []
+    for n, block in enumerate(section.split("```bash\n")[1:], start=1):
+        before = section.split("```bash\n")[n - 1].rstrip().splitlines()
+        if before and before[-1].startswith("<!-- not-run:"):
+            continue
+        for line in block.split("```", 1)[0].splitlines():
+            line = line.split("#", 1)[0].strip()
+            if line.startswith("pip install "):
+                commands.append(line)
+    return commands
+
+
+def _wanted_packages(command: str) -> set[str]:
+    """What an install command promises: core always; async/stream by extra or by path."""
+    wanted = {"bentoclient"}
+    for name in ("async", "stream"):
+        if f"[{name}" in command or f",{name}" in command or f"packages/{name}" in command or "[all]" in command:
+            wanted.add(f"bentoclient_{name}")
+    return wanted
+
+
+@nox.session(python=SERVER_PYTHON)
+def install(session: nox.Session) -> None:
+    """The README's install commands, run as written (from the repository's top, after
+    ``nox -s build``), each in a fresh virtualenv made with ``python -m venv`` and pip: what
+    each promises imports, and nothing more comes with it."""
+    import shlex
+    import tempfile
+
+    commands = readme_install_commands()
+    if len(commands) < 4 or not any("--find-links dist" in c for c in commands):
+        session.error(f"the README's Install section has fewer commands than expected: {commands}")
+    build(session)
+    check = (
+        "import importlib.util, sys; wanted = set(sys.argv[1:]); "
+        "names = ('bentoclient', 'bentoclient_async', 'bentoclient_stream'); "
+        "found = {n for n in names if importlib.util.find_spec(n)}; "
+        "assert found == wanted, (found, wanted); "
+        "from bentoclient import SyncHTTPClient; "
+        "'bentoclient_async' in wanted and __import__('bentoclient').AsyncHTTPClient"
+    )
+    for command in commands:
+        with tempfile.TemporaryDirectory(prefix="bentoclient-install-") as tmp:
+            venv = Path(tmp) / "venv"
+            session.run("python", "-m", "venv", str(venv), silent=True)
+            python = str(venv / "bin" / "python")
+            args = shlex.split(command)[2:]  # after "pip install"
+            session.log(f"README: {command}")
+            session.run(python, "-m", "pip", "install", "--quiet", *args, external=True)
+            with session.chdir(tmp):  # outside the repository: the installed packages only
+                session.run(python, "-c", check, *sorted(_wanted_packages(command)), external=True)
+
+
 @nox.session(python=SERVER_PYTHON)
 def packaging(session: nox.Session) -> None:
     """Build the three wheels and sdists, install ``bentoclient[async,stream]`` from those files
@@ -370,16 +472,11 @@ def packaging(session: nox.Session) -> None:
     import tempfile
 
     bentoml = bentoml_server(session)
-    session.install("build")
     with tempfile.TemporaryDirectory(prefix="bentoclient-packaging-") as tmp:
         work = Path(tmp)
         dist = work / "dist"
-        installer = ["--installer", "uv"] if shutil.which("uv") else []
-        for package in (CORE, ASYNC, STREAM):  # an sdist, then the wheel built from that sdist
-            session.run("python", "-m", "build", *installer, "--outdir", str(dist), package)
-        wheels = sorted(dist.glob("*.whl"))
-        if len(wheels) != 3 or len(list(dist.glob("*.tar.gz"))) != 3:
-            session.error(f"expected 3 wheels and 3 sdists, built: {sorted(p.name for p in dist.iterdir())}")
+        dist.mkdir()
+        wheels = _build_distributions(session, dist)
 
         venv = work / "venv"
         python = venv / "bin" / "python"

@@ -852,15 +852,14 @@ def test_unusable_download_dir_is_a_typed_error(server: FaultServer, clients: As
     clients.run(main)
 
 
-def test_temporary_download_dir_outlives_close(server: FaultServer, clients: AsyncClients) -> None:
+def test_temporary_download_dir_goes_at_close(server: FaultServer, clients: AsyncClients) -> None:
     async def main() -> None:
         client = await clients.ready()
         path = await client.make_file("data")
+        assert path.read_text() == "data"
         await client.close()
-        assert path.read_text() == "data"  # readable after close, as with BentoML
-        folder = path.parent
-        client._files.remove_temp()  # what garbage collection of the client does
-        assert not folder.exists()
+        assert not path.exists()
+        assert not path.parent.exists()
 
     clients.run(main)
 

@@ -12,6 +12,7 @@ skipped.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import hashlib
 import importlib.util
@@ -20,6 +21,7 @@ import os
 import struct
 import threading
 import tracemalloc
+import warnings
 import zlib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -35,6 +37,15 @@ from bentoclient import exceptions as exc
 HAVE_PIL = importlib.util.find_spec("PIL") is not None
 HAVE_NUMPY = importlib.util.find_spec("numpy") is not None
 HAVE_PANDAS = importlib.util.find_spec("pandas") is not None
+
+
+def without_library_warns(package: str) -> contextlib.AbstractContextManager[Any]:
+    """Where ``package`` is missing, a plain value comes with a warning naming it; else none."""
+    if importlib.util.find_spec(package) is None:
+        install = "pillow" if package == "PIL" else package
+        return pytest.warns(exc.MissingDependencyWarning, match=f"pip install {install}")
+    return contextlib.nullcontext()
+
 
 MiB = 1024 * 1024
 #: A loopback URL: BentoML's SSRF guard refuses it (or, without uvloop, the download fails).
@@ -432,16 +443,37 @@ def test_same_server_filename_never_overwrites(media: SyncHTTPClient) -> None:
     assert second.name == "same-1.txt"
 
 
-def test_file_outputs_stay_readable_after_close_until_the_client_is_gone(media_url: str) -> None:
-    # As with BentoML's client: the temporary folder lives as long as the client object.
+def test_close_removes_the_temporary_download_folder_and_download_dir_keeps_files(
+    media_url: str, tmp_path: Path
+) -> None:
+    # One rule: the temporary folder goes at close() (the end of the with block), not later.
     with SyncHTTPClient(media_url) as client:
         path = client.make_file("temporary", filename="t.txt")
+        kept = client.make_file("moved out", filename="k.txt").replace(tmp_path / "k.txt")
         folder = path.parent
-    assert path.read_text() == "temporary"  # closed, still there
-    del client
-    gc.collect()
+        copy = client.with_options(timeout=30)
+        with copy:
+            assert copy.make_file("by the copy", filename="c.txt").parent == folder
+        assert path.read_text() == "temporary"  # closing a with_options() copy removes nothing
     assert not path.exists()
     assert not folder.exists()
+    assert kept.read_text() == "moved out"  # a file moved out of the folder before close() stays
+    chosen = tmp_path / "downloads"
+    with SyncHTTPClient(media_url, download_dir=chosen) as client:
+        saved = client.make_file("kept", filename="d.txt")
+    assert saved.parent == chosen
+    assert saved.read_text() == "kept"  # download_dir= is the caller's: never removed
+
+
+def test_a_client_never_closed_removes_its_folder_when_garbage_collected(media_url: str) -> None:
+    client = SyncHTTPClient(media_url)
+    path = client.make_file("temporary", filename="t.txt")
+    assert path.read_text() == "temporary"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)  # its connection, never closed either
+        del client
+        gc.collect()
+    assert not path.parent.exists()
 
 
 def test_request_uploads_files_as_multipart(media: SyncHTTPClient, tmp_path: Path) -> None:
@@ -555,7 +587,8 @@ def test_image_field_takes_files_whatever_their_name_says(media: SyncHTTPClient,
 
 
 def test_image_output(media: SyncHTTPClient) -> None:
-    image = media.make_image(width=2, height=3, color=[0, 255, 0])
+    with without_library_warns("PIL"):
+        image = media.make_image(width=2, height=3, color=[0, 255, 0])
     if HAVE_PIL:
         from PIL import Image
 
@@ -579,7 +612,8 @@ def test_image_round_trip_is_loaded_and_outlives_the_client(media_url: str) -> N
             source.putdata([px for row in rows for px in row])
             result = client.flip_image(source)
         else:
-            result = client.flip_image(png_bytes(rows))
+            with without_library_warns("PIL"):
+                result = client.flip_image(png_bytes(rows))
             assert isinstance(result, Path)
             assert read_png(result.read_bytes()) == (7, 5, raw_rgb(flipped))
     if HAVE_PIL:
@@ -592,7 +626,8 @@ def test_image_round_trip_is_loaded_and_outlives_the_client(media_url: str) -> N
 
 @limitation(UNTYPED_TENSORS)
 def test_typed_tensor_in_and_out(media: SyncHTTPClient) -> None:
-    result = media.double_matrix([[1, 2], [3, 4]])
+    with without_library_warns("numpy"):
+        result = media.double_matrix([[1, 2], [3, 4]])
     if HAVE_NUMPY:
         import numpy as np
 
@@ -616,7 +651,8 @@ def test_untyped_tensor_in_and_typed_vector_out(media: SyncHTTPClient) -> None:
         arr = [[0, 1, 2], [3, 4, 5]]
     # the server builds the array from the JSON lists (int64: no dtype is declared)
     assert media.tensor_info(arr) == {"dtype": "int64", "shape": [2, 3], "sum": 15.0}
-    vector = media.arange(n=3)
+    with without_library_warns("numpy"):
+        vector = media.arange(n=3)
     if HAVE_NUMPY:
         assert vector.dtype == np.dtype("int64")
         assert vector.tolist() == [0, 1, 2]
@@ -636,7 +672,8 @@ def test_tensor_with_nan_is_refused_before_sending(media: SyncHTTPClient) -> Non
 def test_records_data_frame(media: SyncHTTPClient) -> None:
     records = [{"a": 1, "b": 2}, {"a": 3, "b": 4}]
     expected = [{"a": 1, "b": 2, "total": 3}, {"a": 3, "b": 4, "total": 7}]
-    result = media.frame_records(records)
+    with without_library_warns("pandas"):
+        result = media.frame_records(records)
     if HAVE_PANDAS:
         import pandas as pd
 
@@ -655,7 +692,8 @@ def test_records_data_frame(media: SyncHTTPClient) -> None:
 
 def test_columns_data_frame(media: SyncHTTPClient) -> None:
     columns = {"a": [1, 2], "b": [3, 4]}
-    result = media.frame_columns(columns)
+    with without_library_warns("pandas"):
+        result = media.frame_columns(columns)
     if HAVE_PANDAS:
         import pandas as pd
 

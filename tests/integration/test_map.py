@@ -35,6 +35,14 @@ def checked_out(client: SyncHTTPClient) -> int:
     return pool.max_connections - pool._slots._value  # the free slots of the pool's semaphore
 
 
+def drain_for(results: Iterator[Any], seconds: float) -> None:
+    """Read ``results`` for at most ``seconds``, then fail: a test never waits for ever."""
+    deadline = time.monotonic() + seconds
+    for _ in results:
+        if time.monotonic() > deadline:
+            pytest.fail(f"still running {seconds} s later: no KeyboardInterrupt arrived")
+
+
 def map_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name.startswith("bentoclient-map")]
 
@@ -72,15 +80,18 @@ def test_ctrl_c_stops_the_map_and_gives_back_every_connection(demo_url: str, con
     with SyncHTTPClient(demo_url, max_connections=CONCURRENCY) as client:
         results = client.map("summarize", endless(), concurrency=concurrency)
         assert next(results) == "Item 0."  # running: calls in flight in the workers
+        # Python's own Ctrl-C handler, whatever the run started with: a run started in the
+        # background by a non-interactive shell, by nohup or by some CI runners ignores SIGINT.
+        previous = signal.signal(signal.SIGINT, signal.default_int_handler)
         timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
         started = time.monotonic()
         timer.start()
         try:
             with pytest.raises(KeyboardInterrupt):
-                for _ in results:  # endless: only the interrupt ends it
-                    pass
+                drain_for(results, seconds=30)  # endless: only the interrupt ends it in time
         finally:
             timer.cancel()
+            signal.signal(signal.SIGINT, previous)
         assert time.monotonic() - started < 10  # the calls in flight finished promptly
         assert map_threads() == []
         assert checked_out(client) == 0

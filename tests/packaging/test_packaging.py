@@ -18,6 +18,7 @@ import pytest
 
 import bentoclient
 from bentoclient import exceptions as exc
+from bentoclient._messages import install_command
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ROOT / "packages"
@@ -261,8 +262,9 @@ def test_core_environment_has_no_http_library() -> None:
 
 @pytest.mark.skipif(importlib.util.find_spec("bentoclient_async") is not None, reason="the async package is here")
 def test_async_client_without_its_package_says_how_to_install() -> None:
-    with pytest.raises(exc.MissingDependencyError, match=r'pip install "bentoclient\[async\]"') as info:
+    with pytest.raises(exc.MissingDependencyError) as info:
         bentoclient.AsyncHTTPClient  # noqa: B018
+    assert install_command("async") in str(info.value)  # the command for where bentoclient is
     assert isinstance(info.value, ImportError)
 
 
@@ -270,8 +272,9 @@ def test_streaming_without_its_package_says_how_to_install(monkeypatch: pytest.M
     from bentoclient.streaming import load_stream_plugin
 
     monkeypatch.setitem(sys.modules, "bentoclient_stream", None)  # import now fails as if absent
-    with pytest.raises(exc.MissingDependencyError, match=r'pip install "bentoclient\[stream\]"') as info:
+    with pytest.raises(exc.MissingDependencyError) as info:
         load_stream_plugin("generate")
+    assert install_command("stream") in str(info.value)
     assert "'generate'" in str(info.value)
     assert isinstance(info.value, ImportError)
 

@@ -21,6 +21,9 @@ from typing import Any
 
 import pytest
 
+# Long: its own time limit above the suite's default (pyproject.toml).
+pytestmark = pytest.mark.timeout(900)
+
 HERE = Path(__file__).resolve().parent
 TESTS = HERE.parent
 EXAMPLES = TESTS.parent / "examples"

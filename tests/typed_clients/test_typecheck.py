@@ -22,6 +22,9 @@ from cli.schemas import LONG_SCHEMA, ODD_SCHEMA, random_schema
 
 from bentoclient._gen import generate
 
+# Long: its own time limit above the suite's default (pyproject.toml).
+pytestmark = pytest.mark.timeout(900)
+
 TESTS = Path(__file__).resolve().parent.parent
 ROOT = TESTS.parent
 SERVICES = TESTS / "services"

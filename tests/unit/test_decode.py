@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import sys
 import unicodedata
+import warnings
 from typing import Any, Optional
 
 import pytest
@@ -12,7 +15,7 @@ from hypothesis import strategies as st
 
 from bentoclient._decode import decode_value, is_file_output, output_filename, sanitize_filename, wants_pil
 from bentoclient._models import Headers
-from bentoclient.exceptions import BentoClientError, ResponseDecodeError
+from bentoclient.exceptions import BentoClientError, MissingDependencyWarning, ResponseDecodeError
 
 from ._helpers import make_endpoint, object_input, response, wire_schema
 
@@ -277,3 +280,58 @@ def test_output_filename_never_raises_and_is_a_plain_name(value: str) -> None:
     assert name
     assert os.path.basename(name) == name
     assert "\\" not in name
+
+
+# --- outputs whose type comes from an optional library: one rule, never a silent change ---------
+
+
+@pytest.fixture
+def without(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """``without("numpy")``: importing it fails for the rest of the test, as if not installed."""
+
+    def hide(*names: str) -> None:
+        for name in names:
+            monkeypatch.setitem(sys.modules, name, None)  # `import name` now raises ImportError
+
+    return hide
+
+
+@pytest.mark.parametrize(
+    ("output", "body", "package", "plain"),
+    [
+        ({"type": "tensor", "format": "numpy-array", "dtype": "float32"}, b"[[1, 2]]", "numpy", [[1, 2]]),
+        ({"type": "dataframe", "orient": "records"}, b'[{"a": 1}]', "pandas", [{"a": 1}]),
+    ],
+)
+def test_a_plain_value_for_want_of_a_library_comes_with_a_warning_naming_it(
+    without: Any, output: dict[str, Any], body: bytes, package: str, plain: Any
+) -> None:
+    without(package)
+    with pytest.warns(MissingDependencyWarning, match=rf"endpoint 'out' .* {package} is not installed") as record:
+        assert _decode(output, body) == plain
+    assert [w.message.package for w in record if isinstance(w.message, MissingDependencyWarning)] == [package]
+    assert f"pip install {package}" in str(record[0].message)
+    with warnings.catch_warnings():  # taking plain values on purpose: the documented way
+        warnings.simplefilter("ignore", MissingDependencyWarning)
+        assert _decode(output, body) == plain
+
+
+def test_a_pil_output_without_pillow_is_the_path_with_a_warning(without: Any, tmp_path: Any) -> None:
+    from bentoclient._files import file_result
+
+    saved = tmp_path / "image.png"
+    saved.write_bytes(b"\x89PNG\r\n\x1a\n")
+    without("PIL", "PIL.Image")
+    endpoint = make_endpoint(NO_INPUT, {"type": "file", "format": "image", "pil": True}, name="picture")
+    with pytest.warns(MissingDependencyWarning, match=r"endpoint 'picture' .*pip install pillow"):
+        assert file_result(endpoint, str(saved)) == saved
+
+
+@pytest.mark.skipif(importlib.util.find_spec("numpy") is None, reason="numpy is not installed in this combination")
+def test_with_the_library_there_is_no_warning() -> None:
+    import numpy as np
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        value = _decode({"type": "tensor", "format": "numpy-array", "dtype": "float32"}, b"[[1, 2]]")
+    assert isinstance(value, np.ndarray)

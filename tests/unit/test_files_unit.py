@@ -7,6 +7,7 @@ send, Pillow-free fallbacks).  Runs with and without Pillow/numpy/pandas install
 
 from __future__ import annotations
 
+import contextlib
 import email.parser
 import email.policy
 import importlib.util
@@ -24,7 +25,7 @@ from bentoclient._body import encode_body
 from bentoclient._decode import MAX_NAME_BYTES, decode_value, output_filename, sanitize_filename
 from bentoclient._models import Headers
 from bentoclient._multipart import FileSource, MultipartBody, encode_multipart, file_source
-from bentoclient.exceptions import ArgumentError, BentoClientError
+from bentoclient.exceptions import ArgumentError, BentoClientError, MissingDependencyWarning
 
 from ._helpers import collect, make_endpoint, object_input, response
 
@@ -352,6 +353,13 @@ def test_sanitized_names_are_creatable_on_this_file_system(tmp_path: Path) -> No
 # --- values whose type depends on optional libraries --------------------------------------------------------
 
 
+def without_library_warns(package: str) -> contextlib.AbstractContextManager[Any]:
+    """Where ``package`` is missing, a plain value comes with a warning naming it; else none."""
+    if importlib.util.find_spec(package) is None:
+        return pytest.warns(MissingDependencyWarning, match=f"pip install {package}")
+    return contextlib.nullcontext()
+
+
 def _decode(output: dict[str, Any], body: bytes, content_type: str = "application/json") -> Any:
     return decode_value(make_endpoint(object_input({}), output, name="out"), response(200, body, content_type))
 
@@ -366,9 +374,10 @@ def test_optional_str_output_that_looks_like_json_stays_text(body: bytes) -> Non
 
 def test_tensor_output_degrades_to_lists_and_survives_ragged_data() -> None:
     output = {"type": "tensor", "format": "numpy-array", "dtype": "float32"}
-    value = _decode(output, b"[[1, 2], [3, 4]]")
-    ragged = _decode(output, b"[[1, 2], [3]]")
-    unknown_dtype = _decode({"type": "tensor", "format": "torch-tensor", "dtype": "bfloat16"}, b"[1, 2]")
+    with without_library_warns("numpy"):
+        value = _decode(output, b"[[1, 2], [3, 4]]")
+        ragged = _decode(output, b"[[1, 2], [3]]")
+        unknown_dtype = _decode({"type": "tensor", "format": "torch-tensor", "dtype": "bfloat16"}, b"[1, 2]")
     assert ragged == [[1, 2], [3]]
     if HAVE_NUMPY:
         import numpy as np
@@ -390,7 +399,8 @@ def test_tensor_output_degrades_to_lists_and_survives_ragged_data() -> None:
     ],
 )
 def test_dataframe_output_degrades_to_what_was_sent(output: dict[str, Any], body: bytes, plain: Any) -> None:
-    value = _decode(output, body)
+    with without_library_warns("pandas"):
+        value = _decode(output, body)
     if HAVE_PANDAS:
         import pandas as pd
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from bentoclient._messages import plain_http_url, tls_failure_kind, tls_failure_message
+from bentoclient._messages import install_command, plain_http_url, tls_failure_kind, tls_failure_message
 
 URL = "https://127.0.0.1:3000"
 
@@ -81,3 +83,25 @@ def test_other_handshake_failures_name_neither_fix(reason: str) -> None:
 )
 def test_plain_http_url_keeps_host_port_and_path(url: str, plain: str) -> None:
     assert plain_http_url(url) == plain
+
+
+# --- install commands in MissingDependencyError messages ---------------------------------------
+
+
+def test_install_command_from_a_checkout_is_the_sibling_folder(tmp_path: Path) -> None:
+    module = tmp_path / "repo" / "packages" / "core" / "src" / "bentoclient" / "_messages.py"
+    module.parent.mkdir(parents=True)
+    for name in ("core", "async", "stream"):
+        (tmp_path / "repo" / "packages" / name).mkdir(exist_ok=True)
+        (tmp_path / "repo" / "packages" / name / "pyproject.toml").write_text("")
+    sibling = tmp_path / "repo" / "packages" / "async"
+    assert install_command("async", here=str(module)) == f'pip install "{sibling}"'
+    assert install_command("async", upgrade=True, here=str(module)) == f'pip install -U "{sibling}"'
+
+
+def test_install_command_elsewhere_is_the_extra_and_the_wheel_folder_form(tmp_path: Path) -> None:
+    installed = tmp_path / "site-packages" / "bentoclient" / "_messages.py"  # or a vendored copy
+    command = install_command("stream", here=str(installed))
+    assert command.startswith('pip install "bentoclient[stream]" (until bentoclient is on PyPI: ')
+    assert 'pip install --find-links DIR "bentoclient[stream]"' in command
+    assert "nox -s build" in command

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import datetime
+import enum
 import json
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Optional
@@ -366,3 +369,129 @@ def test_scripts_are_used_up_exactly_once_across_threads() -> None:
             results = list(pool.map(one, range(40)))
     assert results.count(False) == 5
     assert len(fake.calls("summarize")) == 40
+
+
+# --- arguments converted to the handler's annotations, as BentoML does -------------------------
+
+
+class Point:
+    """A pydantic-like model, duck-typed as bentoclient.testing reads one (pydantic itself is
+    not needed here; tests/integration/test_fake_parity.py uses the real thing)."""
+
+    def __init__(self, x: int, y: int) -> None:
+        self.x, self.y = x, y
+
+    @classmethod
+    def model_json_schema(cls) -> dict[str, Any]:
+        return {
+            "properties": {"x": {"title": "X", "type": "integer"}, "y": {"title": "Y", "type": "integer"}},
+            "required": ["x", "y"],
+            "title": "Point",
+            "type": "object",
+        }
+
+    @classmethod
+    def model_validate(cls, value: Any) -> Point:
+        if not isinstance(value, dict) or set(value) != {"x", "y"}:
+            raise PointError([{"type": "missing", "loc": ("y",), "msg": "Field required"}])
+        return cls(int(value["x"]), int(value["y"]))
+
+
+class PointError(ValueError):
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        super().__init__("1 validation error for Point")
+        self._errors = errors
+
+    def errors(self) -> list[dict[str, Any]]:
+        return self._errors
+
+
+class Colour(enum.Enum):
+    RED = "red"
+    BLUE = "blue"
+
+
+class Typed:
+    def norm(self, p: Point, scale: Optional[int] = None) -> int:
+        assert isinstance(p, Point), f"the handler got {type(p).__name__}, as BentoML never would"
+        return (abs(p.x) + abs(p.y)) * (scale or 1)
+
+    def path_of(self, points: list[Point], colour: Colour, upload: Path) -> dict[str, Any]:
+        assert all(isinstance(p, Point) for p in points)
+        assert isinstance(colour, Colour)
+        assert isinstance(upload, Path)
+        return {"xs": [p.x for p in points], "colour": colour.name, "name": upload.name, "data": upload.read_text()}
+
+
+class Scalars:
+    def when(self, at: datetime.datetime, ident: uuid.UUID, ratio: float) -> dict[str, Any]:
+        assert isinstance(at, datetime.datetime)
+        assert isinstance(ident, uuid.UUID)
+        assert isinstance(ratio, float)
+        return {"hour": at.hour, "utc": at.utcoffset() == datetime.timedelta(0), "version": ident.version}
+
+
+def test_datetimes_uuids_and_floats_are_their_types_as_pydantic_makes_them() -> None:
+    fake = FakeService.from_class(Scalars)
+    ident = uuid.uuid4()
+    with sync_client(fake) as client:
+        assert client.when(at="2026-01-02T03:04:05Z", ident=str(ident), ratio=2) == {
+            "hour": 3,
+            "utc": True,
+            "version": 4,
+        }
+        with pytest.raises(exc.InvalidArgument, match="at: Input is not a valid datetime"):
+            client.request(
+                "POST", "/when", json={"at": "yesterday", "ident": str(ident), "ratio": 1}
+            ).raise_for_status()
+
+
+def test_pydantic_models_enums_and_paths_reach_the_handler_as_their_types(tmp_path: Path) -> None:
+    upload = tmp_path / "in.txt"
+    upload.write_text("uploaded")
+    fake = FakeService.from_class(Typed)
+    with sync_client(fake) as client:
+        assert client.norm(p={"x": 3, "y": -4}) == 7
+        assert client.norm(p={"x": 1, "y": 1}, scale=3) == 6
+        got = client.path_of(points=[{"x": 1, "y": 2}, {"x": 5, "y": 6}], colour="blue", upload=upload)
+        assert got == {"xs": [1, 5], "colour": "BLUE", "name": "in.txt", "data": "uploaded"}
+        # What the model (or the Enum) refuses is a 400 naming the field, as from BentoML.
+        with pytest.raises(exc.InvalidArgument) as bad_model:
+            client.request("POST", "/norm", json={"p": {"x": 1}}).raise_for_status()
+        with pytest.raises(exc.InvalidArgument, match="colour: Input should be 'red' or 'blue'"):
+            client.request("POST", "/path_of", json={"points": [], "colour": "green"}).raise_for_status()
+    assert json.loads(bad_model.value.body)["detail"][0]["loc"] == ["p", "y"]
+    assert fake.calls("norm")[0] == {"p": {"x": 3, "y": -4}}  # recorded as sent
+    fake.close()
+
+
+def test_numpy_pil_and_pandas_arguments_are_their_types(tmp_path: Path) -> None:
+    for library in ("numpy", "PIL", "pandas"):
+        pytest.importorskip(library, reason=f"converting to {library}'s types needs {library} installed")
+    import pandas as pd
+    from PIL import Image
+
+    from ._media_fake import Media
+
+    routes = {r["name"]: r for r in schema_from_class(Media)["routes"]}
+    arr_schema = routes["double"]["input"]["properties"]["arr"]
+    assert {k: arr_schema[k] for k in ("type", "format", "shape", "dim", "dtype")} == {
+        "type": "tensor",
+        "format": "numpy-array",
+        "shape": [2, 2],
+        "dim": 4,
+        "dtype": "float32",
+    }
+    assert routes["flip"]["output"] == {"type": "file", "format": "image", "pil": True}
+    assert routes["total"]["output"] == {"type": "dataframe", "orient": "columns"}
+    fake = FakeService.from_class(Media)
+    source = Image.new("RGB", (2, 1))
+    source.putdata([(255, 0, 0), (0, 0, 255)])
+    with sync_client(fake, download_dir=tmp_path) as client:
+        doubled = client.double(arr=[[1, 2], [3, 4]])
+        flipped = client.flip(image=source)
+        frame = client.total(df=pd.DataFrame({"a": [1, 2], "b": [3, 4]}))
+    assert doubled.tolist() == [[2.0, 4.0], [6.0, 8.0]]
+    assert [flipped.getpixel((0, 0)), flipped.getpixel((1, 0))] == [(0, 0, 255), (255, 0, 0)]
+    assert frame.to_dict(orient="records") == [{"a": 1, "b": 3, "total": 4}, {"a": 2, "b": 4, "total": 6}]
+    fake.close()

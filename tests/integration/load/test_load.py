@@ -27,6 +27,9 @@ from pools import pool_of
 
 from bentoclient import SyncHTTPClient
 
+# Long: its own time limit above the suite's default (pyproject.toml).
+pytestmark = pytest.mark.timeout(900)
+
 #: Calls in the load test (10,000 by default; ~20 s on a 2-core machine).
 LOAD_CALLS = int(os.environ.get("BENTOCLIENT_LOAD_CALLS", "10000"))
 THREADS = 8

@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
 from pools import pool_of
 from restarts import (
     CONCURRENCY,
@@ -28,6 +29,9 @@ from restarts import (
 )
 
 from bentoclient import NO_RETRY, Backoff, Retry, SyncHTTPClient, Timeout
+
+# Long: its own time limit above the suite's default (pyproject.toml).
+pytestmark = pytest.mark.timeout(900)
 
 #: Enough retries, 0.1 s .. 1 s apart, to wait out a restart (~5-10 s on 2 busy cores).
 SURVIVE = Retry(total=60, backoff=Backoff(initial=0.1, factor=2.0, maximum=1.0, jitter=0.1), retry_sent_requests=True)

@@ -13,6 +13,7 @@ import threading
 import time
 from typing import Any
 
+import pytest
 from restarts import (
     CONCURRENCY,
     ITEMS,
@@ -28,6 +29,9 @@ from restarts import (
 
 from bentoclient import NO_RETRY, Backoff, Retry, Timeout
 from bentoclient_async import AsyncHTTPClient, AsyncioTransport
+
+# Long: its own time limit above the suite's default (pyproject.toml).
+pytestmark = pytest.mark.timeout(900)
 
 SURVIVE = Retry(total=60, backoff=Backoff(initial=0.1, factor=2.0, maximum=1.0, jitter=0.1), retry_sent_requests=True)
 LIMITS = Timeout(connect=5, read=20, write=20, pool=60, total=60)

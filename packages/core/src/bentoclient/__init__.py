@@ -86,10 +86,11 @@ def __getattr__(name: str) -> object:
         try:
             import bentoclient_async  # noqa: F401  # the transport AsyncHTTPClient sends through by default
         except ImportError as exc:
+            from ._messages import install_command
             from .exceptions import MissingDependencyError
 
             raise MissingDependencyError(
-                f'{name} needs the async package: pip install "bentoclient[async]" '
+                f"{name} needs the async package: {install_command('async')} "
                 "(or bring your own transport: from bentoclient.aio import AsyncHTTPClient)",
                 package="bentoclient-async",
             ) from exc

@@ -9,6 +9,7 @@ import time
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
+from ._messages import install_command
 from ._proxy import ProxyConfig
 from ._transport import HTTPTransport, SSLOptions
 from ._url import ServiceAddress
@@ -67,7 +68,7 @@ def _async_package() -> Any:
         import bentoclient_async
     except ImportError as exc:
         raise MissingDependencyError(
-            'AsyncHTTPClient sends through the async package by default: pip install "bentoclient[async]", '
+            f"AsyncHTTPClient sends through the async package by default: {install_command('async')}; "
             "or pass transport= an AsyncTransport of your own",
             package="bentoclient-async",
         ) from exc
@@ -105,8 +106,8 @@ def default_async_transport(
     if not _takes_keyword(factory, "proxy"):
         raise MissingDependencyError(
             f"AsyncHTTPClient would send through {proxy.described}, but the installed bentoclient-async "
-            'cannot use a proxy yet; upgrade it (pip install -U "bentoclient[async]"), or connect directly: add the '
-            "service's host to NO_PROXY, or pass trust_env=False (or leave out proxy=)",
+            f"cannot use a proxy yet; upgrade it ({install_command('async', upgrade=True)}), or connect directly: "
+            "add the service's host to NO_PROXY, or pass trust_env=False (or leave out proxy=)",
             package="bentoclient-async",
         )
     transport = factory(address, max_connections=max_connections, verify=verify, proxy=proxy)

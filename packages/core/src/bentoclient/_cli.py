@@ -14,6 +14,7 @@ import os
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any, Callable, Optional
 
@@ -182,7 +183,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     run: Callable[[argparse.Namespace], int] = args.run
     try:
-        return run(args)
+        with warnings.catch_warnings():  # the command prints JSON: plain values are what it wants
+            warnings.simplefilter("ignore", exceptions.MissingDependencyWarning)
+            return run(args)
     except UsageError as exc:
         _fail(str(exc))
         return EXIT_USAGE

@@ -5,15 +5,23 @@ from __future__ import annotations
 import json
 import os
 import re
+import warnings
 from collections.abc import Mapping
 from typing import Any, Optional
 from urllib.parse import unquote
 
 from ._models import ResponseData
 from ._schema import Endpoint
-from .exceptions import HTTPStatusError, ResponseDecodeError, status_error_class
+from .exceptions import HTTPStatusError, MissingDependencyWarning, ResponseDecodeError, status_error_class
 
-__all__ = ["decode_value", "error_from_response", "is_file_output", "output_filename", "wants_pil"]
+__all__ = [
+    "decode_value",
+    "error_from_response",
+    "is_file_output",
+    "output_filename",
+    "plain_value_warning",
+    "wants_pil",
+]
 
 
 def error_from_response(response: ResponseData, endpoint: str = "") -> HTTPStatusError:
@@ -80,10 +88,29 @@ def _fits_schema(value: Any, schema: Mapping[str, Any]) -> bool:
     return allowed is None or any(t in allowed for t in _JSON_TYPES.get(type(value), ()))
 
 
-def _decode_tensor(value: Any, schema: Mapping[str, Any]) -> Any:
+def plain_value_warning(endpoint: Endpoint, kind: str, rich: str, package: str, plain: str) -> None:
+    """Say that ``endpoint``'s result is ``plain`` rather than ``rich`` because ``package`` is missing.
+
+    The rule for outputs whose usual type comes from an optional library: that type when the
+    library is installed; otherwise the plain value and a :class:`MissingDependencyWarning`
+    naming what to install, never a silent change of type.
+    """
+    warnings.warn(
+        MissingDependencyWarning(
+            f"endpoint {endpoint.name!r} returns a {kind}, which bentoclient gives as a {rich}; {package} is "
+            f"not installed, so this result is {plain}. Install it (pip install {package}) to get a {rich}, "
+            f"or ignore bentoclient.exceptions.MissingDependencyWarning to take {plain} on purpose",
+            package=package,
+        ),
+        stacklevel=3,
+    )
+
+
+def _decode_tensor(endpoint: Endpoint, value: Any, schema: Mapping[str, Any]) -> Any:
     try:
         import numpy
-    except ImportError:  # numpy is optional: nested lists then
+    except ImportError:  # numpy is optional: nested lists then, said out loud
+        plain_value_warning(endpoint, "tensor", "numpy.ndarray", "numpy", "nested lists")
         return value
     dtype = schema.get("dtype")
     try:
@@ -96,10 +123,11 @@ def _decode_tensor(value: Any, schema: Mapping[str, Any]) -> Any:
         return value
 
 
-def _decode_dataframe(value: Any, schema: Mapping[str, Any]) -> Any:
+def _decode_dataframe(endpoint: Endpoint, value: Any, schema: Mapping[str, Any]) -> Any:
     try:
         import pandas
-    except ImportError:  # pandas is optional: records / columns as sent
+    except ImportError:  # pandas is optional: records / columns as sent, said out loud
+        plain_value_warning(endpoint, "data frame", "pandas.DataFrame", "pandas", "the JSON records or columns")
         return value
     columns = schema.get("columns")
     return pandas.DataFrame(value, columns=columns if isinstance(columns, list) else None)
@@ -148,9 +176,9 @@ def decode_value(endpoint: Endpoint, response: ResponseData) -> Any:
         # not the JSON value it happens to look like.
         return response.text
     if kind == "tensor":
-        return _decode_tensor(value, schema)
+        return _decode_tensor(endpoint, value, schema)
     if kind == "dataframe":
-        return _decode_dataframe(value, schema)
+        return _decode_dataframe(endpoint, value, schema)
     return value
 
 

@@ -14,11 +14,10 @@ __all__ = ["DownloadFolder", "create_unique", "file_result"]
 class DownloadFolder:
     """Where file outputs go: the caller's folder, or a temporary one made on first use.
 
-    The temporary folder lives as long as this object: it is removed when the last client
-    sharing it (a client and its ``with_options()`` copies) is garbage-collected, or when the
-    interpreter exits, whichever comes first; not by ``close()``, so results returned by a
-    closed client stay readable, as with BentoML's client.  One folder per client object, and
-    nothing is left behind by clients that are gone.
+    One rule for the temporary folder: ``close()`` of the client that made it (leaving its
+    ``with`` block) removes it with every file in it; ``with_options()`` copies share it and
+    do not remove it.  A client that is never closed removes it when it is garbage-collected
+    or at interpreter exit.  Files in the caller's folder (``download_dir=``) are never removed.
     """
 
     def __init__(self, chosen: Optional[str]) -> None:
@@ -49,14 +48,17 @@ class DownloadFolder:
 
 
 def file_result(endpoint: Endpoint, path: str) -> Any:
-    """A saved file output as the caller gets it: a PIL image for ``pil`` outputs when Pillow
-    is installed, else a ``pathlib.Path``."""
+    """A saved file output as the caller gets it: a PIL image for ``pil`` outputs (without
+    Pillow: the ``pathlib.Path`` and a ``MissingDependencyWarning``), else a ``pathlib.Path``."""
     from pathlib import Path
 
     if endpoint.output.get("pil"):
         try:
             from PIL import Image
-        except ImportError:  # Pillow is optional: the saved image file then
+        except ImportError:  # Pillow is optional: the saved image file then, said out loud
+            from ._decode import plain_value_warning
+
+            plain_value_warning(endpoint, "PIL image", "PIL.Image.Image", "pillow", "the saved file's Path")
             return Path(path)
         try:
             with Image.open(path) as image:

@@ -6,9 +6,10 @@ bentoclient's exceptions, so a user reads the same advice whichever client they 
 
 from __future__ import annotations
 
+import os
 import re
 
-__all__ = ["plain_http_url", "tls_failure_kind", "tls_failure_message"]
+__all__ = ["install_command", "plain_http_url", "tls_failure_kind", "tls_failure_message"]
 
 # OpenSSL's words when what answered the ClientHello was not TLS at all (a plain-HTTP server
 # replying "HTTP/1.1 400 ...", or closing): the fix is http://, not another CA bundle.
@@ -74,4 +75,26 @@ def tls_failure_message(url: str, reason: str) -> str:
     return (
         f"{head}; the server and the client found no TLS version or cipher they both accept: check the "
         "server's TLS setup, or pass verify= an ssl.SSLContext configured for it"
+    )
+
+
+def install_command(extra: str, *, upgrade: bool = False, here: str = __file__) -> str:
+    """The command that installs bentoclient's ``extra`` (``"async"``, ``"stream"``) for this copy.
+
+    Run from a checkout of the repository (``packages/core/src/bentoclient/`` beside
+    ``packages/<extra>/``): ``pip install`` of that folder, which works as is.  Otherwise the
+    extra, and, while the packages are not on PyPI, the form that installs it from the wheels
+    ``nox -s build`` writes.  Only looks at the file system, and only when called (an error path).
+    """
+    flag = "-U " if upgrade else ""
+    source = os.path.dirname(os.path.abspath(here))  # .../packages/core/src/bentoclient
+    packages = os.path.dirname(os.path.dirname(os.path.dirname(source)))
+    sibling = os.path.join(packages, extra)
+    if os.path.basename(os.path.dirname(os.path.dirname(source))) == "core" and os.path.isfile(
+        os.path.join(sibling, "pyproject.toml")
+    ):
+        return f'pip install {flag}"{sibling}"'
+    return (
+        f'pip install {flag}"bentoclient[{extra}]" (until bentoclient is on PyPI: pip install {flag}--find-links '
+        f'DIR "bentoclient[{extra}]", DIR being the folder of the wheels `nox -s build` wrote)'
     )

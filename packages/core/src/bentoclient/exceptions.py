@@ -39,6 +39,7 @@ __all__ = [
     "InvalidArgument",
     "InvalidURL",
     "MissingDependencyError",
+    "MissingDependencyWarning",
     "NotATaskEndpoint",
     "NotFound",
     "PayloadTooLarge",
@@ -142,6 +143,22 @@ class ArgumentError(BentoClientError, TypeError):
 
 class MissingDependencyError(BentoClientError, ImportError):
     """An optional part of bentoclient (or an optional library) is not installed."""
+
+    def __init__(self, message: str, *, package: str = "") -> None:
+        super().__init__(message)
+        self.package = package
+
+
+class MissingDependencyWarning(BentoClientError, UserWarning):
+    """A warning: a result is a plain value because the library that gives its usual type is missing.
+
+    A ``tensor`` output is a numpy array, a ``dataframe`` output a pandas DataFrame and an
+    image output a PIL image.  Without numpy, pandas or Pillow in the client's environment the
+    value is the nested lists, the records or columns, or the saved file's ``Path``, and this
+    warning names what to install.  To take plain values on purpose, ignore it:
+    ``warnings.filterwarnings("ignore", category=MissingDependencyWarning)``.  In the tree
+    too, so where warnings are turned into errors ``except BentoClientError`` catches it.
+    """
 
     def __init__(self, message: str, *, package: str = "") -> None:
         super().__init__(message)

@@ -104,9 +104,10 @@ def load_stream_plugin(endpoint: str) -> StreamPlugin:
     try:
         import bentoclient_stream
     except ImportError:
+        from ._messages import install_command
+
         raise MissingDependencyError(
-            f"endpoint {endpoint!r} streams its output, which needs the stream package: "
-            'pip install "bentoclient[stream]"',
+            f"endpoint {endpoint!r} streams its output, which needs the stream package: {install_command('stream')}",
             package="bentoclient-stream",
         ) from None
     check_same_core(bentoclient_stream, "bentoclient-stream")

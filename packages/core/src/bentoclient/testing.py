@@ -20,12 +20,16 @@ scripted::
 from __future__ import annotations
 
 import asyncio
+import datetime
 import enum
+import functools
 import inspect
+import io
 import itertools
 import json
 import mimetypes
 import os
+import sys
 import threading
 import time
 import typing
@@ -104,10 +108,72 @@ def _origin(tp: Any) -> Any:
     return typing.get_origin(tp)
 
 
+def _library_class(tp: Any, module: str, name: str) -> bool:
+    """``tp`` is ``module.name`` (numpy's ndarray, PIL's Image, pandas' DataFrame) or a subclass,
+    found without importing the library: a type hint naming it means it is imported already."""
+    lib = sys.modules.get(module)
+    cls = getattr(lib, name, None) if lib is not None else None
+    return isinstance(cls, type) and isinstance(tp, type) and issubclass(tp, cls)
+
+
+def _is_ndarray(tp: Any) -> bool:
+    # numpy.typing.NDArray[X] is ndarray[shape, dtype[X]]: its origin is ndarray
+    return _library_class(tp, "numpy", "ndarray") or _library_class(_origin(tp), "numpy", "ndarray")
+
+
+def _is_pil_image(tp: Any) -> bool:
+    return _library_class(tp, "PIL.Image", "Image")
+
+
+def _is_dataframe(tp: Any) -> bool:
+    return _library_class(tp, "pandas", "DataFrame")
+
+
+def _annotated(tp: Any) -> tuple[Any, tuple[Any, ...]]:
+    """``(T, metadata)`` for ``Annotated[T, *metadata]``; ``(tp, ())`` for anything else."""
+    if _origin(tp) is typing.Annotated:
+        return typing.get_args(tp)[0], tuple(getattr(tp, "__metadata__", ()))
+    return tp, ()
+
+
+def _with_metadata(schema: dict[str, Any], metadata: tuple[Any, ...]) -> dict[str, Any]:
+    """BentoML's validators (``Shape``, ``DType``, ``ContentType``, ``DataframeSchema``),
+    read by their attributes, added as ``bentoml serve`` adds them."""
+    out = dict(schema)
+    for meta in metadata:
+        dimensions = getattr(meta, "dimensions", None)
+        if out.get("type") == "tensor" and isinstance(dimensions, tuple):
+            out["shape"] = list(dimensions)
+            out["dim"] = int(functools.reduce(lambda a, b: a * b, dimensions, 1))
+        dtype = getattr(meta, "dtype", None)
+        if out.get("type") == "tensor" and isinstance(dtype, str):
+            out["dtype"] = dtype
+        content_type = getattr(meta, "content_type", None)
+        if out.get("type") == "file" and isinstance(content_type, str):
+            out["format"] = content_type.split("/", 1)[0]
+            out["content_type"] = content_type
+        orient = getattr(meta, "orient", None)
+        if out.get("type") == "dataframe" and isinstance(orient, str):
+            out["orient"] = orient
+            columns = getattr(meta, "columns", None)
+            if columns:
+                out["columns"] = list(columns)
+    return out
+
+
 def _type_schema(tp: Any, where: str) -> dict[str, Any]:
     """The JSON schema BentoML (pydantic) writes for a parameter or return type."""
+    base, metadata = _annotated(tp)
+    if metadata:
+        return _with_metadata(_type_schema(base, where), metadata)
     if tp is Any or tp is inspect.Parameter.empty or tp is object:
         return {}
+    if _is_ndarray(tp):
+        return {"type": "tensor", "format": "numpy-array"}
+    if _is_pil_image(tp):
+        return {"type": "file", "format": "image", "pil": True}
+    if _is_dataframe(tp):
+        return {"type": "dataframe", "orient": "records"}
     if tp is type(None) or tp is None:
         return {"type": "null"}
     if tp is bool:
@@ -120,6 +186,9 @@ def _type_schema(tp: Any, where: str) -> dict[str, Any]:
         return {"type": "string"}
     if tp is bytes:
         return {"type": "string", "format": "binary"}
+    formats = {datetime.datetime: "date-time", datetime.date: "date", datetime.time: "time", uuid.UUID: "uuid"}
+    if tp in formats:
+        return {"type": "string", "format": formats[tp]}
     if isinstance(tp, type) and issubclass(tp, PurePath):
         return {"type": "file", "format": "binary"}
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
@@ -145,7 +214,8 @@ def _type_schema(tp: Any, where: str) -> dict[str, Any]:
         return {"anyOf": [_type_schema(a, where) for a in args]}
     raise ConfigurationError(
         f"{where}: cannot describe the type {tp!r} as a BentoML schema (supported: str, int, float, bool, "
-        "bytes, Path, list[...], dict[str, ...], Optional[...], Literal, Enum, pydantic models); "
+        "bytes, datetime, date, time, UUID, Path, list[...], dict[str, ...], Optional[...], Literal, Enum, "
+        "pydantic models, numpy arrays, PIL images, pandas DataFrames, Annotated[...] with BentoML's validators); "
         "pass FakeService(schema_dict) with the service's /schema.json instead"
     )
 
@@ -204,7 +274,7 @@ def schema_from_class(cls: ServiceClass, *, tasks: Iterable[str] = ()) -> dict[s
         func, route, is_task = parts
         where = f"{inner.__name__}.{name}"
         try:
-            hints = typing.get_type_hints(func)
+            hints = typing.get_type_hints(func, include_extras=True)
         except Exception as exc:  # a forward reference that does not resolve
             raise ConfigurationError(f"{where}: its type hints cannot be resolved ({exc})") from None
         props: dict[str, Any] = {}
@@ -232,12 +302,16 @@ def schema_from_class(cls: ServiceClass, *, tasks: Iterable[str] = ()) -> dict[s
         else:
             input_schema = root
         returned = hints.get("return", Any)
-        item = _stream_item(returned)
+        declared, metadata = _annotated(returned)
+        media_type = next((m.content_type for m in metadata if isinstance(getattr(m, "content_type", None), str)), None)
+        item = _stream_item(declared)
         if item is not None:
             output = {**_type_schema(item, f"{where} -> {returned!r}"), "is_stream": True}
-            output["media_type"] = "text/event-stream"
+            output["media_type"] = media_type or "text/event-stream"
         else:
             output = _type_schema(returned, f"{where} -> {returned!r}")
+            if media_type is not None:
+                output["media_type"] = media_type
         entry: dict[str, Any] = {
             "name": name,
             "route": route,
@@ -710,7 +784,11 @@ class FakeService:
             message = f"FakeService has no handler for endpoint {endpoint.name!r}"
             step.reply = _error_reply(500, f"{message}: pass handlers={{{endpoint.name!r}: ...}}")
             return step
-        call = self._bind_call(endpoint, handler, arguments or {})
+        try:
+            call = self._bind_call(endpoint, handler, arguments or {})
+        except _Invalid as invalid:  # what BentoML's validation of the input answers
+            step.reply = _validation_reply(invalid.problems)
+            return step
         if action == "submit":
             self._start_task(step, endpoint, call)
             return step
@@ -782,6 +860,11 @@ class FakeService:
         return full
 
     def _bind_call(self, endpoint: Endpoint, handler: Handler, arguments: Mapping[str, Any]) -> Callable[[], Any]:
+        """The handler called with the request's arguments as BentoML passes them: file fields
+        as ``Path``, then each converted to the handler's annotation (pydantic models, numpy
+        arrays, PIL images, pandas DataFrames, Enums, ``Path``); raises :class:`_Invalid`."""
+        types, first = _parameter_types(handler)
+
         def value_for(field_schema: Mapping[str, Any], value: Any) -> Any:
             if isinstance(value, list):
                 return [value_for(field_schema.get("items", {}), v) for v in value]
@@ -794,12 +877,12 @@ class FakeService:
             return value
 
         if endpoint.root_input:
-            root = value_for(endpoint.input, arguments.get("value"))
+            root = _convert(first, value_for(endpoint.input, arguments.get("value")), [])
             return lambda: handler(root)
         kwargs = {}
         for name, value in arguments.items():
             field = endpoint.get_field(name)
-            kwargs[name] = value_for(field.schema if field else {}, value)
+            kwargs[name] = _convert(types.get(name), value_for(field.schema if field else {}, value), [name])
         return lambda: handler(**kwargs)
 
     def _start_task(self, step: _Step, endpoint: Endpoint, call: Callable[[], Any]) -> None:
@@ -862,6 +945,105 @@ class FakeService:
         return _Reply(200, stream, {"transfer-encoding": "chunked"}, content_type=content_type)
 
 
+# --- arguments as the handler's annotations want them ------------------------------------
+
+
+class _Invalid(Exception):
+    """An argument its annotation refuses (a pydantic model's validation, an Enum's values)."""
+
+    def __init__(self, problems: list[dict[str, Any]]) -> None:
+        super().__init__(problems)
+        self.problems = problems
+
+
+def _parameter_types(handler: Handler) -> tuple[dict[str, Any], Any]:
+    """The annotation of each parameter of ``handler`` by name, and of its first positional one
+    (a root input's); ``({}, None)`` when it has none that resolve."""
+    try:
+        hints = typing.get_type_hints(handler, include_extras=True)
+        params = list(inspect.signature(handler).parameters.values())
+    except Exception:  # no signature, or annotations that do not resolve: arguments go as sent
+        return {}, None
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    first = next((hints.get(p.name) for p in params if p.kind in positional), None)
+    return {p.name: hints[p.name] for p in params if p.name in hints}, first
+
+
+def _sequence_items(origin: Any, args: tuple[Any, ...], count: int) -> Optional[list[Any]]:
+    """The item type of each of ``count`` items of a ``list[X]``/``tuple[X, ...]``/... hint."""
+    if origin is tuple and args and (len(args) != 2 or args[1] is not Ellipsis):
+        return list(args) if len(args) == count else None  # tuple[X, Y]: one type per position
+    return [args[0] if args else Any] * count
+
+
+def _convert(tp: Any, value: Any, loc: list[Any]) -> Any:
+    """``value`` (JSON, or a ``Path`` for a file part) as BentoML passes it to a parameter
+    annotated ``tp``.  The optional libraries are used only when the annotation names them
+    (so they are imported already); anything else is passed as it came."""
+    base, metadata = _annotated(tp)
+    if metadata:
+        value = _convert(base, value, loc)
+        dtype = next((m.dtype for m in metadata if isinstance(getattr(m, "dtype", None), str)), None)
+        return value.astype(dtype) if dtype is not None and _is_ndarray(base) else value
+    if value is None or tp is None or tp is Any or tp is object:
+        return value
+    origin, args = _origin(tp), typing.get_args(tp)
+    if origin is Union or type(tp).__name__ == "UnionType":
+        options = [a for a in args if a is not type(None)]
+        return _convert(options[0], value, loc) if len(options) == 1 else value
+    if _is_ndarray(tp):
+        return sys.modules["numpy"].asarray(value)
+    if origin in (list, tuple, set, frozenset, Sequence, Iterable) and isinstance(value, list):
+        items = _sequence_items(origin, args, len(value))
+        if items is None:
+            return value
+        converted = [_convert(t, v, [*loc, n]) for n, (t, v) in enumerate(zip(items, value))]
+        return tuple(converted) if origin is tuple else set(converted) if origin in (set, frozenset) else converted
+    if origin in (dict, Mapping) and isinstance(value, dict) and len(args) == 2:
+        return {k: _convert(args[1], v, [*loc, k]) for k, v in value.items()}
+    if not isinstance(tp, type) or isinstance(value, tp):
+        return value
+    if tp is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)  # pydantic passes 3 to a float parameter as 3.0
+    if tp in (datetime.datetime, datetime.date, datetime.time, uuid.UUID) and isinstance(value, str):
+        try:
+            if tp is uuid.UUID:
+                return uuid.UUID(value)
+            parse: Callable[[str], Any] = getattr(tp, "fromisoformat")  # noqa: B009  # on datetime/date/time
+            return parse(value.replace("Z", "+00:00"))
+        except ValueError:
+            kind = tp.__name__.lower()
+            problem = {"type": f"{kind}_parsing", "loc": loc, "msg": f"Input is not a valid {kind}"}
+            raise _Invalid([problem]) from None
+    if hasattr(tp, "model_validate"):  # a pydantic model: validated as BentoML's input model does
+        try:
+            return tp.model_validate(value)
+        except Exception as exc:
+            listed = getattr(exc, "errors", None)  # pydantic's ValidationError.errors()
+            errors = listed() if callable(listed) else []
+            problems = [
+                {"type": str(e.get("type", "value_error")), "loc": [*loc, *e.get("loc", ())], "msg": str(e.get("msg"))}
+                for e in errors
+                if isinstance(e, Mapping)
+            ]
+            raise _Invalid(problems or [{"type": "value_error", "loc": loc, "msg": str(exc)}]) from None
+    if issubclass(tp, enum.Enum):
+        try:
+            return tp(value)
+        except ValueError:
+            allowed = ", ".join(repr(m.value) for m in tp)
+            raise _Invalid([{"type": "enum", "loc": loc, "msg": f"Input should be {allowed}"}]) from None
+    if issubclass(tp, PurePath) and isinstance(value, (str, PurePath)):
+        return tp(value)
+    if _is_pil_image(tp) and isinstance(value, PurePath):
+        with sys.modules["PIL.Image"].open(value) as image:
+            image.load()  # read now: the image stays usable after its file is closed
+            return image
+    if _is_dataframe(tp) and isinstance(value, (list, dict)):
+        return sys.modules["pandas"].DataFrame(value)
+    return value
+
+
 def _bound_method(obj: Any, name: str) -> Handler:
     attr = inspect.getattr_static(type(obj), name)
     func = getattr(attr, "func", attr)  # a bentoml APIMethod: call the function it wraps
@@ -890,6 +1072,11 @@ def _transport_error(error: Union[type[TransportError], TransportError], path: s
 def _encode_value(output: Mapping[str, Any], value: Any) -> _Reply:
     kind = output.get("type")
     if kind == "file":
+        if hasattr(value, "save") and hasattr(value, "mode"):  # a PIL image: in its format, as BentoML sends it
+            image_format = str(getattr(value, "format", None) or "PNG").upper()
+            buffer = io.BytesIO()
+            value.save(buffer, format=image_format)
+            return _Reply(200, buffer.getvalue(), content_type=f"image/{image_format.lower()}")
         if isinstance(value, (bytes, bytearray)):
             data, name = bytes(value), "output"
         else:
@@ -902,7 +1089,9 @@ def _encode_value(output: Mapping[str, Any], value: Any) -> _Reply:
         return _Reply(200, bytes(value), content_type="application/octet-stream")
     if isinstance(value, str) and (kind == "string" or kind is None or not _json_like(value)):
         return _Reply(200, value.encode(), content_type="text/plain; charset=utf-8")
-    return _Reply(200, _dumps(value))
+    # the schema too: a data frame goes in the orient it declares
+    body = json.dumps(value, default=lambda v: to_jsonable(v, output), ensure_ascii=False, separators=(",", ":"))
+    return _Reply(200, body.encode())
 
 
 def _json_like(text: str) -> bool:

@@ -248,15 +248,16 @@ class AsyncHTTPClient(ClientBase):
         return self._setup_done
 
     async def close(self) -> None:
-        """Close the connections.
+        """Close the connections and remove the temporary download folder with its files.
 
-        File outputs stay readable: their temporary folder goes when this client object (and
-        its ``with_options()`` copies) is garbage-collected, or at exit.  On a copy, ``close()``
-        ends only the copy: the client it came from keeps its connections until it is closed.
+        File outputs saved in ``download_dir=`` stay; move or copy a file out of the temporary
+        folder to keep it past ``close()``.  On a copy, ``close()`` ends only the copy: the
+        client it came from keeps its connections and files until it is closed.
         """
         self._closed = True
         if not self._owner:
             return
+        self._files.remove_temp()
         shared = self._shared
         shared.closed = True
         if shared.transport is not None:
