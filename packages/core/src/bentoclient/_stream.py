@@ -216,16 +216,20 @@ class JSONSeqDecoder:
             return
         items.append(value)
 
+    def _failure(self) -> Optional[ResponseDecodeError]:
+        return self._error
+
     def finish(self) -> list[Any]:
         if self._error is not None:
             raise self._error
         items: list[Any] = []
         for text in self._text.finish():
             self._consume(text, items)
-        if self._error is not None:
+        error = self._failure()  # _consume may have set it
+        if error is not None:
             if items:
                 return items
-            raise self._error
+            raise error
         if self._kind:
             whole = "".join(self._parts)
             self._kind, self._parts, self._pending = "", [], 0
