@@ -79,7 +79,7 @@ def test_a_failed_request_fails_all_its_inputs_with_one_cause(urls: dict[str, st
     with SyncHTTPClient(urls["batching"], retry=NO_RETRY) as client:
         out = list(client.map("unavailable", TEXTS[:10], batch_size=4, return_exceptions=True))
     assert all(isinstance(r, MapError) for r in out)
-    assert [r.batch for r in out] == [range(0, 4)] * 4 + [range(4, 8)] * 4 + [range(8, 10)] * 2
+    assert [r.batch for r in out] == [range(4)] * 4 + [range(4, 8)] * 4 + [range(8, 10)] * 2
     assert all(isinstance(r.exception, exc.ServiceUnavailable) for r in out)
     assert out[0].exception is out[3].exception  # one request, one cause
 

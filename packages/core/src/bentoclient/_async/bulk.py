@@ -11,9 +11,8 @@ through the client's normal driver, so retries, deadlines and typed errors are t
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Iterable
-from typing import TYPE_CHECKING, Any, Callable, Optional, Union
-
 from time import monotonic
+from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
 from .._backends import AsyncWorkers, async_sleep
 from .._bulk import (
