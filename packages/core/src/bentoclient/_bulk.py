@@ -232,10 +232,11 @@ def splittable(error: BaseException) -> bool:
     """Whether a failed batch may owe its failure to one of its inputs, so that sending it
     again in halves finds that input: a refused argument (client side or 400/422) or an
     error inside the service (500).  Connection errors, timeouts, overload and
-    authentication answers are about the request, not an input: the batch fails as one."""
+    authentication answers are about the request, not an input, and so is an answer with
+    the wrong number of results: the batch fails as one."""
     if isinstance(error, HTTPStatusError):
         return error.status_code in (400, 413, 422, 500)
-    return isinstance(error, (ArgumentError, ResponseDecodeError)) and not isinstance(error, TransportError)
+    return isinstance(error, ArgumentError) and not isinstance(error, TransportError)
 
 
 def is_overload_rejection(error: BaseException) -> bool:
