@@ -28,12 +28,21 @@ class TextDecoder:
     def __init__(self, endpoint: str = "") -> None:
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="strict")
         self._endpoint = endpoint
+        self._partial = False  # the incremental decoder holds the start of a character
 
     def feed(self, chunk: bytes) -> list[Any]:
+        if not self._partial:
+            try:  # the usual case, a chunk of whole characters: one C call
+                text = chunk.decode()
+            except UnicodeDecodeError:
+                pass  # a character split across chunks, or invalid: the incremental decoder says which
+            else:
+                return [text] if text else []
         try:
             text = self._decoder.decode(chunk)
         except UnicodeDecodeError as exc:
             raise ResponseDecodeError(f"endpoint {self._endpoint!r}: stream is not valid UTF-8 ({exc})") from None
+        self._partial = bool(self._decoder.getstate()[0])
         return [text] if text else []
 
     def finish(self) -> list[Any]:
