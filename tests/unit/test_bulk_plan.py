@@ -427,13 +427,40 @@ def test_a_growing_latency_shrinks_the_limit_and_an_idle_limit_does_not_grow() -
     limit = AdaptiveLimit(initial=10, tolerance=2.0)
     limit.succeeded(limit.sent(), 0.010, in_flight=10)
     assert limit.value == 11
-    limit.succeeded(limit.sent(), 0.019, in_flight=10)  # within 2x the fastest: fine
-    limit.succeeded(limit.sent(), 0.025, in_flight=10)  # a queue builds up on the server
-    assert limit.value == 10
+    limit.succeeded(limit.sent(), 0.050, in_flight=10)  # one slow answer: the average rises to 20 ms
+    assert limit.value == 12
+    stamps = [limit.sent() for _ in range(3)]
+    for stamp in stamps:  # slow answers keep coming: a queue builds up on the server
+        limit.succeeded(stamp, 0.050, in_flight=10)
+    assert not limit.slow_start
+    assert limit.value == 10  # 12 * 0.9, once (the later signals were sent before it)
     before = limit.limit
     for _ in range(50):
         limit.succeeded(limit.sent(), 0.010, in_flight=2)  # only 2 of 10 in use: no evidence for more
     assert limit.limit == before
+
+
+def test_a_service_that_got_slower_for_good_becomes_the_new_normal() -> None:
+    limit = AdaptiveLimit(initial=8, maximum=8)
+
+    def round_trip(latency: float) -> None:  # the limit's worth of requests, sent together
+        stamps = [limit.sent() for _ in range(limit.value)]
+        for stamp in stamps:
+            limit.succeeded(stamp, latency, in_flight=len(stamps))
+
+    for _ in range(5):
+        round_trip(0.010)
+    decreases = limit.decreases
+    for _ in range(50):  # every answer 2.5x slower from now on (a bigger model, a busier machine)
+        round_trip(0.025)
+    assert limit.unloaded is not None
+    assert limit.unloaded > 0.02  # it followed
+    assert 1 <= limit.decreases - decreases <= 5  # a few decreases while it did
+    settled = limit.decreases
+    for _ in range(50):
+        round_trip(0.025)
+    assert limit.decreases == settled  # then none: this is the service's normal now
+    assert limit.value == 8  # and the limit grew back
 
 
 def test_the_limit_stays_within_its_bounds() -> None:

@@ -380,6 +380,12 @@ class MapPlan:
         return out
 
 
+#: ``AdaptiveLimit``: the weight of a new latency in the recent average, and how fast the
+#: unloaded latency follows a slower service (a share of the gap per success).
+RECENT_WEIGHT = 0.25
+UNLOADED_DRIFT = 0.01
+
+
 class AdaptiveLimit:
     """``concurrency="auto"``: how many requests to keep in flight, adapted to the service.
 
@@ -389,9 +395,11 @@ class AdaptiveLimit:
     - it starts at ``initial`` and, until the first sign of overload, grows by one per
       request that succeeded while the limit was in use (doubling per round trip);
     - afterwards it grows by ``1 / limit`` per such success (one per round trip);
-    - it shrinks to ``limit * backoff`` on an overload rejection (429), or when a success
-      took more than ``tolerance`` times the fastest one seen (a queue is building up on the
-      server, which adds latency and no throughput);
+    - it shrinks to ``limit * backoff`` on an overload rejection (429), or when the recent
+      latency (an average over the last few successes, so one slow answer is not enough) is
+      more than ``tolerance`` times the unloaded one (a queue is building up on the server,
+      which adds latency and no throughput).  The unloaded latency is the lowest recent
+      average, drifting slowly up when the service itself gets slower;
     - one decrease per round trip: a signal from a request sent before the last decrease
       (stamped with :meth:`sent`) is already accounted for and changes nothing.
 
@@ -415,7 +423,8 @@ class AdaptiveLimit:
         self.tolerance = tolerance
         self.limit = float(min(max(initial, minimum), maximum))
         self.slow_start = True
-        self.fastest: Optional[float] = None  # the shortest latency seen (the unloaded round trip)
+        self.recent: Optional[float] = None  # moving average of the latest latencies
+        self.unloaded: Optional[float] = None  # the lowest recent average (drifts up slowly)
         self.decreases = 0  # also the stamp of requests sent from now on
         self.overloads = 0  # overload rejections seen
 
@@ -430,11 +439,16 @@ class AdaptiveLimit:
     def succeeded(self, stamp: int, latency: float, in_flight: int) -> None:
         """A request sent with ``stamp`` succeeded after ``latency`` seconds, with
         ``in_flight`` requests (itself included) in flight when it finished."""
-        if self.fastest is None or latency < self.fastest:
-            self.fastest = latency
-        if latency > self.tolerance * self.fastest:
-            self._decrease(stamp)
-            return
+        recent = latency if self.recent is None else self.recent + RECENT_WEIGHT * (latency - self.recent)
+        self.recent = recent
+        unloaded = self.unloaded
+        if unloaded is None or recent < unloaded:
+            self.unloaded = recent
+        else:
+            self.unloaded = unloaded + UNLOADED_DRIFT * (recent - unloaded)
+            if min(recent, latency) > self.tolerance * unloaded:  # slow now, and lately
+                self._decrease(stamp)
+                return
         if 2 * in_flight < self.value:
             return  # the limit is not what holds the calls back: no evidence for more
         step = 1.0 if self.slow_start else 1.0 / self.limit
