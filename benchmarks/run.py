@@ -317,8 +317,8 @@ def make_metrics(specs: Sequence[Spec]) -> list[Metric]:
         Metric("batchmap", "cpu_us", "batched map: client CPU per item", "µs"),
         Metric("automap", "items_per_s", "auto map: items/s", "/s", True),
         Metric("automap", "errors", "auto map: errors surfaced", ""),
-        Metric("automap", "settled", "auto map: limit at the end", ""),
-        Metric("automap", "overloads", "auto map: 429s sent again", ""),
+        Metric("automap", "settled", "auto map: limit at the end (fixed: the best)", ""),
+        Metric("automap", "overloads", "auto map: 429s sent again by map()", ""),
     ]
 
 
