@@ -656,3 +656,28 @@ def test_auto_concurrency_rides_a_server_limit_and_surfaces_no_429(client_kind: 
     assert results.limit.overloads == service.rejected
     assert service.most_served_at_once <= 3
     assert results.limit.value <= 8  # ... and came back near it
+
+
+def test_async_batched_map_cancelled_releases_everything_and_keeps_the_order() -> None:
+    service = Service(delay=0.01)
+
+    async def main() -> None:
+        async with AsyncHTTPClient(URL, transport=AsyncMemory(service)) as client:
+            got: list[int] = []
+
+            async def consume() -> None:
+                async for r in client.map("triple", iter(range(10**6)), batch_size=8, concurrency=4):
+                    got.append(r)
+
+            task = asyncio.ensure_future(consume())
+            while len(got) < 50:
+                await asyncio.sleep(0.005)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            await asyncio.sleep(0)
+            assert service.in_flight == 0
+            assert service.unreleased == 0
+            assert got == [3 * i for i in range(len(got))]
+
+    run_async(main)
