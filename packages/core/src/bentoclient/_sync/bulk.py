@@ -91,11 +91,10 @@ class MapIterator:
             ) from None
         #: How many inputs there are, when known (``total=``, or ``len(inputs)``), else None.
         self.total = input_total(inputs, total)
-        if limit is None:
-            self._plan = MapPlan(concurrency, ordered=ordered, batch_size=batch or 1)
-        else:  # the window follows the most the limit may reach
-            self._plan = MapPlan(concurrency, ordered=ordered, batch_size=batch or 1)
-            self._plan.window = BUFFER_FACTOR * limit.maximum * (batch or 1)
+        # With "auto" the window follows the most the limit may reach.
+        window = None if limit is None else BUFFER_FACTOR * limit.maximum * (batch or 1)
+        self._plan = MapPlan(concurrency, ordered=ordered, window=window, batch_size=batch or 1)
+        if limit is not None:
             client = client.with_options(retry=_without_429(client))  # the map answers 429s itself
         #: ``concurrency="auto"``: the adaptive limit (its ``value`` now, ``overloads`` seen), else None.
         self.limit = limit
