@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from typing import Any
 
@@ -15,6 +16,7 @@ from bentoclient._bulk import (
     AdaptiveLimit,
     MapPlan,
     Progress,
+    bad_inputs,
     batch_arguments,
     batch_size_for,
     is_overload_rejection,
@@ -493,3 +495,22 @@ def test_auto_settles_near_a_server_limit_in_a_simulated_run() -> None:
     assert all(7 <= v <= 9 for v in values[20:])  # hovers at the server's limit
     assert served / 200 >= 0.9 * 8  # so the server stays (nearly) full
     assert rejected < served / 5
+
+
+def test_the_inputs_a_refusal_names_are_read_from_pydantic_locations() -> None:
+    eps = BATCH_SCHEMA.endpoints
+
+    def refusal(detail: Any, status: int = 400) -> exceptions.HTTPStatusError:
+        body = json.dumps({"error": "validation errors for Input", "detail": detail}).encode()
+        return exceptions.status_error_class(status)("x", status_code=status, body=body)
+
+    assert bad_inputs(eps["embed"], refusal([{"loc": ["texts", 3]}, {"loc": ["texts", 1, "x"]}]), 8) == [1, 3]
+    assert bad_inputs(eps["root"], refusal([{"loc": [2]}]), 8) == [2]
+    assert bad_inputs(eps["embed"], refusal([{"loc": ["texts", 3]}], 422), 8) == [3]
+    # anything else: no guess (the batch is halved instead)
+    assert bad_inputs(eps["embed"], refusal([{"loc": ["texts", 3]}, {"loc": ["other", 1]}]), 8) == []
+    assert bad_inputs(eps["embed"], refusal([{"loc": ["texts", 9]}]), 8) == []
+    assert bad_inputs(eps["embed"], refusal([{"loc": ["texts"]}]), 8) == []
+    assert bad_inputs(eps["embed"], refusal("not a list"), 8) == []
+    assert bad_inputs(eps["embed"], refusal([{"loc": ["texts", 3]}], 500), 8) == []
+    assert bad_inputs(eps["embed"], ArgumentError("cannot encode"), 8) == []

@@ -130,8 +130,14 @@ class Service:
                 self.batches.append(xs)
             if self.down:
                 return 503, b'{"error": "the model is not loaded"}'
-            if not all(isinstance(x, int) for x in xs):
-                return 400, b'{"error": "1 validation error for Input", "detail": []}'
+            wrong = [i for i, x in enumerate(xs) if not isinstance(x, int)]
+            if wrong:  # as pydantic says it, through BentoML
+                detail = [
+                    {"loc": ["xs", i], "msg": "Input should be a valid integer", "type": "int_type"} for i in wrong
+                ]
+                return 400, json.dumps(
+                    {"error": f"{len(wrong)} validation errors for Input", "detail": detail}
+                ).encode()
             if self.fail.intersection(xs):
                 return 500, b'{"error": "a bad item in the batch"}'
             return 200, json.dumps([x * 3 for x in xs]).encode()
@@ -681,3 +687,16 @@ def test_async_batched_map_cancelled_releases_everything_and_keeps_the_order() -
             assert got == [3 * i for i in range(len(got))]
 
     run_async(main)
+
+
+def test_inputs_the_refusal_names_are_sent_alone_without_halving() -> None:
+    service = Service()
+    inputs: list[Any] = list(range(64))
+    inputs[5], inputs[40] = "five", "forty"
+    with sync_client(service) as client:
+        out = list(client.map("triple", inputs, batch_size=64, concurrency=1, return_exceptions=True))
+    assert [r.index for r in out if isinstance(r, MapError)] == [5, 40]
+    assert all(isinstance(out[i].exception, exc.InvalidArgument) and out[i].batch is None for i in (5, 40))
+    assert out[41] == 123
+    # the batch, then 0..4, 5 alone, 6..39, 40 alone, 41..63: no halving rounds
+    assert [len(b) for b in service.batches] == [64, 5, 1, 34, 1, 23]

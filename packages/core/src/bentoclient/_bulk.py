@@ -32,6 +32,7 @@ __all__ = [
     "MapError",
     "MapPlan",
     "Progress",
+    "bad_inputs",
     "batch_arguments",
     "batch_size_for",
     "item_arguments",
@@ -237,6 +238,32 @@ def splittable(error: BaseException) -> bool:
     if isinstance(error, HTTPStatusError):
         return error.status_code in (400, 413, 422, 500)
     return isinstance(error, ArgumentError) and not isinstance(error, TransportError)
+
+
+def bad_inputs(endpoint: Endpoint, error: BaseException, count: int) -> list[int]:
+    """The positions in a batch of ``count`` that a refusal (400/422) names, from pydantic's
+    ``loc`` (``["texts", 3, ...]``, or ``[3, ...]`` for a root input) in BentoML's error body;
+    empty when it names none or anything else (then halving the batch finds the inputs)."""
+    if not isinstance(error, HTTPStatusError) or error.status_code not in (400, 422):
+        return []
+    detail = error.detail
+    if not isinstance(detail, list) or not detail:
+        return []
+    name = batch_argument(endpoint)
+    found: set[int] = set()
+    for entry in detail:
+        loc = entry.get("loc") if isinstance(entry, Mapping) else None
+        if not isinstance(loc, (list, tuple)):
+            return []
+        if name:
+            if len(loc) < 2 or loc[0] != name:
+                return []
+            loc = loc[1:]
+        position = loc[0] if loc else None
+        if isinstance(position, bool) or not isinstance(position, int) or not 0 <= position < count:
+            return []
+        found.add(position)
+    return sorted(found)
 
 
 def is_overload_rejection(error: BaseException) -> bool:

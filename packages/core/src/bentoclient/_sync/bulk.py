@@ -14,6 +14,7 @@ from .._bulk import (
     MapError,
     MapPlan,
     Progress,
+    bad_inputs,
     batch_arguments,
     batch_size_for,
     check_concurrency,
@@ -246,8 +247,7 @@ def _map(
                     limit.overloaded(work.stamp)  # the server ran nothing: send it again
                     plan.resend(_Work(work.first, work.items, work.rejected + 1))
                 elif len(work.items) > 1 and splittable(value):
-                    half = len(work.items) // 2  # one input (or more) is bad: find it
-                    plan.resend(_Work(work.first, work.items[:half]), _Work(work.first + half, work.items[half:]))
+                    plan.resend(*_split(endpoint, work, value))  # one input (or more) is bad: find it
                 elif return_exceptions:
                     shared = range(work.first, work.first + len(work.items)) if len(work.items) > 1 else None
                     failures = [MapError(work.first + i, item, value, shared) for i, item in enumerate(work.items)]
@@ -264,6 +264,25 @@ def _map(
         plan.stop()  # no more inputs; what is still in flight is dropped
         workers.shutdown()
         progress.close()
+
+
+def _split(endpoint: Endpoint, work: _Work, error: BaseException) -> list[_Work]:
+    """A failed batch, in pieces to send again: each input the server's refusal names alone
+    (to get its own error) and the runs between them; else the two halves."""
+    items, first = work.items, work.first
+    bad = bad_inputs(endpoint, error, len(items))
+    if not bad:
+        half = len(items) // 2
+        return [_Work(first, items[:half]), _Work(first + half, items[half:])]
+    pieces, start = [], 0
+    for offset in bad:
+        if offset > start:
+            pieces.append(_Work(first + start, items[start:offset]))
+        pieces.append(_Work(first + offset, [items[offset]]))
+        start = offset + 1
+    if start < len(items):
+        pieces.append(_Work(first + start, items[start:]))
+    return pieces
 
 
 def _take(inputs: Any, count: int) -> list[Any]:
