@@ -19,6 +19,7 @@ Results: ``benchmarks/results/latest.json`` and ``latest.md`` (not committed).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import hashlib
 import http.client
@@ -55,6 +56,8 @@ NAMES = {
     "bentoclient-httpx": "bentoclient on httpx's pool",
     "bentoclient-aio": "bentoclient async",
     "bentoclient-loop": "bentoclient, plain loop",
+    "bentoclient-unbatched": "bentoclient, one input per request",
+    "bentoclient-fixed": "bentoclient, best fixed concurrency",
     "bentoml": "BentoML",
     "http.client": "http.client (raw)",
     "httpx": "httpx (raw)",
@@ -99,6 +102,10 @@ class Target(NamedTuple):
 #: map() is measured at these concurrencies; its memory over this many lazy inputs.
 MAP_CONCURRENCY = (1, 8, 32)
 MAP_MEMORY_ITEMS = 1_000_000
+#: Batched map: requests in flight and inputs per request.  Self-tuning map: the fixed
+#: concurrencies it is compared with (the service takes 8 at once: service.LIMITED_CONCURRENCY).
+BATCH_CONCURRENCY, BATCH_SIZE = 4, 32
+AUTO_FIXED = (2, 4, 8, 16)
 
 
 def size_label(size: int) -> str:
@@ -207,6 +214,7 @@ def make_specs(quick: bool, rounds: int, files: dict[str, Any]) -> list[Spec]:
             )
             for c in MAP_CONCURRENCY
         ),
+        *_bulk_specs(quick, rounds, n_items, reps),
         Spec(
             "mapmem",
             "mapmem",
@@ -214,6 +222,48 @@ def make_specs(quick: bool, rounds: int, files: dict[str, Any]) -> list[Spec]:
             {"n": MAP_MEMORY_ITEMS, "concurrency": 8},
             1,
             "",
+        ),
+    ]
+
+
+def _bulk_specs(quick: bool, rounds: int, n_items: int, reps: int) -> list[Spec]:
+    """The scenarios of batched and self-tuning map(), the async stream and the async import."""
+    n_batch = 2000 if quick else 8000
+    n_auto = 600 if quick else 2000
+    return [
+        Spec(
+            "import-async",
+            "import",
+            "1b. cold import of the async client (fresh process; limit: import asyncio, json)",
+            {},
+            rounds,
+            "asyncio",
+        ),
+        Spec(
+            "astream",
+            "astream",
+            f"6b. async streaming {n_items} small text items (limit: raw asyncio streams)",
+            {"n": n_items, "reps": reps, "ttfi_reps": 5 if quick else 20, "item_width": ITEM_WIDTH},
+            rounds,
+            "asyncio",
+        ),
+        Spec(
+            "batchmap",
+            "batchmap",
+            f"9. map() on a batchable endpoint, {BATCH_CONCURRENCY} requests in flight, {BATCH_SIZE} inputs per request"
+            f" ({n_batch} per round; baseline: one input per request)",
+            {"n": n_batch, "warmup": 200, "concurrency": BATCH_CONCURRENCY, "batch_size": BATCH_SIZE},
+            rounds,
+            "bentoclient-unbatched",
+        ),
+        Spec(
+            "automap",
+            "automap",
+            f"10. map(concurrency='auto') against max_concurrency=8 ({n_auto} per round; baseline: the best of"
+            f" {', '.join(map(str, AUTO_FIXED))})",
+            {"n": n_auto, "warmup": 100, "max_connections": 32, "fixed": list(AUTO_FIXED), "limited": True},
+            rounds,
+            "bentoclient-fixed",
         ),
     ]
 
@@ -258,6 +308,17 @@ def make_metrics(specs: Sequence[Spec]) -> list[Metric]:
         ),
         Metric("mapmem", "rss_mib", f"map of {MAP_MEMORY_ITEMS:,} lazy inputs: peak RSS growth", "MiB"),
         Metric("mapmem", "items_per_s", f"map of {MAP_MEMORY_ITEMS:,} lazy inputs: items/s (in memory)", "/s", True),
+        Metric("import-async", "modules", "import (async client): modules added", ""),
+        Metric("import-async", "wall_ms", "import (async client): wall time", "ms"),
+        Metric("astream", "ttfi_ms", "async stream: time to first item", "ms"),
+        Metric("astream", "items_per_s", "async stream: items/s (server-bound)", "/s", True),
+        Metric("astream", "cpu_us_per_item", "async stream: client CPU per item", "µs"),
+        Metric("batchmap", "items_per_s", "batched map: items/s", "/s", True),
+        Metric("batchmap", "cpu_us", "batched map: client CPU per item", "µs"),
+        Metric("automap", "items_per_s", "auto map: items/s", "/s", True),
+        Metric("automap", "errors", "auto map: errors surfaced", ""),
+        Metric("automap", "settled", "auto map: limit at the end (fixed: the best)", ""),
+        Metric("automap", "overloads", "auto map: 429s sent again by map()", ""),
     ]
 
 
@@ -295,6 +356,103 @@ def make_targets(specs: Sequence[Spec]) -> list[Target]:
             "bentoclient-aio",
         ),
         Target(f"map of {MAP_MEMORY_ITEMS:,} lazy inputs: peak RSS growth < 16 MiB", "mapmem", "rss_mib", 16.0, False),
+        *_bulk_targets(),
+    ]
+
+
+def _bulk_targets() -> list[Target]:
+    """Issue 17's targets: "of_limit" rows compare with the row's limit (higher-is-better
+    metrics must reach the threshold, the others stay at or below it)."""
+    return [
+        Target(
+            f"import modules ≤ 1.15 {TIMES} import http.client, json",
+            "import",
+            "modules",
+            1.15,
+            False,
+            "",
+            "bentoclient",
+        ),
+        Target(
+            f"async import modules ≤ 1.15 {TIMES} import asyncio, json",
+            "import-async",
+            "modules",
+            1.15,
+            False,
+            "",
+            "bentoclient-aio",
+        ),
+        Target(
+            f"stream CPU per item ≤ 1.1 {TIMES} raw http.client",
+            "stream",
+            "cpu_us_per_item",
+            1.1,
+            False,
+            "",
+            "bentoclient",
+        ),
+        Target(
+            f"stream items/s ≥ 0.91 {TIMES} raw http.client", "stream", "items_per_s", 1 / 1.1, False, "", "bentoclient"
+        ),
+        Target(
+            f"stream time to first item ≤ 1.1 {TIMES} raw http.client",
+            "stream",
+            "ttfi_ms",
+            1.1,
+            False,
+            "",
+            "bentoclient",
+        ),
+        Target(
+            f"async stream CPU per item ≤ 1.1 {TIMES} raw asyncio",
+            "astream",
+            "cpu_us_per_item",
+            1.1,
+            False,
+            "",
+            "bentoclient-aio",
+        ),
+        Target(
+            f"async stream items/s ≥ 0.91 {TIMES} raw asyncio",
+            "astream",
+            "items_per_s",
+            1 / 1.1,
+            False,
+            "",
+            "bentoclient-aio",
+        ),
+        Target(
+            f"async stream time to first item ≤ 1.1 {TIMES} raw asyncio",
+            "astream",
+            "ttfi_ms",
+            1.1,
+            False,
+            "",
+            "bentoclient-aio",
+        ),
+        Target(f"batched map items/s ≥ 5 {TIMES} unbatched", "batchmap", "items_per_s", 5.0, False, "", "bentoclient"),
+        Target(
+            f"async batched map items/s ≥ 5 {TIMES} unbatched",
+            "batchmap",
+            "items_per_s",
+            5.0,
+            False,
+            "",
+            "bentoclient-aio",
+        ),
+        Target(
+            f"auto map items/s ≥ 0.9 {TIMES} the best fixed", "automap", "items_per_s", 0.9, False, "", "bentoclient"
+        ),
+        Target(
+            f"async auto map items/s ≥ 0.9 {TIMES} the best fixed",
+            "automap",
+            "items_per_s",
+            0.9,
+            False,
+            "",
+            "bentoclient-aio",
+        ),
+        Target("auto map: no error surfaced", "automap", "errors", 0.5, False),
     ]
 
 
@@ -485,7 +643,8 @@ def judge(targets: Sequence[Target], rows: Sequence[dict[str, Any]]) -> list[dic
         elif value is None:
             status = "error"
         elif t.of_limit:
-            status = "met" if value >= t.threshold else "missed"
+            higher = row is not None and row["higher_is_better"]
+            status = "met" if (value >= t.threshold if higher else value <= t.threshold) else "missed"
         else:
             status = "met" if (value <= t.threshold if t.ratio or t.versus else value < t.threshold) else "missed"
         out.append(
@@ -786,9 +945,17 @@ def main(argv: Sequence[str]) -> int:
             wanted = set(args.only.split(",")) if args.only else None
             os.environ["BENTOCLIENT_BENCH_FILES"] = str(root / "server-files")  # inherited by the server
             print(f"starting bentoml serve service:Bench with {bentoml}", flush=True)
-            with serve("service:Bench", cwd=BENCH, bentoml=bentoml) as url:
+            limited_needed = any(
+                s.params.get("limited") and (not wanted or s.kind in wanted or s.name in wanted) for s in specs
+            )
+            with contextlib.ExitStack() as servers:
+                url = servers.enter_context(serve("service:Bench", cwd=BENCH, bentoml=bentoml))
+                limited_url = ""
+                if limited_needed:
+                    print(f"starting bentoml serve service:BenchLimited with {bentoml}", flush=True)
+                    limited_url = servers.enter_context(serve("service:BenchLimited", cwd=BENCH, bentoml=bentoml))
                 for spec in specs:
-                    spec.params["url"] = url
+                    spec.params["url"] = limited_url if spec.params.get("limited") else url
                 for spec in specs:
                     if spec.kind == "download":
                         prepare_download(url, spec.params["size"])

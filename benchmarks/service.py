@@ -8,11 +8,18 @@ Endpoints, each as cheap on the server as it can be so the client's cost shows:
 - ``stream``: ``n`` fixed-width text items (``ITEM_WIDTH`` characters each), one chunk per item;
 - ``upload``: takes a file, returns its size and SHA-256;
 - ``download``: returns a file of ``size`` bytes made by :func:`pattern_chunks`, written once
-  per size into ``$BENTOCLIENT_BENCH_FILES`` (set by the runner) and kept for later calls.
+  per size into ``$BENTOCLIENT_BENCH_FILES`` (set by the runner) and kept for later calls;
+- ``upper``: a batchable endpoint (``batchable=True``): a list of texts in, the list upper-cased out.
+
+``BenchLimited`` (``bentoml serve service:BenchLimited``) takes at most ``LIMITED_CONCURRENCY``
+calls at once (``traffic={"max_concurrency": ...}``: BentoML turns more away with a 429 before
+dispatch); its ``work`` endpoint waits ``WORK_SECONDS`` without holding a thread, like a call to
+a model on an accelerator that runs that many requests side by side.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import tempfile
@@ -27,6 +34,9 @@ ITEM_WIDTH = 12
 CHUNK = 1024 * 1024
 #: Where ``download`` keeps its files: the runner sets it to a folder that it removes afterwards.
 FILES_VAR = "BENTOCLIENT_BENCH_FILES"
+#: ``BenchLimited``: calls at once, and the seconds each call takes.
+LIMITED_CONCURRENCY = 8
+WORK_SECONDS = 0.01
 
 
 def _files() -> Path:
@@ -94,3 +104,24 @@ class Bench:
                     fh.write(chunk)
             partial.replace(path)
         return path
+
+    @bentoml.api(batchable=True, max_batch_size=256, max_latency_ms=1000)
+    def upper(self, texts: list[str]) -> list[str]:
+        """A batchable endpoint: each text upper-cased (the HTTP API takes the whole list)."""
+        return [text.upper() for text in texts]
+
+
+@bentoml.service(
+    workers=1,
+    traffic={"timeout": 600, "max_concurrency": LIMITED_CONCURRENCY},
+    logging={"access": {"enabled": False}},
+    metrics={"enabled": False},
+)
+class BenchLimited:
+    """A service that takes ``LIMITED_CONCURRENCY`` calls at once (for ``map(concurrency="auto")``)."""
+
+    @bentoml.api
+    async def work(self, n: int) -> int:
+        """Wait ``WORK_SECONDS`` and return ``n``."""
+        await asyncio.sleep(WORK_SECONDS)
+        return n

@@ -41,6 +41,8 @@ RUNTIME = {
     "bentoclient-httpx": "bench",
     "bentoclient-aio": "bench",
     "bentoclient-loop": "bench",
+    "bentoclient-unbatched": "bench",
+    "bentoclient-fixed": "bench",
     "http.client": "bench",
     "asyncio": "bench",
     "httpx2": "bench",
@@ -867,6 +869,79 @@ def stream_httpx(p: Params) -> Result:
         return _stream_loop(p, stream)
 
 
+async def _astream_loop(params: Params, stream: Callable[[int], Any]) -> Result:
+    """The async twin of :func:`_stream_loop`: ``stream(n)`` is an async iterator of text."""
+    n, width = params["n"], params["item_width"]
+
+    async def chars(items: Any) -> int:
+        total = 0
+        async for item in items:
+            total += len(item)
+        return total
+
+    _check(await chars(stream(10)), 10 * width, "warm-up stream length")
+    gc.collect()
+    ttfi = []
+    with profiled(params):
+        for _ in range(params["ttfi_reps"]):
+            t0 = time.perf_counter()
+            items = stream(3)
+            first = await items.__anext__()
+            ttfi.append(time.perf_counter() - t0)
+            _check(len(first) + await chars(items), 3 * width, "short stream length")
+        rates = []
+        cpu0 = time.process_time()
+        for _ in range(params["reps"]):
+            t0 = time.perf_counter()
+            got = await chars(stream(n))
+            rates.append(n / (time.perf_counter() - t0))
+            _check(got, n * width, "streamed characters")
+        cpu = time.process_time() - cpu0
+    return {
+        "ttfi_ms": _median(ttfi) * 1e3,
+        "items_per_s": _median(rates),
+        "cpu_us_per_item": cpu / (n * len(rates)) * 1e6,
+    }
+
+
+async def astream_bentoclient_aio(p: Params) -> Result:
+    """``AsyncHTTPClient`` streaming (its default transport)."""
+    from bentoclient_async import AsyncHTTPClient
+
+    async with AsyncHTTPClient(p["url"]) as client:
+
+        async def stream(n: int) -> Any:
+            async with client.stream(n=n) as items:
+                async for item in items:
+                    yield item
+
+        return await _astream_loop(p, stream)
+
+
+async def astream_asyncio(p: Params) -> Result:
+    """The floor: asyncio streams on one kept-alive connection, HTTP/1.1 chunks decoded by hand."""
+    host, port = _host_port(p["url"])
+    reader, writer = await asyncio.open_connection(host, port)
+    head = f"POST /stream HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
+
+    async def stream(n: int) -> Any:
+        body = json.dumps({"n": n}).encode()
+        writer.write(head.encode() + b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+        await reader.readuntil(b"\r\n\r\n")  # BentoML streams with Transfer-Encoding: chunked
+        while True:
+            size = int((await reader.readuntil(b"\r\n"))[:-2].split(b";")[0], 16)
+            if size == 0:
+                await reader.readuntil(b"\r\n")
+                return
+            chunk = await reader.readexactly(size + 2)
+            yield chunk[:-2].decode()
+
+    try:
+        return await _astream_loop(p, stream)
+    finally:
+        writer.close()
+
+
 # --- 7. waiting for a server that is not there -------------------------------------------
 
 
@@ -895,6 +970,123 @@ def ready_bentoml(p: Params) -> Result:
     from bentoml import SyncHTTPClient
 
     return _ready_wait(p, lambda url, t: SyncHTTPClient(url, server_ready_timeout=t))
+
+
+# --- 9. batched and self-tuning map() -------------------------------------------------------
+
+
+def _texts(n: int) -> Iterator[str]:
+    return (f"text {i}" for i in range(n))
+
+
+def _batch_result(n: int, wall: float, cpu: float, out: list[Any]) -> Result:
+    _check(out[-1], f"TEXT {n - 1}", "last result")
+    _check(len(out), n, "results")
+    return {"items_per_s": n / wall, "cpu_us": cpu / n * 1e6}
+
+
+def _sync_batch_map(p: Params, batch_size: int) -> Result:
+    from bentoclient import SyncHTTPClient
+
+    n, concurrency = p["n"], p["concurrency"]
+    with SyncHTTPClient(p["url"], max_connections=concurrency) as client:
+        list(client.map("upper", _texts(p["warmup"]), concurrency=concurrency, batch_size=batch_size))
+        gc.collect()
+        with profiled(p):
+            cpu0, t0 = time.process_time(), time.perf_counter()
+            out = list(client.map("upper", _texts(n), concurrency=concurrency, batch_size=batch_size))
+            wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    return _batch_result(n, wall, cpu, out)
+
+
+def batchmap_bentoclient(p: Params) -> Result:
+    """``SyncHTTPClient.map`` on a batchable endpoint: ``batch_size`` inputs per request."""
+    return _sync_batch_map(p, p["batch_size"])
+
+
+def batchmap_unbatched(p: Params) -> Result:
+    """The same map, one input per request (``batch_size=1``), at the same concurrency."""
+    return _sync_batch_map(p, 1)
+
+
+async def batchmap_bentoclient_aio(p: Params) -> Result:
+    """``AsyncHTTPClient.map`` on a batchable endpoint: ``batch_size`` inputs per request."""
+    from bentoclient_async import AsyncHTTPClient
+
+    n, concurrency, batch_size = p["n"], p["concurrency"], p["batch_size"]
+    async with AsyncHTTPClient(p["url"], max_connections=concurrency) as client:
+        await client.map("upper", _texts(p["warmup"]), concurrency=concurrency, batch_size=batch_size)
+        gc.collect()
+        with profiled(p):
+            cpu0, t0 = time.process_time(), time.perf_counter()
+            out = await client.map("upper", _texts(n), concurrency=concurrency, batch_size=batch_size)
+            wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    return _batch_result(n, wall, cpu, out)
+
+
+def _work_inputs(n: int) -> Iterator[dict[str, int]]:
+    return ({"n": i} for i in range(n))
+
+
+def _sync_limited_map(p: Params, concurrency: Any) -> Result:
+    from bentoclient import MapError, SyncHTTPClient
+
+    n = p["n"]
+    with SyncHTTPClient(p["url"], max_connections=p["max_connections"]) as client:
+        list(client.map("work", _work_inputs(p["warmup"]), concurrency=concurrency, return_exceptions=True))
+        gc.collect()
+        cpu0, t0 = time.process_time(), time.perf_counter()
+        results = client.map("work", _work_inputs(n), concurrency=concurrency, return_exceptions=True)
+        out = list(results)
+        wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+        limit = getattr(results, "limit", None)
+    errors = sum(isinstance(r, MapError) for r in out)
+    _check(len(out), n, "results")
+    result: Result = {"items_per_s": n / wall, "cpu_us": cpu / n * 1e6, "errors": errors}
+    if limit is not None:
+        result.update(settled=limit.value, overloads=limit.overloads)
+    return result
+
+
+def automap_bentoclient(p: Params) -> Result:
+    """``SyncHTTPClient.map(concurrency="auto")`` against a service with ``max_concurrency`` set."""
+    return _sync_limited_map(p, "auto")
+
+
+def automap_fixed(p: Params) -> Result:
+    """The best fixed concurrency of ``fixed`` (each a full map, the default retry policy)."""
+    runs = {c: _sync_limited_map(p, c) for c in p["fixed"]}
+    best = max(runs, key=lambda c: runs[c]["items_per_s"])
+    return {
+        **runs[best],
+        "best_concurrency": best,
+        "by_concurrency": {c: round(r["items_per_s"]) for c, r in runs.items()},
+    }
+
+
+async def automap_bentoclient_aio(p: Params) -> Result:
+    """``AsyncHTTPClient.map(concurrency="auto")`` against a service with ``max_concurrency`` set."""
+    from bentoclient import MapError
+    from bentoclient_async import AsyncHTTPClient
+
+    n = p["n"]
+    async with AsyncHTTPClient(p["url"], max_connections=p["max_connections"]) as client:
+        await client.map("work", _work_inputs(p["warmup"]), concurrency="auto", return_exceptions=True)
+        gc.collect()
+        cpu0, t0 = time.process_time(), time.perf_counter()
+        results = client.map("work", _work_inputs(n), concurrency="auto", return_exceptions=True)
+        out = await results
+        wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    errors = sum(isinstance(r, MapError) for r in out)
+    _check(len(out), n, "results")
+    assert results.limit is not None
+    return {
+        "items_per_s": n / wall,
+        "cpu_us": cpu / n * 1e6,
+        "errors": errors,
+        "settled": results.limit.value,
+        "overloads": results.limit.overloads,
+    }
 
 
 # --- registry ------------------------------------------------------------------------------
@@ -957,6 +1149,22 @@ SCENARIOS: dict[str, dict[str, Optional[Runner]]] = {
         "bentoclient": mapmem_bentoclient,
         "bentoclient-aio": mapmem_bentoclient_aio,
     },
+    "astream": {
+        "bentoclient-aio": astream_bentoclient_aio,
+        "asyncio": astream_asyncio,
+    },
+    # batched map: "bentoclient-unbatched" (one input per request) is the row's baseline
+    "batchmap": {
+        "bentoclient": batchmap_bentoclient,
+        "bentoclient-aio": batchmap_bentoclient_aio,
+        "bentoclient-unbatched": batchmap_unbatched,
+    },
+    # concurrency="auto": "bentoclient-fixed" (the best of several fixed values) is the baseline
+    "automap": {
+        "bentoclient": automap_bentoclient,
+        "bentoclient-aio": automap_bentoclient_aio,
+        "bentoclient-fixed": automap_fixed,
+    },
 }
 
 #: What an implementation needs beyond its registry entry: a statement that must run in its
@@ -970,14 +1178,19 @@ REQUIRES: dict[tuple[str, str], str] = {
     ("async256", "httpx2"): "import httpx2",
     ("stream", "bentoclient"): "import bentoclient_stream; bentoclient_stream.sync_stream",
     ("map", "bentoclient-aio"): "from bentoclient_async import AsyncHTTPClient",
+    ("astream", "bentoclient-aio"): "from bentoclient_async import AsyncHTTPClient; import bentoclient_stream",
+    ("batchmap", "bentoclient-aio"): "from bentoclient_async import AsyncHTTPClient",
+    ("automap", "bentoclient-aio"): "from bentoclient_async import AsyncHTTPClient",
 }
 
 #: 1. cold import: what each implementation's user writes first (run by :func:`import_probe`).
 IMPORT_STATEMENTS: dict[str, Optional[str]] = {
     "bentoclient": "from bentoclient import SyncHTTPClient",
+    "bentoclient-aio": "from bentoclient import AsyncHTTPClient",
     "bentoml": "from bentoml import SyncHTTPClient",
-    "http.client": "import http.client",
+    "http.client": "import http.client, json",
     "httpx": "import httpx",
+    "asyncio": "import asyncio, json",
 }
 
 

@@ -109,6 +109,32 @@ def test_the_client_import_loads_nothing_heavy() -> None:
     assert len(ours - {m for m in ours if m.startswith("bentoclient")}) < 15, sorted(ours)
 
 
+@pytest.mark.parametrize(
+    ("statement", "baseline", "bound"),
+    [
+        ("from bentoclient import SyncHTTPClient", "import http.client, json", 1.6),
+        ("from bentoclient import AsyncHTTPClient", "import asyncio, json", 1.65),
+    ],
+)
+def test_the_import_users_write_stays_within_its_bound(statement: str, baseline: str, bound: float) -> None:
+    # What users write first, against what a raw client of the same kind imports.  The goal
+    # (docs/performance.md) is 1.15x; these bounds hold the weight measured now (sync 1.46x on
+    # 3.10-3.12, 1.48x on 3.13, 1.53x on 3.9; async 1.56x on 3.11) so that it only goes down.
+    if "Async" in statement:
+        pytest.importorskip("bentoclient_async")
+    base = _added_modules(baseline)
+    ours = _added_modules(statement)
+    assert len(base) > 40, sorted(base)  # the probe measured a real import
+    assert len(ours) <= bound * len(base), (len(ours), len(base), sorted(ours - base))
+    # Beyond the bentoclient modules: a few small standard-library ones (and http.client's, which
+    # the async client's shared code imports too), nothing else.
+    known = base | _added_modules("import asyncio, http.client, json") if "Async" in statement else base
+    extra = {m for m in ours - known if not m.startswith(("bentoclient", "_"))}
+    assert extra <= {"__future__", "contextlib", "threading", "typing", "typing.io", "typing.re", "weakref"}, sorted(
+        extra
+    )
+
+
 def test_the_command_line_help_is_cheap() -> None:
     code = (
         "import sys, json\nbefore = set(sys.modules)\n"

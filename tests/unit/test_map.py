@@ -40,6 +40,17 @@ SCHEMA = {
             "output": {"type": "string"},
         },
         {
+            "name": "triple",
+            "route": "/triple",
+            "batchable": True,
+            "input": {
+                "properties": {"xs": {"type": "array", "items": {"type": "integer"}}},
+                "required": ["xs"],
+                "type": "object",
+            },
+            "output": {"type": "array", "items": {"type": "integer"}},
+        },
+        {
             "name": "tokens",
             "route": "/tokens",
             "input": {"type": "object", "properties": {"p": {"type": "string"}}},
@@ -53,8 +64,23 @@ FAST = Retry(total=3, backoff=Backoff(initial=0.001, factor=1.0, maximum=0.001, 
 class Service:
     """The answers, and the counts both transports keep (thread-safe: the sync map uses threads)."""
 
-    def __init__(self, delay: float = 0.002, fail: frozenset[int] = frozenset(), busy_once: bool = False) -> None:
+    def __init__(
+        self,
+        delay: float = 0.002,
+        fail: frozenset[int] = frozenset(),
+        busy_once: bool = False,
+        max_concurrency: int = 0,
+        down: bool = False,
+    ) -> None:
         self.delay = delay
+        self.max_concurrency = (
+            max_concurrency  # more calls at once are turned away with a 429 (BentoML's traffic limit)
+        )
+        self.down = down  # /triple answers 503 to everything
+        self.batches: list[list[int]] = []  # what /triple received
+        self.rejected = 0
+        self.served_at_once = 0  # calls in flight and not turned away
+        self.most_served_at_once = 0
         self.fail = fail  # x values answered with 500
         self.busy_once = busy_once  # the first /double call is answered 503
         self.lock = threading.Lock()
@@ -72,6 +98,20 @@ class Service:
         with self.lock:
             self.in_flight -= 1
 
+    def turn_away(self, request: Request) -> bool:
+        """BentoML's pre-dispatch overload rejection: a call beyond ``max_concurrency`` runs nothing."""
+        with self.lock:
+            if self.max_concurrency and request.target == "/double" and self.served_at_once >= self.max_concurrency:
+                self.rejected += 1
+                return True
+            self.served_at_once += 1
+            self.most_served_at_once = max(self.most_served_at_once, self.served_at_once)
+            return False
+
+    def served(self) -> None:
+        with self.lock:
+            self.served_at_once -= 1
+
     def answer(self, request: Request) -> tuple[int, bytes]:
         body = request.content if isinstance(request.content, bytes) else b"".join(request.content)
         if request.target == "/readyz":
@@ -84,6 +124,23 @@ class Service:
             self.unreleased += 1
         if request.target == "/upper":
             return 200, body.upper()  # a string goes both ways as text
+        if request.target == "/triple":
+            xs = json.loads(body)["xs"]
+            with self.lock:
+                self.batches.append(xs)
+            if self.down:
+                return 503, b'{"error": "the model is not loaded"}'
+            wrong = [i for i, x in enumerate(xs) if not isinstance(x, int)]
+            if wrong:  # as pydantic says it, through BentoML
+                detail = [
+                    {"loc": ["xs", i], "msg": "Input should be a valid integer", "type": "int_type"} for i in wrong
+                ]
+                return 400, json.dumps(
+                    {"error": f"{len(wrong)} validation errors for Input", "detail": detail}
+                ).encode()
+            if self.fail.intersection(xs):
+                return 500, b'{"error": "a bad item in the batch"}'
+            return 200, json.dumps([x * 3 for x in xs]).encode()
         x = json.loads(body)["x"]
         if self.busy_once and first:
             return 503, b'{"error": "busy"}'
@@ -92,7 +149,7 @@ class Service:
         return 200, json.dumps(x * 2).encode()
 
     def released(self, status_target: str) -> None:
-        if status_target not in ("/readyz", "/schema.json"):
+        if status_target not in ("/readyz", "/schema.json", "rejected"):
             with self.lock:
                 self.unreleased -= 1
 
@@ -122,9 +179,14 @@ class SyncMemory:
     def send(self, request: Request, timeout: Timeout, deadline: Optional[float] = None) -> SyncAnswer:
         self.service.enter()
         try:
-            if request.target not in ("/readyz", "/schema.json"):
-                time.sleep(self.service.delay)
-            return SyncAnswer(self.service, request.target, *self.service.answer(request))
+            if self.service.turn_away(request):
+                return SyncAnswer(self.service, "rejected", 429, b'{"error":"Too many requests"}')
+            try:
+                if request.target not in ("/readyz", "/schema.json"):
+                    time.sleep(self.service.delay)
+                return SyncAnswer(self.service, request.target, *self.service.answer(request))
+            finally:
+                self.service.served()
         finally:
             self.service.leave()
 
@@ -150,9 +212,14 @@ class AsyncMemory:
     async def send(self, request: Request, timeout: Timeout, deadline: Optional[float] = None) -> AsyncAnswer:
         self.service.enter()
         try:
-            if request.target not in ("/readyz", "/schema.json"):
-                await asyncio.sleep(self.service.delay)
-            return AsyncAnswer(self.service, request.target, *self.service.answer(request))
+            if self.service.turn_away(request):
+                return AsyncAnswer(self.service, "rejected", 429, b'{"error":"Too many requests"}')
+            try:
+                if request.target not in ("/readyz", "/schema.json"):
+                    await asyncio.sleep(self.service.delay)
+                return AsyncAnswer(self.service, request.target, *self.service.answer(request))
+            finally:
+                self.service.served()
         finally:
             self.service.leave()
 
@@ -508,3 +575,128 @@ def test_progress_bar_draws_with_tqdm_when_it_is_there(monkeypatch: pytest.Monke
         assert list(results) == [2 * i for i in range(30)]
     assert len(bars) == 1
     assert (bars[0].total, bars[0].desc, bars[0].unit, bars[0].n, bars[0].closed) == (30, "double", "item", 30, True)
+
+
+# --- batchable endpoints and concurrency="auto" ----------------------------------------------------
+
+
+def test_batches_on_both_clients_in_order_with_progress_counting_inputs() -> None:
+    sync_service, async_service = Service(), Service()
+    seen: list[int] = []
+    with sync_client(sync_service) as client:
+        results = client.map("triple", range(100), batch_size=16, concurrency=3, progress=lambda d, t: seen.append(d))
+        assert list(results) == [x * 3 for x in range(100)]
+        assert (results.started, results.done, results.yielded, results.requests) == (100, 100, 100, 0)
+        pairs = list(client.map("triple", range(40), batch_size=16, ordered=False))
+    assert sorted(pairs) == [(x, x * 3) for x in range(40)]
+    assert sorted(len(b) for b in sync_service.batches[:7]) == [4] + [16] * 6
+    assert sorted(x for b in sync_service.batches[:7] for x in b) == list(range(100))
+    assert seen[-1] == 100
+    assert sync_service.most_in_flight <= 3
+
+    async def main() -> list[Any]:
+        async with AsyncHTTPClient(URL, transport=AsyncMemory(async_service)) as client:
+            return await client.map("triple", range(100), batch_size=30, concurrency=2)
+
+    assert run_async(main) == [x * 3 for x in range(100)]
+    assert sorted(len(b) for b in async_service.batches) == [10, 30, 30, 30]
+
+
+def test_a_bad_input_is_found_by_splitting_and_a_down_service_fails_whole_batches() -> None:
+    with sync_client(Service(fail=frozenset({37}))) as client:
+        out = list(client.map("triple", range(64), batch_size=32, return_exceptions=True))
+    assert [r.index for r in out if isinstance(r, MapError)] == [37]
+    assert out[37].batch is None
+    assert isinstance(out[37].exception, exc.InternalServerError)
+    assert out[36] == 108
+    with sync_client(Service(down=True), retry=NO_RETRY) as client:
+        out = list(client.map("triple", range(10), batch_size=4, return_exceptions=True))
+        with pytest.raises(exc.ServiceUnavailable) as info:
+            list(client.map("triple", range(10), batch_size=4))
+    assert [r.batch for r in out] == [range(4)] * 4 + [range(4, 8)] * 4 + [range(8, 10)] * 2
+    notes = getattr(info.value, "__notes__", None)
+    if notes is not None:  # Python 3.11+
+        assert "(one batch) failed" in notes[-1]
+
+    async def main() -> list[Any]:
+        async with AsyncHTTPClient(URL, transport=AsyncMemory(Service())) as client:
+            return await client.map("triple", [1, 2, "three", 4, 5], batch_size=5, return_exceptions=True)
+
+    out = run_async(main)
+    assert [r.index for r in out if isinstance(r, MapError)] == [2]
+    assert isinstance(out[2].exception, exc.InvalidArgument)
+    assert [out[i] for i in (0, 1, 3, 4)] == [3, 6, 12, 15]
+
+
+def test_break_in_a_batched_map_releases_everything() -> None:
+    service = Service()
+    with sync_client(service) as client:
+        for n, value in enumerate(client.map("triple", iter(range(10**6)), batch_size=8, concurrency=4)):
+            assert value == n * 3
+            if n == 50:
+                break
+        assert map_threads() == []
+    assert service.unreleased == 0
+    assert len(service.batches) < 40  # the window bounds what was read ahead
+
+
+@pytest.mark.parametrize("client_kind", ["sync", "async"])
+def test_auto_concurrency_rides_a_server_limit_and_surfaces_no_429(client_kind: str) -> None:
+    service = Service(delay=0.003, max_concurrency=3)
+    inputs = [{"x": x} for x in range(150)]
+    if client_kind == "sync":
+        with sync_client(service, retry=NO_RETRY, max_connections=16) as client:
+            results = client.map("double", inputs, concurrency="auto", return_exceptions=True)
+            out = list(results)
+    else:
+
+        async def main() -> tuple[list[Any], Any]:
+            async with AsyncHTTPClient(URL, transport=AsyncMemory(service), retry=NO_RETRY, max_connections=16) as c:
+                results = c.map("double", inputs, concurrency="auto", return_exceptions=True)
+                return await results, results
+
+        out, results = run_async(main)
+    assert out == [x * 2 for x in range(150)]  # no MapError: each 429 was sent again
+    assert service.rejected > 0  # the limit went past the server's 3 ...
+    assert results.limit is not None
+    assert results.limit.overloads == service.rejected
+    assert service.most_served_at_once <= 3
+    assert results.limit.value <= 8  # ... and came back near it
+
+
+def test_async_batched_map_cancelled_releases_everything_and_keeps_the_order() -> None:
+    service = Service(delay=0.01)
+
+    async def main() -> None:
+        async with AsyncHTTPClient(URL, transport=AsyncMemory(service)) as client:
+            got: list[int] = []
+
+            async def consume() -> None:
+                async for r in client.map("triple", iter(range(10**6)), batch_size=8, concurrency=4):
+                    got.append(r)
+
+            task = asyncio.ensure_future(consume())
+            while len(got) < 50:
+                await asyncio.sleep(0.005)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            await asyncio.sleep(0)
+            assert service.in_flight == 0
+            assert service.unreleased == 0
+            assert got == [3 * i for i in range(len(got))]
+
+    run_async(main)
+
+
+def test_inputs_the_refusal_names_are_sent_alone_without_halving() -> None:
+    service = Service()
+    inputs: list[Any] = list(range(64))
+    inputs[5], inputs[40] = "five", "forty"
+    with sync_client(service) as client:
+        out = list(client.map("triple", inputs, batch_size=64, concurrency=1, return_exceptions=True))
+    assert [r.index for r in out if isinstance(r, MapError)] == [5, 40]
+    assert all(isinstance(out[i].exception, exc.InvalidArgument) and out[i].batch is None for i in (5, 40))
+    assert out[41] == 123
+    # the batch, then 0..4, 5 alone, 6..39, 40 alone, 41..63: no halving rounds
+    assert [len(b) for b in service.batches] == [64, 5, 1, 34, 1, 23]

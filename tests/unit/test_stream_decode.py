@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from bentoclient._schema import Endpoint
 from bentoclient._stream import BytesDecoder, JSONSeqDecoder, StreamDecoder, TextDecoder, stream_decoder
-from bentoclient.exceptions import ResponseDecodeError, StreamTruncated
+from bentoclient.exceptions import ResponseDecodeError, StreamItemTooLarge, StreamTruncated
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
@@ -91,3 +91,74 @@ def test_garbage_after_good_items_keeps_the_items_then_fails() -> None:
 def test_decoder_follows_the_output_schema(output: dict[str, Any], kind: type) -> None:
     endpoint = Endpoint("s", "/s", {"type": "object", "properties": {}}, output, is_stream=True)
     assert isinstance(stream_decoder(endpoint), kind)
+
+
+def _big_item(n: int) -> bytes:
+    # strings with escapes and quotes, nesting, numbers: everything the end-scanner tracks
+    rows = [{"i": i, "s": 'a "quoted" \\ back\\slash ]}', "l": [[i], {"x": -1.5e3}]} for i in range(n)]
+    return json.dumps({"rows": rows}).encode()
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 64, 4096])
+def test_one_large_item_in_many_chunks_is_parsed_in_linear_work(chunk: int) -> None:
+    small, large = _big_item(50), _big_item(800)  # 16x the bytes
+
+    def work(data: bytes) -> int:
+        decoder = JSONSeqDecoder("gen")
+        items = _run(decoder, [data[i : i + chunk] for i in range(0, len(data), chunk)])
+        assert items == [json.loads(data)]
+        return decoder.parsed
+
+    # Characters examined, not time: at most a constant number of passes over each byte
+    # (a re-parse of the buffer on every chunk would be thousands of passes here).
+    assert work(small) <= 3 * len(small)
+    assert work(large) <= 3 * len(large)
+
+
+def test_many_small_items_are_parsed_once_each() -> None:
+    data = b"".join(json.dumps({"token": n, "text": "x" * 20}).encode() for n in range(1000))
+    decoder = JSONSeqDecoder("gen")
+    assert len(_run(decoder, [data[i : i + 100] for i in range(0, len(data), 100)])) == 1000
+    assert decoder.parsed <= 3 * len(data)
+
+
+def test_an_item_past_the_bound_fails_with_the_bound_named() -> None:
+    decoder = JSONSeqDecoder("gen", max_item_size=1000)
+    assert decoder.feed(b'{"ok": 1}') == [{"ok": 1}]
+    assert decoder.feed(b'{"text": "' + b"x" * 900) == []
+    with pytest.raises(StreamItemTooLarge, match=r"'gen'.*max_item_size=1000") as info:
+        decoder.feed(b"x" * 200)
+    assert info.value.limit == 1000
+    assert isinstance(info.value, ResponseDecodeError)
+    with pytest.raises(StreamItemTooLarge):  # the stream stays failed
+        decoder.feed(b'"}')
+
+
+def test_an_item_up_to_the_bound_is_fine() -> None:
+    value = {"text": "x" * 980}
+    data = json.dumps(value).encode()
+    decoder = JSONSeqDecoder("gen", max_item_size=len(data))
+    assert _run(decoder, [data[i : i + 10] for i in range(0, len(data), 10)]) == [value]
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (
+            b'"a\\"b" "c\\\\" 12 true [1, "]"] {"}": "{"} null -0.5e1 ',
+            ['a"b', "c\\", 12, True, [1, "]"], {"}": "{"}, None, -5.0],
+        ),
+        (b'[[[]]]{"a": [{}]}', [[[[]]], {"a": [{}]}]),
+    ],
+)
+def test_split_everywhere_gives_the_same_items(data: bytes, expected: list[Any]) -> None:
+    for cut in range(len(data) + 1):
+        assert _run(JSONSeqDecoder("e"), [data[:cut], data[cut:]]) == expected, cut
+    assert _run(JSONSeqDecoder("e"), [data[i : i + 1] for i in range(len(data))]) == expected
+
+
+def test_garbage_in_a_split_value_fails_when_the_value_ends() -> None:
+    decoder = JSONSeqDecoder("gen")
+    assert decoder.feed(b'{"a": ') == []
+    with pytest.raises(ResponseDecodeError, match="not valid JSON"):
+        decoder.feed(b"nope}")

@@ -50,6 +50,7 @@ __all__ = [
     "RemoteProtocolError",
     "ResponseDecodeError",
     "SchemaError",
+    "StreamItemTooLarge",
     "StreamTruncated",
     "ServerNotReady",
     "ServiceUnavailable",
@@ -193,6 +194,15 @@ class ResponseDecodeError(BentoClientError, ValueError):
         super().__init__(message)
         self.endpoint = endpoint
         self.body = body
+
+
+class StreamItemTooLarge(ResponseDecodeError):
+    """One item of a stream grew past the decoder's bound (``limit``, in characters) before
+    it ended: the stream is stopped rather than buffering without end."""
+
+    def __init__(self, message: str, *, endpoint: str = "", limit: int = 0) -> None:
+        super().__init__(message, endpoint=endpoint)
+        self.limit = limit
 
 
 # --- transport ------------------------------------------------------------------------

@@ -34,6 +34,7 @@ class AsyncStream:
         self.endpoint = endpoint
         self._response: Optional[AsyncResponse] = None
         self._decoder = stream_decoder(endpoint)
+        self._feed = self._decoder.feed
         self._chunks: Any = None
         self._pending: deque[Any] = deque()
         self._started = False
@@ -63,33 +64,49 @@ class AsyncStream:
         return self
 
     async def __anext__(self) -> Any:
-        if self._closed:
-            raise StopAsyncIteration
-        await self._start()
-        if self._closed or self._chunks is None:  # closed while starting
-            raise StopAsyncIteration
+        # The hot path, once per item: hand out what the last chunk held, else decode the next
+        # chunk and hand out its first item straight away (BentoML sends one item per chunk).
+        pending = self._pending
+        if pending:
+            return pending.popleft()
+        if self._chunks is None or self._closed or self._finished:
+            return await self._first_or_end()
         try:
-            while not self._pending and not self._finished:
+            while True:
                 try:
                     chunk = await self._chunks.__anext__()
                 except StopAsyncIteration:
                     self._finished = True
-                    self._pending.extend(self._decoder.finish())
+                    pending.extend(self._decoder.finish())
+                    break
                 except StreamTruncated:
                     raise
                 except ReadError as err:
                     raise _truncated(self.endpoint, err) from None
-                else:
-                    self._pending.extend(self._decoder.feed(chunk))
+                items = self._feed(chunk)
+                if items:
+                    if len(items) > 1:
+                        pending.extend(items[1:])
+                    return items[0]
         except BaseException:
             # Whatever ends the stream early (a broken or stalled body, an item that does
             # not decode, a cancelled task) releases its connection now.
             await self.aclose()
             raise
-        if not self._pending:
+        if not pending:
             await self.aclose()
             raise StopAsyncIteration
-        return self._pending.popleft()
+        return pending.popleft()
+
+    async def _first_or_end(self) -> Any:
+        """``next()`` before the stream started (send the request first), or after its end."""
+        if self._closed or self._finished:
+            await self.aclose()
+            raise StopAsyncIteration
+        await self._start()
+        if self._closed or self._chunks is None:  # closed while starting
+            raise StopAsyncIteration
+        return await self.__anext__()
 
     async def __aenter__(self) -> AsyncStream:
         await self._start()

@@ -30,6 +30,7 @@ class SyncStream:
         self.endpoint = endpoint
         self._response: Optional[SyncResponse] = None
         self._decoder = stream_decoder(endpoint)
+        self._feed = self._decoder.feed
         self._chunks: Any = None
         self._pending: deque[Any] = deque()
         self._started = False
@@ -59,33 +60,49 @@ class SyncStream:
         return self
 
     def __next__(self) -> Any:
-        if self._closed:
-            raise StopIteration
-        self._start()
-        if self._closed or self._chunks is None:  # closed while starting
-            raise StopIteration
+        # The hot path, once per item: hand out what the last chunk held, else decode the next
+        # chunk and hand out its first item straight away (BentoML sends one item per chunk).
+        pending = self._pending
+        if pending:
+            return pending.popleft()
+        if self._chunks is None or self._closed or self._finished:
+            return self._first_or_end()
         try:
-            while not self._pending and not self._finished:
+            while True:
                 try:
                     chunk = self._chunks.__next__()
                 except StopIteration:
                     self._finished = True
-                    self._pending.extend(self._decoder.finish())
+                    pending.extend(self._decoder.finish())
+                    break
                 except StreamTruncated:
                     raise
                 except ReadError as err:
                     raise _truncated(self.endpoint, err) from None
-                else:
-                    self._pending.extend(self._decoder.feed(chunk))
+                items = self._feed(chunk)
+                if items:
+                    if len(items) > 1:
+                        pending.extend(items[1:])
+                    return items[0]
         except BaseException:
             # Whatever ends the stream early (a broken or stalled body, an item that does
             # not decode, a cancelled task) releases its connection now.
             self.close()
             raise
-        if not self._pending:
+        if not pending:
             self.close()
             raise StopIteration
-        return self._pending.popleft()
+        return pending.popleft()
+
+    def _first_or_end(self) -> Any:
+        """``next()`` before the stream started (send the request first), or after its end."""
+        if self._closed or self._finished:
+            self.close()
+            raise StopIteration
+        self._start()
+        if self._closed or self._chunks is None:  # closed while starting
+            raise StopIteration
+        return self.__next__()
 
     def __enter__(self) -> SyncStream:
         self._start()

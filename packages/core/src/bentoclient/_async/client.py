@@ -22,7 +22,7 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
 from time import monotonic, time
-from typing import TYPE_CHECKING, Any, Callable, Optional, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Callable, Literal, Optional, TypeVar, Union
 
 from .._backends import (
     AsyncTransportClass,
@@ -356,9 +356,10 @@ class AsyncHTTPClient(ClientBase):
         inputs: Iterable[Any],
         /,
         *,
-        concurrency: int = 8,
+        concurrency: Union[int, Literal["auto"]] = 8,
         ordered: bool = True,
         return_exceptions: bool = False,
+        batch_size: Optional[int] = None,
         retry: Optional[Retry] = None,
         timeout: TimeoutTypes | None = None,
         progress: Optional[Callable[[int, Optional[int]], object]] = None,
@@ -373,7 +374,9 @@ class AsyncHTTPClient(ClientBase):
         ``return_exceptions=True`` yields a :class:`~bentoclient.MapError` for a failed input
         instead of raising the first error.  ``retry`` / ``timeout`` override the client's for
         these calls; ``progress`` is called with ``(done, total)``; ``progress_bar=True`` draws
-        a tqdm bar.  See ``docs/bulk.md``.
+        a tqdm bar.  On a batchable endpoint each input is one item of a batch and
+        ``batch_size`` items go in one request; ``concurrency="auto"`` adapts the calls in
+        flight to the service.  See ``docs/bulk.md``.
         """
         name = getattr(getattr(endpoint, "endpoint", None), "name", endpoint)  # client.<endpoint> too
         client = self if retry is None and timeout is None else self.with_options(retry=retry, timeout=timeout)
@@ -385,6 +388,7 @@ class AsyncHTTPClient(ClientBase):
             inputs,
             concurrency=concurrency,
             ordered=ordered,
+            batch_size=batch_size,
             return_exceptions=return_exceptions,
             progress=progress,
             progress_bar=progress_bar,
