@@ -66,6 +66,8 @@ from bentoclient.transport import (
     transport_proxy,
 )
 
+from ._sockets import close_orphaned
+
 __all__ = ["MAX_INTERIM", "AsyncioResponse", "AsyncioTransport"]
 
 #: The most interim (``1xx``) answers accepted before the final one; more is a protocol error.
@@ -148,22 +150,7 @@ class _Connection:
         try:
             self.writer.transport.abort()
         except RuntimeError:  # its event loop is closed (a client reused across asyncio.run calls)
-            _close_orphaned(self.writer.transport)
-
-
-def _close_orphaned(transport: asyncio.BaseTransport) -> None:
-    """Close the socket of a transport whose event loop is closed.
-
-    asyncio's own close path schedules callbacks on the loop, which cannot run any more; left
-    alone, the socket stays open until garbage collection.  This reaches into the selector
-    transport (``_sock``), guarded, because asyncio offers no public way to do it.
-    """
-    inner = getattr(getattr(transport, "_ssl_protocol", None), "_transport", None)  # TLS wraps one
-    for candidate in (transport, inner):
-        sock = getattr(candidate, "_sock", None)
-        if sock is not None:
-            sock.close()
-            candidate._sock = None  # type: ignore[union-attr]  # as asyncio's close path leaves it
+            close_orphaned(self.writer.transport)
 
 
 def _time_out(waiter: asyncio.Future[None]) -> None:
@@ -674,9 +661,11 @@ class AsyncioTransport:
         except h11.RemoteProtocolError as exc:
             raise RemoteProtocolError(f"{url} sent an invalid HTTP response: {exc}", url=url) from exc
         raw = event.headers.raw_items()
-        if len(raw) > MAX_HEADERS:
+        if len(raw) > MAX_HEADERS or any(len(name) + len(value) + 4 > MAX_HEADER_LINE for name, value in raw):
             raise RemoteProtocolError(
-                f"{url} sent an invalid HTTP response: more than {MAX_HEADERS} header fields", url=url
+                f"{url} sent an invalid HTTP response: more than {MAX_HEADERS} header fields, or one over "
+                f"{MAX_HEADER_LINE // 1024} KiB (the sync client's limits)",
+                url=url,
             )
         status = event.status_code
         headers = Headers([(name.decode("latin-1"), value.decode("latin-1")) for name, value in raw])

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import ssl
 import sys
 import time
+import weakref
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from typing import Any, Optional, Union
 
@@ -55,6 +57,7 @@ from bentoclient.transport import (
 )
 
 from ._httpx import httpx
+from ._sockets import close_orphaned
 
 __all__ = ["HTTPXResponse", "HTTPXTransport"]
 
@@ -122,9 +125,10 @@ class _Trace:
     starts (a failure in between is the proxy's).
     """
 
-    __slots__ = ("opened", "sent", "tunnel_reason", "tunnel_status", "tunnelling")
+    __slots__ = ("opened", "sent", "streams", "tunnel_reason", "tunnel_status", "tunnelling")
 
-    def __init__(self) -> None:
+    def __init__(self, streams: weakref.WeakSet[Any]) -> None:
+        self.streams = streams  # the transport's: every network stream it opened
         self.opened = False
         self.sent = False
         self.tunnelling = False
@@ -148,6 +152,30 @@ class _Trace:
             self.tunnelling = False  # the tunnel is open: what follows is the service's
         elif event.startswith("connection.connect_"):  # connect_tcp, connect_unix_socket
             self.opened = True
+            if event.endswith(".complete") and info.get("return_value") is not None:
+                self.streams.add(info["return_value"])
+
+
+def _close_orphaned_stream(stream: Any) -> None:
+    """Close the socket under an httpcore network stream whose event loop is closed.
+
+    httpcore's own close path needs that loop.  This walks, guarded, from httpcore's anyio
+    stream through TLS wrappers to asyncio's transport (or anyio's raw Unix socket): no public
+    API reaches them, and a socket left to the garbage collector warns.
+    """
+    inner = getattr(stream, "_stream", None)
+    for _ in range(4):  # TLS over TLS at most
+        wrapped = getattr(inner, "transport_stream", None)
+        if wrapped is None:
+            break
+        inner = wrapped
+    transport = getattr(inner, "_transport", None)
+    if isinstance(transport, asyncio.BaseTransport):
+        close_orphaned(transport)
+        return
+    raw = getattr(inner, "_raw_socket", None)  # anyio's Unix socket streams
+    if isinstance(raw, socket.socket):
+        raw.close()
 
 
 class _Failure:
@@ -330,6 +358,7 @@ class HTTPXTransport:
         self._origin = httpx.URL(scheme=scheme, host=host, port=port)
         self._host = ("Host", address.host_header)
         self._loop: Optional[asyncio.AbstractEventLoop] = None
+        self._streams: weakref.WeakSet[Any] = weakref.WeakSet()
 
     async def send(self, request: Request, timeout: Timeout, deadline: Optional[float] = None) -> HTTPXResponse:
         """Send ``request``; return once the final response head arrived (``1xx`` skipped by httpcore)."""
@@ -343,7 +372,7 @@ class HTTPXTransport:
         if not isinstance(content, (bytes, bytearray)):
             content = _aiter(content)
         url = self.address.origin + request.target
-        trace = _Trace()
+        trace = _Trace(self._streams)
         extensions = {
             "timeout": {"connect": timeout.connect, "read": timeout.read, "write": timeout.write, "pool": timeout.pool},
             "trace": trace,
@@ -377,7 +406,13 @@ class HTTPXTransport:
         return HTTPXResponse(response, url, deadline)
 
     async def aclose(self) -> None:
+        """Close the connections (on the event loop they belong to, or after it was closed)."""
         if self._loop is not None and self._loop is not asyncio.get_running_loop():
+            if self._loop.is_closed():  # e.g. a second asyncio.run(): nothing can run there any more
+                for stream in list(self._streams):
+                    _close_orphaned_stream(stream)
+                self._streams.clear()
+                return
             raise EventLoopError(
                 f"close the client of {self.address.url} on the event loop it ran on: httpx's connections "
                 "belong to that loop"
