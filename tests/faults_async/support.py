@@ -22,7 +22,7 @@ if str(TESTS) not in sys.path:
 
 from faults.conftest import FAST_RETRY, QUICK, Snapshot, TLSFiles, assert_nothing_leaked, make_tls_files  # noqa: E402
 
-from bentoclient_async import AsyncHTTPClient, AsyncioTransport, HTTPXTransport  # noqa: E402
+from bentoclient_async import AsyncHTTPClient, AsyncioTransport  # noqa: E402
 
 T = TypeVar("T")
 

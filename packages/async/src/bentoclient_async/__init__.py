@@ -26,10 +26,11 @@ from bentoclient.aio import AsyncHTTPClient, AsyncTask
 from bentoclient.transport import AsyncTransport, ProxyConfig, ServiceAddress, SSLOptions
 
 if TYPE_CHECKING:  # httpx and h11 load when a client first needs a transport
-    from ._asyncio import AsyncioResponse, AsyncioTransport
+    from ._asyncio import MAX_INTERIM, AsyncioResponse, AsyncioTransport
     from ._transport import HTTPXResponse, HTTPXTransport
 
 __all__ = [
+    "MAX_INTERIM",
     "AsyncHTTPClient",
     "AsyncTask",
     "AsyncioResponse",
@@ -55,7 +56,7 @@ def __getattr__(name: str) -> Any:
         from . import _transport
 
         return getattr(_transport, name)
-    if name in ("AsyncioTransport", "AsyncioResponse"):
+    if name in ("AsyncioTransport", "AsyncioResponse", "MAX_INTERIM"):
         from . import _asyncio
 
         return getattr(_asyncio, name)

@@ -191,7 +191,6 @@ class AsyncioResponse:
         url: str,
         read_timeout: Optional[float],
         deadline: Optional[float],
-        bodyless: bool = False,
     ) -> None:
         self.status_code = status
         self.headers = headers
@@ -200,9 +199,7 @@ class AsyncioResponse:
         self._url = url
         self._read_timeout = read_timeout
         self._deadline = deadline
-        # 101 Switching Protocols: no HTTP body follows, and the connection is not HTTP any more.
-        self._done = bodyless
-        self._reusable = not bodyless
+        self._done = False
 
     def _limit(self) -> tuple[Optional[float], str]:
         return _read_limit(self._read_timeout, self._deadline)
@@ -273,7 +270,7 @@ class AsyncioResponse:
         if conn is None:
             return
         keep = False
-        if reusable and self._done and self._reusable:
+        if reusable and self._done:
             machine = conn.h11
             # h11 says whether the exchange ended cleanly and the connection may carry another
             # (not after Connection: close, an HTTP/1.0 answer or a body read until close).
@@ -631,13 +628,13 @@ class AsyncioTransport:
                     answered = True
                     machine.receive_data(data)
                     continue
-                if type(event) is h11.Response or (
-                    type(event) is h11.InformationalResponse and event.status_code == 101
-                ):
+                if type(event) is h11.Response:
                     break
                 if type(event) is not h11.InformationalResponse:  # h11 gives nothing else here
                     raise RemoteProtocolError(f"{url} sent an unexpected answer ({type(event).__name__})", url=url)
-                interim += 1  # 100 Continue, 103 Early Hints: skipped, up to a bound
+                # 100 Continue, 103 Early Hints: skipped, up to a bound.  (h11 refuses a 101: no
+                # request here asks to switch protocols.)
+                interim += 1
                 if interim > MAX_INTERIM:
                     raise RemoteProtocolError(
                         f"{url} sent more than {MAX_INTERIM} interim (1xx) answers without a final one", url=url
@@ -679,5 +676,4 @@ class AsyncioTransport:
             url=url,
             read_timeout=timeout.read,
             deadline=deadline,
-            bodyless=status == 101,
         )

@@ -360,6 +360,23 @@ class HTTPXTransport:
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._streams: weakref.WeakSet[Any] = weakref.WeakSet()
 
+    def _pool_connections(self) -> list[Any]:
+        pool = getattr(self.transport, "_pool", None)  # httpx keeps its httpcore pool there
+        connections = getattr(pool, "connections", None)  # httpcore's public list
+        if connections is None:
+            raise AttributeError("connection counts are known only for the httpx transport made here")
+        return list(connections)
+
+    @property
+    def open_connections(self) -> int:
+        """Connections open now (idle or carrying a request), in the pool made here."""
+        return sum(1 for conn in self._pool_connections() if not conn.is_closed())
+
+    @property
+    def idle_connections(self) -> int:
+        """Kept-alive connections waiting for a request, in the pool made here."""
+        return sum(1 for conn in self._pool_connections() if conn.is_idle())
+
     async def send(self, request: Request, timeout: Timeout, deadline: Optional[float] = None) -> HTTPXResponse:
         """Send ``request``; return once the final response head arrived (``1xx`` skipped by httpcore)."""
         if self._loop is None:
