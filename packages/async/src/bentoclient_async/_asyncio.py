@@ -46,8 +46,6 @@ from bentoclient.exceptions import (
 )
 from bentoclient.transport import (
     KEEPALIVE_EXPIRY,
-    MAX_HEADER_LINE,
-    MAX_HEADERS,
     READ_CHUNK,
     Headers,
     ProxyConfig,
@@ -66,14 +64,13 @@ from bentoclient.transport import (
     transport_proxy,
 )
 
+from ._limits import MAX_HEAD_SIZE, head_problem
 from ._sockets import close_orphaned
 
 __all__ = ["MAX_INTERIM", "AsyncioResponse", "AsyncioTransport"]
 
 #: The most interim (``1xx``) answers accepted before the final one; more is a protocol error.
 MAX_INTERIM = 16
-# h11's bound on an incomplete head: as the sync pool bounds a line (64 KiB).
-_MAX_HEAD = MAX_HEADER_LINE
 
 
 class _Expired(Exception):
@@ -95,7 +92,7 @@ class _Connection:
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader = reader
         self.writer = writer
-        self.h11 = h11.Connection(h11.CLIENT, max_incomplete_event_size=_MAX_HEAD)
+        self.h11 = h11.Connection(h11.CLIENT, max_incomplete_event_size=MAX_HEAD_SIZE)
         self.idle_since = 0.0
         self.reused = False
         self.timer: Optional[asyncio.TimerHandle] = None
@@ -448,7 +445,7 @@ class AsyncioTransport:
         try:
             host = f"[{address.host}]" if ":" in address.host else address.host
             authority = f"{host}:{address.port}"
-            machine = h11.Connection(h11.CLIENT, max_incomplete_event_size=_MAX_HEAD)
+            machine = h11.Connection(h11.CLIENT, max_incomplete_event_size=MAX_HEAD_SIZE)
             connect = h11.Request(method="CONNECT", target=authority, headers=[("Host", authority), *proxy.headers])
             await loop.sock_sendall(sock, machine.send(connect))
             interim = 0
@@ -658,12 +655,9 @@ class AsyncioTransport:
         except h11.RemoteProtocolError as exc:
             raise RemoteProtocolError(f"{url} sent an invalid HTTP response: {exc}", url=url) from exc
         raw = event.headers.raw_items()
-        if len(raw) > MAX_HEADERS or any(len(name) + len(value) + 4 > MAX_HEADER_LINE for name, value in raw):
-            raise RemoteProtocolError(
-                f"{url} sent an invalid HTTP response: more than {MAX_HEADERS} header fields, or one over "
-                f"{MAX_HEADER_LINE // 1024} KiB (the sync client's limits)",
-                url=url,
-            )
+        problem = head_problem(15 + len(event.reason), raw)
+        if problem is not None:
+            raise RemoteProtocolError(f"{url} sent an invalid HTTP response: {problem}", url=url)
         status = event.status_code
         headers = Headers([(name.decode("latin-1"), value.decode("latin-1")) for name, value in raw])
         if self._forward is not None and status == 407:  # the proxy's own refusal, not the service's answer

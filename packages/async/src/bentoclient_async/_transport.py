@@ -57,6 +57,7 @@ from bentoclient.transport import (
 )
 
 from ._httpx import httpx
+from ._limits import head_problem
 from ._sockets import close_orphaned
 
 __all__ = ["HTTPXResponse", "HTTPXTransport"]
@@ -416,9 +417,13 @@ class HTTPXTransport:
                         url=url,
                         request_sent=trace.sent,
                     ) from exc
+        reason = response.extensions.get("reason_phrase", b"")
+        problem = head_problem(15 + len(reason), response.headers.raw)
+        if problem is not None:  # the limits AsyncioTransport applies too: one verdict for both
+            await response.aclose()
+            raise RemoteProtocolError(f"{url} sent an invalid HTTP response: {problem}", url=url)
         if self.proxy is not None and response.status_code == 407 and self.address.scheme == "http":
             await response.aclose()  # the proxy's own refusal, not the service's answer
-            reason = response.extensions.get("reason_phrase", b"")
             raise proxy_status_error(self.address, self.proxy, 407, reason.decode("ascii", "replace"), tunnel=False)
         return HTTPXResponse(response, url, deadline)
 
