@@ -304,7 +304,18 @@ class HTTPXResponse:
             await self._response.aclose()
 
     async def aread(self) -> bytes:
-        return b"".join([chunk async for chunk in self.aiter_bytes()])
+        """The whole body; the common small answer without an async generator of ours."""
+        if self._deadline is not None:
+            return b"".join([chunk async for chunk in self.aiter_bytes()])
+        parts: list[bytes] = []
+        try:
+            async for chunk in self._response.aiter_raw():
+                parts.append(chunk)
+        except httpx.TransportError as exc:
+            raise _mapped(self._url, exc, None, True) from exc
+        finally:
+            await self._response.aclose()
+        return parts[0] if len(parts) == 1 else b"".join(parts)
 
     async def aclose(self) -> None:
         await self._response.aclose()
@@ -357,6 +368,8 @@ class HTTPXTransport:
         self.transport = transport
         scheme, host, port = address.logical_origin
         self._origin = httpx.URL(scheme=scheme, host=host, port=port)
+        self._origin_text = address.origin
+        self._urls: dict[str, httpx.URL] = {}
         self._host = ("Host", address.host_header)
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._streams: weakref.WeakSet[Any] = weakref.WeakSet()
@@ -389,22 +402,20 @@ class HTTPXTransport:
         content: Any = request.content
         if not isinstance(content, (bytes, bytearray)):
             content = _aiter(content)
-        url = self.address.origin + request.target
+        target = request.target
+        url = self._origin_text + target
         trace = _Trace(self._streams)
         extensions = {
             "timeout": {"connect": timeout.connect, "read": timeout.read, "write": timeout.write, "pool": timeout.pool},
             "trace": trace,
         }
-        with mapped_errors(url):
-            built = httpx.Request(
-                request.method,
-                self._origin.copy_with(raw_path=request.target.encode("ascii")),
-                headers=headers,
-                content=content,
-                extensions=extensions,
-            )
-        failure = _Failure(self.address, self.proxy, trace, timeout.connect)
-        with mapped_errors(url, failure=failure):
+        request_url = self._urls.get(target)
+        if request_url is None:  # the targets of a service repeat: parse each once
+            request_url = self._origin.copy_with(raw_path=target.encode("ascii"))
+            if len(self._urls) < 256:
+                self._urls[target] = request_url
+        built = httpx.Request(request.method, request_url, headers=headers, content=content, extensions=extensions)
+        try:
             if deadline is None:
                 response = await self.transport.handle_async_request(built)
             else:
@@ -417,6 +428,8 @@ class HTTPXTransport:
                         url=url,
                         request_sent=trace.sent,
                     ) from exc
+        except httpx.TransportError as exc:
+            raise _mapped(url, exc, _Failure(self.address, self.proxy, trace, timeout.connect), False) from exc
         reason = response.extensions.get("reason_phrase", b"")
         problem = head_problem(15 + len(reason), response.headers.raw)
         if problem is not None:  # the limits AsyncioTransport applies too: one verdict for both
