@@ -419,3 +419,21 @@ def test_an_empty_get_has_no_framing_field_and_a_post_says_its_length(script_ser
     assert b"transfer-encoding" not in heads[0]
     assert b"\r\ncontent-length: 2" in heads[1]
     assert b"\r\ncontent-length: 0" in heads[2]
+
+
+def test_the_default_transport_is_httpx_and_client_cls_says_so(script_server: ScriptServer) -> None:
+    from bentoclient_async import AsyncHTTPClient
+
+    assert AsyncHTTPClient.client_cls is HTTPXTransport
+
+    async def main() -> None:
+        default = AsyncHTTPClient(script_server.url)
+        opted = AsyncHTTPClient(script_server.url, transport=AsyncioTransport(script_server.url))
+        try:
+            assert isinstance(default._transport, HTTPXTransport)
+            assert isinstance(opted._transport, AsyncioTransport)
+        finally:
+            await default.close()
+            await opted.close()
+
+    asyncio.run(main())
