@@ -203,11 +203,39 @@ def mapped_errors(url: str, *, failure: Optional[_Failure] = None, body: bool = 
     try:
         yield
     except httpx.TransportError as exc:
-        raise _mapped(url, exc, failure, body) from exc
+        raise _mapped(url, exc, failure, body) from _cause(exc)
     except httpx.InvalidURL as exc:  # not an httpx.TransportError
         raise ConfigurationError(f"cannot send a request to {url!r}: {exc}") from exc
     except httpx.DecodingError as exc:
         raise ResponseDecodeError(f"{url}: {exc}") from exc
+
+
+def _socket_error(exc: BaseException) -> Optional[OSError]:
+    """The socket's own error (an ``OSError`` with an errno) that ``exc`` was raised from, if any.
+
+    httpx -> httpcore -> anyio wrap it (anyio in a plain ``OSError`` without errno, or an
+    exception group when several addresses were tried): the first one tried is returned.
+    """
+    seen: Optional[BaseException] = exc
+    for _ in range(10):
+        if seen is None:
+            return None
+        if isinstance(seen, OSError) and seen.errno is not None:
+            return seen
+        group = getattr(seen, "exceptions", None)  # an exception group: its first member
+        if isinstance(group, tuple) and group and isinstance(group[0], BaseException):
+            seen = group[0]
+            continue
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _cause(exc: Exception) -> BaseException:
+    """What a mapped error is raised ``from``: the socket's error when a connection failed (so
+    ``__cause__`` carries its errno; httpx's exception stays as ``__context__``), else httpx's."""
+    if isinstance(exc, httpx.ConnectError) and _ssl_cause(exc) is None:
+        return _socket_error(exc) or exc
+    return exc
 
 
 def _mapped(url: str, exc: Exception, failure: Optional[_Failure], body: bool) -> TransportError:
@@ -225,7 +253,9 @@ def _mapped(url: str, exc: Exception, failure: Optional[_Failure], body: bool) -
             reason = f"the proxy broke off the CONNECT exchange ({type(exc).__name__}: {exc})"
             return proxy_connect_error(address, proxy, reason)
         if isinstance(exc, httpx.ConnectError) and _ssl_cause(exc) is None:
-            return proxy_connect_error(address, proxy, str(exc) or type(exc).__name__)
+            socket_error = _socket_error(exc)
+            reason = (socket_error.strerror if socket_error is not None else None) or str(exc) or type(exc).__name__
+            return proxy_connect_error(address, proxy, reason)
     if isinstance(exc, httpx.ConnectTimeout):
         return ConnectTimeout(f"connecting to {url} took longer than the connect timeout", url=url, request_sent=False)
     if isinstance(exc, httpx.PoolTimeout):
@@ -240,7 +270,9 @@ def _mapped(url: str, exc: Exception, failure: Optional[_Failure], body: bool) -
             reason = str(cause) or cause.reason or type(cause).__name__
             service = failure.address.url if failure is not None else url
             return TLSError(tls_failure_message(service, reason), url=url, request_sent=False)
-        return ConnectError(f"cannot connect to {url}: {exc}", url=url, request_sent=False)
+        socket_error = _socket_error(exc)
+        shown = (socket_error.strerror or str(socket_error)) if socket_error is not None else str(exc)
+        return ConnectError(f"cannot connect to {url}: {shown}", url=url, request_sent=False)
     if isinstance(exc, (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)):
         if body:
             return ReadError(f"the response from {url} ended early or broke off: {exc}", url=url)
@@ -312,7 +344,7 @@ class HTTPXResponse:
             async for chunk in self._response.aiter_raw():
                 parts.append(chunk)
         except httpx.TransportError as exc:
-            raise _mapped(self._url, exc, None, True) from exc
+            raise _mapped(self._url, exc, None, True) from _cause(exc)
         finally:
             await self._response.aclose()
         return parts[0] if len(parts) == 1 else b"".join(parts)
@@ -429,7 +461,8 @@ class HTTPXTransport:
                         request_sent=trace.sent,
                     ) from exc
         except httpx.TransportError as exc:
-            raise _mapped(url, exc, _Failure(self.address, self.proxy, trace, timeout.connect), False) from exc
+            failure = _Failure(self.address, self.proxy, trace, timeout.connect)
+            raise _mapped(url, exc, failure, False) from _cause(exc)
         reason = response.extensions.get("reason_phrase", b"")
         problem = head_problem(15 + len(reason), response.headers.raw)
         if problem is not None:  # the limits AsyncioTransport applies too: one verdict for both
