@@ -1,8 +1,10 @@
-"""The fault matrix for AsyncHTTPClient: the server of tests/faults misbehaves, httpx underneath.
+"""The fault matrix for AsyncHTTPClient: the server of tests/faults misbehaves.
 
+Every test runs on both async transports (the ``clients`` fixture): the default
+``HTTPXTransport`` (httpx's pool) and the opt-in ``AsyncioTransport`` (h11 on asyncio).
 Each test is one fault with ONE documented outcome (docs/reliability.md, "Async client and
-streams"): a typed bentoclient error, never an ``httpx`` one, with the attempts it took, or a
-correct result.  Each test runs its coroutine with ``asyncio.run`` (``clients.run``), which
+streams"): a typed bentoclient error, never an ``httpx`` or ``h11`` one, with the attempts it
+took, or a correct result.  Each test runs its coroutine with ``asyncio.run`` (``clients.run``), which
 closes every client in that loop; the ``no_leaks`` fixture then checks that nothing was left
 to the garbage collector (ResourceWarning), and that descriptors, threads and temporary
 download folders are back to where they were.
