@@ -38,7 +38,7 @@ Runner = Union[Callable[[Params], Result], Callable[[Params], Awaitable[Result]]
 #: Which interpreter runs an implementation: the bench environment's or BentoML's.
 RUNTIME = {
     "bentoclient": "bench",
-    "bentoclient-httpx": "bench",
+    "bentoclient-fast": "bench",
     "bentoclient-aio": "bench",
     "bentoclient-loop": "bench",
     "bentoclient-unbatched": "bench",
@@ -323,6 +323,7 @@ async def _async_loop(params: Params, call: Callable[[], Awaitable[Any]]) -> Res
 
 
 async def async_bentoclient(p: Params) -> Result:
+    """bentoclient's client as constructed by default (httpx's pool: httpx2 on 3.11+)."""
     from bentoclient import Timeout
     from bentoclient_async import AsyncHTTPClient
 
@@ -332,15 +333,12 @@ async def async_bentoclient(p: Params) -> Result:
         return await _async_loop(p, lambda: echo(text="hi", n=1))
 
 
-async def async_bentoclient_httpx(p: Params) -> Result:
-    """bentoclient's client over httpx's connection pool (httpx2 on 3.11+), as ``transport=`` gives it."""
-    import httpx2 as httpx
-
+async def async_bentoclient_fast(p: Params) -> Result:
+    """bentoclient's client on the opt-in fast transport (h11 driven from asyncio streams)."""
     from bentoclient import Timeout
-    from bentoclient_async import AsyncHTTPClient
+    from bentoclient_async import AsyncHTTPClient, AsyncioTransport
 
-    limits = httpx.Limits(max_connections=p["max_connections"], max_keepalive_connections=p["max_connections"])
-    transport = httpx.AsyncHTTPTransport(limits=limits)
+    transport = AsyncioTransport(p["url"], max_connections=p["max_connections"])
     async with AsyncHTTPClient(p["url"], transport=transport, timeout=Timeout(30, 30, 30, None)) as client:
         echo = client.echo
         return await _async_loop(p, lambda: echo(text="hi", n=1))
@@ -1093,8 +1091,8 @@ async def automap_bentoclient_aio(p: Params) -> Result:
 
 #: scenario -> implementation -> function (None: not implemented yet, reported as n/a).
 ASYNC_IMPLS: dict[str, Any] = {
-    "bentoclient": async_bentoclient,  # when bentoclient-async provides it (REQUIRES)
-    "bentoclient-httpx": async_bentoclient_httpx,
+    "bentoclient": async_bentoclient,  # the default transport, when bentoclient-async provides it (REQUIRES)
+    "bentoclient-fast": async_bentoclient_fast,
     "bentoml": async_bentoml,
     "httpx": async_httpx,
     "httpx2": async_httpx2,
@@ -1172,8 +1170,8 @@ SCENARIOS: dict[str, dict[str, Optional[Runner]]] = {
 REQUIRES: dict[tuple[str, str], str] = {
     ("async", "bentoclient"): "from bentoclient_async import AsyncHTTPClient",
     ("async256", "bentoclient"): "from bentoclient_async import AsyncHTTPClient",
-    ("async", "bentoclient-httpx"): "from bentoclient_async import HTTPXTransport",
-    ("async256", "bentoclient-httpx"): "from bentoclient_async import HTTPXTransport",
+    ("async", "bentoclient-fast"): "from bentoclient_async import AsyncioTransport",
+    ("async256", "bentoclient-fast"): "from bentoclient_async import AsyncioTransport",
     ("async", "httpx2"): "import httpx2",
     ("async256", "httpx2"): "import httpx2",
     ("stream", "bentoclient"): "import bentoclient_stream; bentoclient_stream.sync_stream",

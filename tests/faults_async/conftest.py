@@ -48,11 +48,12 @@ def other_port() -> Iterator[FaultServer]:
     yield from serve_at()
 
 
-#: Every async fault test runs on the default transport and on httpx's pool (``transport=``).
-TRANSPORTS = ["asyncio", "httpx"]
+#: Every async fault test runs on the default transport (httpx's pool) and on the opt-in
+#: h11-on-asyncio one (``transport=AsyncioTransport(url)``).
+TRANSPORTS = ["httpx", "asyncio"]
 
 
-def _clients(url: str, transport: str = "asyncio") -> Iterator[AsyncClients]:
+def _clients(url: str, transport: str = "httpx") -> Iterator[AsyncClients]:
     clients = AsyncClients(url, transport)
     yield clients
     for client in clients.made:  # clients.run() closed them; a test that never ran one is a bug

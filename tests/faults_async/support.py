@@ -22,8 +22,7 @@ if str(TESTS) not in sys.path:
 
 from faults.conftest import FAST_RETRY, QUICK, Snapshot, TLSFiles, assert_nothing_leaked, make_tls_files  # noqa: E402
 
-from bentoclient.transport import parse_service_url  # noqa: E402
-from bentoclient_async import AsyncHTTPClient, AsyncioTransport, HTTPXTransport  # noqa: E402
+from bentoclient_async import AsyncHTTPClient, AsyncioTransport  # noqa: E402
 
 T = TypeVar("T")
 
@@ -92,18 +91,18 @@ class AsyncClients:
     must have reported no error (an exception never retrieved, a callback that failed).
     """
 
-    def __init__(self, url: str, transport: str = "asyncio") -> None:
+    def __init__(self, url: str, transport: str = "httpx") -> None:
         self.url = url
-        self.transport = transport  # "asyncio" (the default transport) or "httpx" (HTTPXTransport)
+        self.transport = transport  # "httpx" (the default, HTTPXTransport) or "asyncio" (AsyncioTransport)
         self.made: list[AsyncHTTPClient] = []
 
     def __call__(self, url: Optional[str] = None, **options: Any) -> AsyncHTTPClient:
         options.setdefault("timeout", QUICK)
         options.setdefault("retry", FAST_RETRY)
-        if self.transport == "httpx" and "transport" not in options:
-            # The same options, through httpx's connection pool: what transport= gives a user.
-            options["transport"] = HTTPXTransport(
-                parse_service_url(url or self.url),
+        if self.transport == "asyncio" and "transport" not in options:
+            # The opt-in fast transport, with the same options: what a user writes to choose it.
+            options["transport"] = AsyncioTransport(
+                url or self.url,
                 max_connections=options.pop("max_connections", 10),
                 verify=options.pop("verify", True),
             )

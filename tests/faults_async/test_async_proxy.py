@@ -23,7 +23,7 @@ import bentoclient_async
 from bentoclient import NO_RETRY
 from bentoclient import exceptions as exc
 from bentoclient._backends import _takes_keyword
-from bentoclient_async import AsyncHTTPClient
+from bentoclient_async import AsyncHTTPClient, AsyncioTransport
 
 from .support import FAST_RETRY, QUICK, TLSFiles
 
@@ -218,3 +218,73 @@ def test_proxy_that_never_answers_connect_is_a_connect_timeout(tls_server: Fault
             assert time.monotonic() - started < 3
 
         asyncio.run(main())
+
+
+# --- the opt-in AsyncioTransport takes proxy= itself --------------------------------------------
+
+
+def test_asyncio_transport_sends_http_through_the_proxy(server: FaultServer, proxy: ForwardProxy) -> None:
+    async def main() -> None:
+        transport = AsyncioTransport(server.url, proxy=proxy.url_with("alice", "pw"))
+        async with AsyncHTTPClient(server.url, transport=transport, timeout=QUICK, token=TOKEN) as client:
+            assert await client.classify(ROWS) == LABELS
+
+    asyncio.run(main())
+    assert [s.target for s in proxy.seen] == [f"{server.url}{p}" for p in ("/readyz", "/schema.json", "/classify")]
+    assert all(s.header("proxy-authorization") == "Basic YWxpY2U6cHc=" for s in proxy.seen)
+    assert all(r.header("proxy-authorization") is None for r in server.requests)
+
+
+def test_asyncio_transport_tunnels_https_with_connect(
+    tls_server: FaultServer, proxy: ForwardProxy, tls_files: TLSFiles
+) -> None:
+    async def main() -> None:
+        transport = AsyncioTransport(tls_server.url, verify=tls_files.ca, proxy=proxy.url_with("alice", "pw"))
+        async with AsyncHTTPClient(tls_server.url, transport=transport, timeout=QUICK, token=TOKEN) as client:
+            assert await client.classify(ROWS) == LABELS
+
+    asyncio.run(main())
+    assert [(s.method, s.target) for s in proxy.seen] == [("CONNECT", f"127.0.0.1:{tls_server.port}")]
+    assert TOKEN.encode() not in proxy.tunnelled
+
+
+@pytest.mark.parametrize("tunnel", [False, True], ids=["http-407", "https-403"])
+def test_asyncio_transport_proxy_refusals_are_typed(
+    server: FaultServer, tls_server: FaultServer, tls_files: TLSFiles, tunnel: bool
+) -> None:
+    with ForwardProxy(auth=None if tunnel else ("alice", "pw"), forbid=tunnel) as refusing:
+        url = tls_server.url if tunnel else server.url
+
+        async def main() -> None:
+            transport = AsyncioTransport(url, verify=tls_files.ca, proxy=refusing.url_with("alice", "wrong-pw-9"))
+            client = AsyncHTTPClient(url, transport=transport, timeout=QUICK, retry=NO_RETRY, server_ready_timeout=0)
+            with pytest.raises(exc.ProxyError) as info:
+                async with client:
+                    pass  # pragma: no cover
+            assert info.value.status_code == (403 if tunnel else 407)
+            assert "wrong-pw-9" not in str(info.value)
+
+        asyncio.run(main())
+    assert server.requests == []
+    assert tls_server.requests == []
+
+
+@pytest.mark.parametrize("answer", [b"", b"SSH-2.0-OpenSSH_9.6\r\n", b"HTTP/1.1 200 OK\r\n" + b"x" * 70_000])
+def test_asyncio_transport_broken_answer_to_connect_is_a_proxy_error(
+    tls_server: FaultServer, tls_files: TLSFiles, answer: bytes
+) -> None:
+    with ForwardProxy(connect_raw=answer) as broken:
+
+        async def main() -> None:
+            transport = AsyncioTransport(tls_server.url, verify=tls_files.ca, proxy=broken.url)
+            client = AsyncHTTPClient(
+                tls_server.url, transport=transport, timeout=QUICK, server_ready_timeout=0, retry=NO_RETRY
+            )
+            with pytest.raises(exc.ProxyError, match="broke off the CONNECT exchange") as info:
+                async with client:
+                    pass  # pragma: no cover
+            assert info.value.status_code is None
+            assert info.value.__cause__ is not None or answer in (b"", b"SSH-2.0-OpenSSH_9.6\r\n")
+
+        asyncio.run(main())
+    assert tls_server.requests == []

@@ -34,10 +34,11 @@ def server() -> Iterator[FaultServer]:
     yield from running(serve_streams(FaultServer()))
 
 
-@pytest.fixture
-def clients(server: FaultServer) -> Iterator[AsyncClients]:
-    """Build AsyncHTTPClients for ``server``; ``clients.run(main)`` runs a test's coroutine."""
-    clients = AsyncClients(server.url)
+@pytest.fixture(params=["httpx", "asyncio"])
+def clients(server: FaultServer, request: pytest.FixtureRequest) -> Iterator[AsyncClients]:
+    """Build AsyncHTTPClients for ``server`` on the default transport (httpx's pool) and on the
+    opt-in ``AsyncioTransport``; ``clients.run(main)`` runs a test's coroutine."""
+    clients = AsyncClients(server.url, request.param)
     yield clients
     for client in clients.made:
         assert client._closed, f"{client!r} was never closed: build clients inside clients.run()"

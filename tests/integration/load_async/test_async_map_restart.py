@@ -1,7 +1,7 @@
 """``AsyncHTTPClient.map()`` over 10,000 inputs while the real ``bentoml serve`` restarts.
 
 The twin of ``tests/integration/load/test_map_restart.py`` on the default async transport
-(``AsyncioTransport``), whose pool counters show that every connection is back (or closed)
+(``HTTPXTransport``), whose pool counters show that every connection is back (or closed)
 after the map and after ``close()``.  Also: a map cancelled mid-run against the real server
 gives back every connection.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from typing import Any
+from typing import Any, Union
 
 import pytest
 from restarts import (
@@ -28,7 +28,7 @@ from restarts import (
 )
 
 from bentoclient import NO_RETRY, Backoff, Retry, Timeout
-from bentoclient_async import AsyncHTTPClient, AsyncioTransport
+from bentoclient_async import AsyncHTTPClient, AsyncioTransport, HTTPXTransport
 
 # Long: its own time limit above the suite's default (pyproject.toml).
 pytestmark = pytest.mark.timeout(900)
@@ -37,13 +37,15 @@ SURVIVE = Retry(total=60, backoff=Backoff(initial=0.1, factor=2.0, maximum=1.0, 
 LIMITS = Timeout(connect=5, read=20, write=20, pool=60, total=60)
 
 
-def pool_of(client: AsyncHTTPClient) -> AsyncioTransport:
+def pool_of(client: AsyncHTTPClient) -> Union[AsyncioTransport, HTTPXTransport]:
     transport = client._transport
-    assert isinstance(transport, AsyncioTransport)
+    assert isinstance(transport, (AsyncioTransport, HTTPXTransport))
     return transport
 
 
-async def run_map(url: str, restart: RestartWhen, retry: Retry) -> tuple[list[Any], Any, float, AsyncioTransport]:
+async def run_map(
+    url: str, restart: RestartWhen, retry: Retry
+) -> tuple[list[Any], Any, float, Union[AsyncioTransport, HTTPXTransport]]:
     async with AsyncHTTPClient(url, max_connections=CONCURRENCY, timeout=LIMITS, retry=retry) as client:
         started = time.monotonic()
         results = client.map(

@@ -7,10 +7,14 @@ async with AsyncHTTPClient("http://localhost:3000") as client:
 
 The client itself (its calls, retries, readiness, tasks, files and streams) is core's
 :mod:`bentoclient.aio`.  This package adds the transports it sends through:
-:class:`AsyncioTransport` (the default: HTTP/1.1 on asyncio streams) and
-:class:`HTTPXTransport` (httpx's connection pool, on ``httpx2`` where Python is 3.11 or newer,
-else ``httpx``; used when you pass an httpx transport, or ask for it).  It uses only
-bentoclient's public API.
+:class:`HTTPXTransport` (the default: httpx's connection pool, on ``httpx2`` where Python is
+3.11 or newer, else ``httpx``) and :class:`AsyncioTransport` (an opt-in for CPU-bound
+callers: h11, the parser httpx itself uses, driven straight from asyncio streams, at a
+fraction of the CPU per call)::
+
+    AsyncHTTPClient(url, transport=AsyncioTransport.for_url(url, max_connections=64))
+
+It uses only bentoclient's public API.
 """
 
 from __future__ import annotations
@@ -20,14 +24,14 @@ from typing import TYPE_CHECKING, Any, Optional
 from bentoclient.aio import AsyncHTTPClient, AsyncTask
 from bentoclient.transport import AsyncTransport, ProxyConfig, ServiceAddress, SSLOptions
 
-from ._asyncio import AsyncioResponse, AsyncioTransport
-
-if TYPE_CHECKING:  # httpx loads only when its transport is used
+if TYPE_CHECKING:  # httpx and h11 load when a client first needs a transport
+    from ._asyncio import MAX_INTERIM, AsyncioResponse, AsyncioTransport
     from ._transport import HTTPXResponse, HTTPXTransport
 
 __version__ = "0.1.0"  # this distribution's own version, as in its pyproject.toml
 
 __all__ = [
+    "MAX_INTERIM",
     "AsyncHTTPClient",
     "AsyncTask",
     "AsyncioResponse",
@@ -42,8 +46,10 @@ __all__ = [
 def default_transport(
     address: ServiceAddress, *, max_connections: int, verify: SSLOptions, proxy: Optional[ProxyConfig] = None
 ) -> AsyncTransport:
-    """The transport ``AsyncHTTPClient`` sends through when given none."""
-    return AsyncioTransport(address, max_connections=max_connections, verify=verify, proxy=proxy)
+    """The transport ``AsyncHTTPClient`` sends through when given none: :class:`HTTPXTransport`."""
+    from ._transport import HTTPXTransport
+
+    return HTTPXTransport(address, max_connections=max_connections, verify=verify, proxy=proxy)
 
 
 def __getattr__(name: str) -> Any:
@@ -51,4 +57,8 @@ def __getattr__(name: str) -> Any:
         from . import _transport
 
         return getattr(_transport, name)
+    if name in ("AsyncioTransport", "AsyncioResponse", "MAX_INTERIM"):
+        from . import _asyncio
+
+        return getattr(_asyncio, name)
     raise AttributeError(f"module 'bentoclient_async' has no attribute {name!r}")

@@ -1,26 +1,33 @@
-"""``AsyncioTransport``: the default async transport, HTTP/1.1 on asyncio streams.
+"""``AsyncioTransport``: an opt-in fast async transport, h11 driven from asyncio streams.
 
-httpx's connection pool (httpcore) costs several times more CPU per call than the rest of the
-client put together when many requests are in flight (see ``docs/performance.md``).  This
-transport does what bentoclient needs and no more: keep-alive HTTP/1.1 connections to one
-service over TCP, TLS or a Unix socket, at most ``max_connections`` of them, idle ones
-expiring after 4 s; the response head read with the same rules and limits as the sync pool
-(:mod:`bentoclient.transport`); timeouts by a timer per phase that aborts the connection, not
-a task per read.  Failures are typed at the source: whether any byte of the request went out,
-whether a reused connection was closed before any byte of the answer (``stale_connection``).
+``AsyncHTTPClient`` sends through httpx's pool by default (:class:`HTTPXTransport`).  That
+pool (httpcore) costs several times more CPU per call than the rest of the client when
+many requests are in flight (see ``docs/performance.md``).  This transport is for callers
+who need that CPU back: it does what bentoclient needs and no more, as httpcore does but
+with less machinery around it.  HTTP/1.1 framing is h11's, the parser httpcore itself
+uses: this module writes no byte of HTTP and parses none; it feeds h11 the bytes of
+asyncio streams and acts on its events.  Around it: keep-alive connections to one service
+over TCP, TLS, a Unix socket or an HTTP proxy (``CONNECT`` for https), at most
+``max_connections`` of them handed out in FIFO order, idle ones expiring after 4 s; limits
+by a timer per read or write that aborts the connection (a timeout is always a
+:class:`~bentoclient.exceptions.ReadTimeout` or ``WriteTimeout``, never a cut-off answer),
+not a task per read.  Failures are typed at the source, ``from`` the original: whether any
+byte of the request went out, whether a reused connection was closed before any byte of the
+answer (``stale_connection``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-import re
 import socket
 import ssl
 import time
 from collections import deque
 from collections.abc import AsyncIterator
 from typing import Any, Optional, Union
+
+import h11
 
 from bentoclient.exceptions import (
     ClientClosedError,
@@ -39,45 +46,53 @@ from bentoclient.exceptions import (
 )
 from bentoclient.transport import (
     KEEPALIVE_EXPIRY,
-    MAX_HEADER_LINE,
     READ_CHUNK,
-    HeadError,
     Headers,
-    HeadFields,
     ProxyConfig,
     Request,
     ServiceAddress,
     SSLOptions,
     Timeout,
-    body_length,
-    is_interim,
-    parse_status_line,
+    check_request,
+    parse_service_url,
     proxy_connect_error,
-    proxy_connect_request,
     proxy_status_error,
     proxy_timeout_error,
+    request_framing,
     ssl_context,
     tls_failure_message,
     transport_proxy,
 )
 
-__all__ = ["AsyncioResponse", "AsyncioTransport"]
+from ._limits import MAX_HEAD_SIZE, head_problem
+from ._sockets import close_orphaned
 
-# What http.client accepts as a method token and a request target (no spaces, no controls).
-_METHOD = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
-_TARGET = re.compile(r"[\x21-\x7e]+\Z")
-# The stream buffer bound: a line (status or header field) longer than this is refused.
-_LINE_LIMIT = MAX_HEADER_LINE + 2
+__all__ = ["MAX_INTERIM", "AsyncioResponse", "AsyncioTransport"]
+
+#: The most interim (``1xx``) answers accepted before the final one; more is a protocol error.
+MAX_INTERIM = 16
+
+
+class _Expired(Exception):
+    """A read or write outlived its limit: the timer aborted the connection."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"the {what} timeout ran out")
+        self.what = what
 
 
 class _Connection:
-    """One HTTP/1.1 connection and its timer; ``expired`` names the limit that aborted it."""
+    """One HTTP/1.1 connection: its streams, its h11 state machine and its timer.
 
-    __slots__ = ("expired", "idle_since", "reader", "reused", "timer", "writer")
+    ``expired`` names the limit whose timer aborted it (``"read"``, ``"total"``, ``"write"``).
+    """
+
+    __slots__ = ("expired", "h11", "idle_since", "reader", "reused", "timer", "writer")
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader = reader
         self.writer = writer
+        self.h11 = h11.Connection(h11.CLIENT, max_incomplete_event_size=MAX_HEAD_SIZE)
         self.idle_since = 0.0
         self.reused = False
         self.timer: Optional[asyncio.TimerHandle] = None
@@ -98,9 +113,29 @@ class _Connection:
         self.expired = what
         self.writer.transport.abort()
 
+    async def receive(self, seconds: Optional[float], what: str) -> bytes:
+        """The next bytes from the server (b"" once it closed), with at most ``seconds`` of silence.
+
+        An abort by the timer looks like an end of stream to the reader: ``expired`` tells
+        them apart, so a stall is :class:`_Expired`, never a short answer.
+        """
+        self.arm(seconds, what)
+        try:
+            data = await self.reader.read(READ_CHUNK)
+        except OSError as exc:
+            if self.expired:
+                raise _Expired(self.expired) from exc
+            raise
+        finally:
+            self.disarm()
+        if self.expired:
+            raise _Expired(self.expired)
+        return data
+
     def usable(self, now: float) -> bool:
         return (
             now - self.idle_since <= KEEPALIVE_EXPIRY
+            and self.h11.our_state is h11.IDLE
             and not self.writer.transport.is_closing()
             and not self.reader.at_eof()
             # Bytes that arrived while idle are junk (or an error before a close): never reuse it.
@@ -112,22 +147,7 @@ class _Connection:
         try:
             self.writer.transport.abort()
         except RuntimeError:  # its event loop is closed (a client reused across asyncio.run calls)
-            _close_orphaned(self.writer.transport)
-
-
-def _close_orphaned(transport: asyncio.BaseTransport) -> None:
-    """Close the socket of a transport whose event loop is closed.
-
-    asyncio's own close path schedules callbacks on the loop, which cannot run any more; left
-    alone, the socket stays open until garbage collection.  This reaches into the selector
-    transport (``_sock``), guarded, because asyncio offers no public way to do it.
-    """
-    inner = getattr(getattr(transport, "_ssl_protocol", None), "_transport", None)  # TLS wraps one
-    for candidate in (transport, inner):
-        sock = getattr(candidate, "_sock", None)
-        if sock is not None:
-            sock.close()
-            candidate._sock = None  # type: ignore[union-attr]  # as asyncio's close path leaves it
+            close_orphaned(self.writer.transport)
 
 
 def _time_out(waiter: asyncio.Future[None]) -> None:
@@ -165,9 +185,6 @@ class AsyncioResponse:
         status: int,
         headers: Headers,
         *,
-        chunked: bool,
-        length: Optional[int],
-        will_close: bool,
         url: str,
         read_timeout: Optional[float],
         deadline: Optional[float],
@@ -176,74 +193,47 @@ class AsyncioResponse:
         self.headers = headers
         self._transport = transport
         self._conn: Optional[_Connection] = conn
-        self._chunked = chunked
-        self._left = length  # bytes left of a Content-Length body; None: chunked or until close
-        self._chunk_left = 0
-        self._done = length == 0
-        self._will_close = will_close or (length is None and not chunked)
         self._url = url
         self._read_timeout = read_timeout
         self._deadline = deadline
+        self._done = False
 
     def _limit(self) -> tuple[Optional[float], str]:
-        if self._deadline is None:
-            return self._read_timeout, "read"
-        remaining = self._deadline - time.monotonic()
-        if self._read_timeout is None or remaining <= self._read_timeout:
-            return remaining, "total"
-        return self._read_timeout, "read"
-
-    async def _read_some(self, conn: _Connection) -> bytes:
-        reader = conn.reader
-        if self._chunked:
-            if self._chunk_left == 0:
-                size_line = await reader.readline()
-                size_text = size_line.split(b";", 1)[0].strip()
-                try:
-                    self._chunk_left = int(size_text, 16)
-                except ValueError:
-                    if not size_line:
-                        raise asyncio.IncompleteReadError(b"", None) from None
-                    raise HeadError(f"invalid chunk size {size_text[:20]!r}") from None
-                if self._chunk_left == 0:
-                    while (await reader.readline()) not in (b"\r\n", b"\n", b""):
-                        pass  # trailer fields
-                    self._done = True
-                    return b""
-            data = await reader.read(min(self._chunk_left, READ_CHUNK))
-            if not data:
-                raise asyncio.IncompleteReadError(b"", None)
-            self._chunk_left -= len(data)
-            if self._chunk_left == 0 and (await reader.readexactly(2)) != b"\r\n":
-                raise HeadError("a chunk does not end with CRLF")
-            return data
-        if self._left is None:  # until the server closes
-            data = await reader.read(READ_CHUNK)
-            if not data:
-                self._done = True
-            return data
-        data = await reader.read(min(self._left, READ_CHUNK))
-        if not data:
-            raise asyncio.IncompleteReadError(b"", self._left)
-        self._left -= len(data)
-        self._done = self._left == 0
-        return data
+        return _read_limit(self._read_timeout, self._deadline)
 
     async def _next_chunk(self) -> bytes:
         """The next piece of the body (b"" once it is complete), within the read and total limits."""
         conn = self._conn
+        url = self._url
         if conn is None:
-            raise ReadError(f"the response from {self._url} was closed before its body was read", url=self._url)
-        limit, what = self._limit()
-        if limit is not None and limit <= 0:
-            raise ReadTimeout(f"the total timeout ran out while reading the response from {self._url}", url=self._url)
-        conn.arm(limit, what)
-        try:
-            return await self._read_some(conn)
-        except (asyncio.IncompleteReadError, OSError, asyncio.LimitOverrunError, ValueError) as exc:
-            raise self._body_error(conn, exc) from None
-        finally:
-            conn.disarm()
+            raise ReadError(f"the response from {url} was closed before its body was read", url=url)
+        machine = conn.h11
+        while True:
+            try:
+                event = machine.next_event()
+            except h11.RemoteProtocolError as exc:
+                raise ReadError(f"the response from {url} ended early or broke off: {exc}", url=url) from exc
+            if type(event) is h11.Data:
+                return bytes(event.data)
+            if type(event) is h11.EndOfMessage:
+                self._done = True
+                return b""
+            if event is not h11.NEED_DATA:  # e.g. ConnectionClosed: h11 ended the body already
+                raise ReadError(f"the response from {url} ended early or broke off", url=url)
+            limit, what = self._limit()
+            if limit is not None and limit <= 0:
+                raise ReadTimeout(f"the total timeout ran out while reading the response from {url}", url=url)
+            try:
+                data = await conn.receive(limit, what)
+            except _Expired as exc:
+                if exc.what == "total":
+                    message = f"the total timeout ran out while reading the response from {url}"
+                else:
+                    message = f"no data from {url} for longer than the read timeout"
+                raise ReadTimeout(message, url=url) from exc
+            except OSError as exc:
+                raise ReadError(f"the response from {url} ended early or broke off: {exc}", url=url) from exc
+            machine.receive_data(data)  # b"": the server closed; h11 decides if the body is whole
 
     async def aiter_bytes(self) -> AsyncIterator[bytes]:
         """The body as sent, chunk by chunk; the connection goes back to the pool at the end."""
@@ -255,7 +245,7 @@ class AsyncioResponse:
         except BaseException:
             self._release(reusable=False)
             raise
-        self._release(reusable=not self._will_close)
+        self._release(reusable=True)
 
     async def aread(self) -> bytes:
         """The whole body (without an async generator: the common small answer is one read)."""
@@ -266,45 +256,60 @@ class AsyncioResponse:
         except BaseException:
             self._release(reusable=False)
             raise
-        self._release(reusable=not self._will_close)
+        self._release(reusable=True)
         return parts[0] if len(parts) == 1 else b"".join(parts)
-
-    def _body_error(self, conn: _Connection, exc: BaseException) -> TransportError:
-        url = self._url
-        if conn.expired == "total":
-            return ReadTimeout(f"the total timeout ran out while reading the response from {url}", url=url)
-        if conn.expired:
-            return ReadTimeout(f"no data from {url} for longer than the read timeout", url=url)
-        if isinstance(exc, HeadError):
-            return ReadError(f"the response from {url} broke off: {exc}", url=url)
-        return ReadError(f"the response from {url} ended early or broke off", url=url)
 
     async def aclose(self) -> None:
         self._release(reusable=False)
 
     def _release(self, *, reusable: bool) -> None:
         conn, self._conn = self._conn, None
-        if conn is not None:
-            self._transport._release(conn, reusable=reusable and self._done)
+        if conn is None:
+            return
+        keep = False
+        if reusable and self._done:
+            machine = conn.h11
+            # h11 says whether the exchange ended cleanly and the connection may carry another
+            # (not after Connection: close, an HTTP/1.0 answer or a body read until close).
+            if machine.our_state is h11.DONE and machine.their_state is h11.DONE and not machine.trailing_data[0]:
+                machine.start_next_cycle()
+                keep = True
+        self._transport._release(conn, reusable=keep)
+
+
+def _read_limit(read_timeout: Optional[float], deadline: Optional[float]) -> tuple[Optional[float], str]:
+    """The silence allowed for the next read, and which limit it is (``"read"`` or ``"total"``)."""
+    if deadline is None:
+        return read_timeout, "read"
+    remaining = deadline - time.monotonic()
+    if read_timeout is None or remaining <= read_timeout:
+        return remaining, "total"
+    return read_timeout, "read"
 
 
 class AsyncioTransport:
-    """Keep-alive HTTP/1.1 connections to one service, for one event loop.
+    """Keep-alive HTTP/1.1 connections to one service, for one event loop, framed by h11.
 
-    At most ``max_connections`` connections are open at once; a request beyond that waits, in
-    order, up to the pool timeout.  Idle connections expire after 4 s (before uvicorn's 5 s).
+    The opt-in fast transport: ``AsyncHTTPClient(url, transport=AsyncioTransport(url))``
+    (``address`` is the service URL or a :class:`~bentoclient.transport.ServiceAddress`;
+    ``proxy=`` a proxy URL or :class:`~bentoclient.transport.ProxyConfig`, as the client's
+    own option is not applied to a transport you give).  At most ``max_connections``
+    connections are open at once; a request beyond that waits, in order, up to the pool
+    timeout.  Idle connections expire after 4 s (before uvicorn's 5 s).
     The first event loop that sends through it owns it: another loop gets
     :class:`~bentoclient.exceptions.EventLoopError`.
     """
 
     def __init__(
         self,
-        address: ServiceAddress,
+        address: Union[ServiceAddress, str],
         *,
         max_connections: int = 10,
         verify: SSLOptions = True,
         proxy: Union[ProxyConfig, str, None] = None,
     ) -> None:
+        if isinstance(address, str):
+            address = parse_service_url(address)
         if max_connections < 1:
             raise ConfigurationError(f"max_connections must be a positive integer, got {max_connections!r}")
         #: The HTTP proxy every request goes through, or None.
@@ -359,12 +364,12 @@ class AsyncioTransport:
         timer = None if timeout.pool is None else loop.call_later(timeout.pool, _time_out, waiter)
         try:
             await waiter
-        except asyncio.TimeoutError:
+        except asyncio.TimeoutError as exc:
             raise PoolTimeout(
                 f"all {self.max_connections} connections to {self.address.url} stayed busy for {timeout.pool:g} s",
                 url=self.address.url,
                 request_sent=False,
-            ) from None
+            ) from exc
         except BaseException:  # cancelled: a slot handed over just now goes to the next waiter
             if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
                 self._give_slot()
@@ -394,36 +399,35 @@ class AsyncioTransport:
         try:
             if address.scheme == "unix":
                 assert address.socket_path is not None
-                opening: Any = asyncio.open_unix_connection(address.socket_path, limit=_LINE_LIMIT)
+                opening: Any = asyncio.open_unix_connection(address.socket_path)
             elif proxy is not None and self._ssl is not None:
                 opening = self._open_tunnel(proxy, self._ssl)
             elif proxy is not None:
-                opening = asyncio.open_connection(proxy.host, proxy.port, limit=_LINE_LIMIT)
+                opening = asyncio.open_connection(proxy.host, proxy.port)
             else:
                 opening = asyncio.open_connection(
                     address.host,
                     address.port,
                     ssl=self._ssl,
                     server_hostname=address.host if self._ssl is not None else None,
-                    limit=_LINE_LIMIT,
                 )
             reader, writer = await asyncio.wait_for(opening, timeout.connect)
         except TransportError:  # the proxy's answers, typed already
             raise
-        except asyncio.TimeoutError:
+        except asyncio.TimeoutError as exc:
             if proxy is not None:
-                raise proxy_timeout_error(address, proxy, timeout.connect) from None
+                raise proxy_timeout_error(address, proxy, timeout.connect) from exc
             raise ConnectTimeout(
                 f"connecting to {url} took longer than {timeout.connect:g} s", url=url, request_sent=False
-            ) from None
+            ) from exc
         except ssl.SSLError as exc:
             reason = str(exc) or exc.reason or type(exc).__name__
-            raise TLSError(tls_failure_message(url, reason), url=url, request_sent=False) from None
+            raise TLSError(tls_failure_message(url, reason), url=url, request_sent=False) from exc
         except OSError as exc:
             reason = exc.strerror or str(exc) or type(exc).__name__
             if proxy is not None:
-                raise proxy_connect_error(address, proxy, reason) from None
-            raise ConnectError(f"cannot connect to {url}: {reason}", url=url, request_sent=False) from None
+                raise proxy_connect_error(address, proxy, reason) from exc
+            raise ConnectError(f"cannot connect to {url}: {reason}", url=url, request_sent=False) from exc
         return _Connection(reader, writer)
 
     async def _open_tunnel(
@@ -439,33 +443,38 @@ class AsyncioTransport:
         address = self.address
         sock = await _connect_socket(loop, proxy.host, proxy.port)
         try:
-            await loop.sock_sendall(sock, proxy_connect_request(address, proxy))
-            head = b""
-            while b"\r\n\r\n" not in head and b"\n\n" not in head:
-                chunk = await loop.sock_recv(sock, 4096)
-                if not chunk:
-                    reason = "the proxy broke off the CONNECT exchange (it closed the connection)"
-                    raise proxy_connect_error(address, proxy, reason)
-                head += chunk
-                if len(head) > MAX_HEADER_LINE:
-                    reason = "the proxy broke off the CONNECT exchange (an answer head over 64 KiB)"
-                    raise proxy_connect_error(address, proxy, reason)
-            lines = head.split(b"\n")
+            host = f"[{address.host}]" if ":" in address.host else address.host
+            authority = f"{host}:{address.port}"
+            machine = h11.Connection(h11.CLIENT, max_incomplete_event_size=MAX_HEAD_SIZE)
+            connect = h11.Request(method="CONNECT", target=authority, headers=[("Host", authority), *proxy.headers])
+            await loop.sock_sendall(sock, machine.send(connect))
+            interim = 0
             try:
-                _version, status, reason = parse_status_line(lines[0] + b"\n")
-                fields = HeadFields()
-                for line in lines[1:]:
-                    if not fields.add(line + b"\n"):
+                while True:
+                    event = machine.next_event()
+                    if event is h11.NEED_DATA:
+                        chunk = await loop.sock_recv(sock, READ_CHUNK)
+                        if not chunk:
+                            reason = "the proxy broke off the CONNECT exchange (it closed the connection)"
+                            raise proxy_connect_error(address, proxy, reason)
+                        machine.receive_data(chunk)
+                    elif type(event) is h11.InformationalResponse and interim < MAX_INTERIM:
+                        interim += 1
+                    else:
                         break
-            except HeadError as exc:
-                raise proxy_connect_error(
-                    address, proxy, f"the proxy's answer to CONNECT is not HTTP ({exc})"
-                ) from None
-            if status != 200:
-                raise proxy_status_error(address, proxy, status, reason, tunnel=True)
-            return await asyncio.open_connection(
-                sock=sock, ssl=context, server_hostname=address.host, limit=_LINE_LIMIT
-            )
+            except h11.RemoteProtocolError as exc:
+                reason = f"the proxy broke off the CONNECT exchange (its answer is not valid HTTP: {exc})"
+                raise proxy_connect_error(address, proxy, reason) from exc
+            if type(event) is not h11.Response:
+                reason = "the proxy broke off the CONNECT exchange (too many interim answers)"
+                raise proxy_connect_error(address, proxy, reason)
+            if not 200 <= event.status_code < 300:
+                reason_text = event.reason.decode("latin-1")
+                raise proxy_status_error(address, proxy, event.status_code, reason_text, tunnel=True)
+            if machine.trailing_data[0]:  # the service's bytes before TLS started: not a tunnel
+                reason = "the proxy broke off the CONNECT exchange (it sent bytes after its answer)"
+                raise proxy_connect_error(address, proxy, reason)
+            return await asyncio.open_connection(sock=sock, ssl=context, server_hostname=address.host)
         except BaseException:
             sock.close()
             raise
@@ -511,28 +520,24 @@ class AsyncioTransport:
 
     # --- requests --------------------------------------------------------------------------
 
-    def _head(self, request: Request) -> bytes:
-        method, target = request.method, request.target
-        if not _METHOD.match(method) or not _TARGET.match(target):
-            raise ConfigurationError(f"cannot send {method!r} {target!r}: not a valid HTTP method and path")
+    def _head(self, request: Request) -> h11.Request:
+        """The request head as an h11 event, checked by the seam's one rule before anything is sent."""
+        fields = check_request(request)
+        framing = request_framing(request)
         forward = self._forward
+        headers: list[tuple[str, str]] = [("Host", self._host_header)]
         if forward is None:
-            lines = [f"{method} {target} HTTP/1.1", f"Host: {self._host_header}"]
+            target = request.target
         else:  # to the proxy, which forwards it: the absolute URL, and its credentials
-            lines = [f"{method} {self.address.origin}{target} HTTP/1.1", f"Host: {self._host_header}"]
-            lines += [f"{key}: {value}" for key, value in forward.headers]
-        lines += [f"{key}: {value}" for key, value in request.headers]
-        length = request.body_length
-        if length is not None:
-            if length or method not in ("GET", "HEAD"):
-                lines.append(f"Content-Length: {length}")
-        elif method not in ("GET", "HEAD"):
-            lines.append("Transfer-Encoding: chunked")
-        lines.append("\r\n")
+            target = self.address.origin + request.target
+            headers += forward.headers
+        headers += fields
+        if framing is not None:
+            headers.append(framing)
         try:
-            return "\r\n".join(lines).encode("latin-1")
-        except UnicodeEncodeError as exc:
-            raise ConfigurationError(f"cannot send {method} {target!r}: {exc}") from None
+            return h11.Request(method=request.method, target=target, headers=headers)
+        except h11.LocalProtocolError as exc:  # check_request refuses all h11 would: kept as a guard
+            raise ConfigurationError(f"cannot send {request.method} {request.target[:80]!r}: {exc}") from exc
 
     async def send(self, request: Request, timeout: Timeout, deadline: Optional[float] = None) -> AsyncioResponse:
         """Send ``request``; return once the final response head arrived (1xx answers skipped)."""
@@ -541,104 +546,127 @@ class AsyncioTransport:
         url = self.address.origin + request.target
         try:
             await self._write(conn, head, request, timeout, url)
-            return await self._read_head(conn, request, timeout, deadline, url)
+            return await self._read_head(conn, timeout, deadline, url)
         except BaseException:
             self._release(conn, reusable=False)
             raise
 
-    async def _write(self, conn: _Connection, head: bytes, request: Request, timeout: Timeout, url: str) -> None:
-        writer, content = conn.writer, request.content
+    async def _write(self, conn: _Connection, head: h11.Request, request: Request, timeout: Timeout, url: str) -> None:
+        writer, content, machine = conn.writer, request.content, conn.h11
         try:
-            if isinstance(content, (bytes, bytearray)) and len(head) + len(content) < READ_CHUNK:
-                # One write, one send(): below asyncio's 64 KiB high-water mark it cannot stall.
-                writer.write(head + content)
-                return
-            conn.arm(timeout.write, "write")
-            if isinstance(content, (bytes, bytearray)):
-                writer.write(head)
-                writer.write(content)
-            else:
-                writer.write(head)
-                chunked = request.body_length is None
-                # Multipart bodies read files in 64 KiB pieces: quick enough not to need a thread.
-                for chunk in content:
-                    if chunk:
-                        writer.write(b"%x\r\n%s\r\n" % (len(chunk), chunk) if chunked else chunk)
-                        await writer.drain()
-                if chunked:
-                    writer.write(b"0\r\n\r\n")
+            try:
+                start = machine.send(head)
+                if isinstance(content, (bytes, bytearray)):
+                    pieces = (machine.send_with_data_passthrough(h11.Data(data=content)) or []) if content else []
+                    end = machine.send(h11.EndOfMessage())
+                    if len(start) + len(content) < READ_CHUNK:
+                        # One write, one send(): below asyncio's 64 KiB high-water mark it cannot stall.
+                        writer.write(b"".join([start, *pieces, end]) if pieces else start + end)
+                        return
+                    conn.arm(timeout.write, "write")
+                    writer.write(start)
+                    for piece in pieces:
+                        writer.write(piece)
+                    writer.write(end)
+                else:
+                    conn.arm(timeout.write, "write")
+                    writer.write(start)
+                    # Multipart bodies read files in 64 KiB pieces: quick enough not to need a thread.
+                    for chunk in content:
+                        if chunk:
+                            for piece in machine.send_with_data_passthrough(h11.Data(data=chunk)) or []:
+                                writer.write(piece)
+                            await writer.drain()
+                    writer.write(machine.send(h11.EndOfMessage()))
+            except h11.LocalProtocolError as exc:  # a body longer or shorter than its Content-Length
+                raise TransportError(
+                    f"the body of {request.method} {url} did not match its declared length ({exc}); the "
+                    "connection was closed",
+                    url=url,
+                ) from exc
             await writer.drain()
         except (OSError, RuntimeError) as exc:  # RuntimeError: asyncio's "transport is closing"
             if conn.expired:
                 raise WriteTimeout(
                     f"sending the request to {url} stalled for longer than {timeout.write:g} s", url=url
-                ) from None
+                ) from exc
             if conn.reused:
                 raise RemoteProtocolError(
                     f"the server at {url} closed a kept-alive connection before answering",
                     url=url,
                     stale_connection=True,
-                ) from None
-            raise WriteError(f"the connection to {url} broke while sending the request: {exc}", url=url) from None
+                ) from exc
+            raise WriteError(f"the connection to {url} broke while sending the request: {exc}", url=url) from exc
         finally:
             conn.disarm()
 
     async def _read_head(
-        self, conn: _Connection, request: Request, timeout: Timeout, deadline: Optional[float], url: str
+        self, conn: _Connection, timeout: Timeout, deadline: Optional[float], url: str
     ) -> AsyncioResponse:
-        reader = conn.reader
-        conn.arm(timeout.read, "read")
-        first = True
+        machine = conn.h11
+        answered = False  # any byte of an answer arrived
+        interim = 0
         try:
             while True:
-                line = await reader.readline()
-                if not line:
-                    if first and conn.reused and not conn.expired:
+                event = machine.next_event()
+                if event is h11.NEED_DATA:
+                    limit, what = _read_limit(timeout.read, deadline)
+                    data = await conn.receive(limit, what)
+                    if not data:
+                        if not answered and conn.reused:
+                            raise RemoteProtocolError(
+                                f"the server at {url} closed a kept-alive connection before answering",
+                                url=url,
+                                stale_connection=True,
+                            )
                         raise RemoteProtocolError(
-                            f"the server at {url} closed a kept-alive connection before answering",
-                            url=url,
-                            stale_connection=True,
+                            f"{url} closed the connection without sending a complete response", url=url
                         )
-                    raise asyncio.IncompleteReadError(b"", None)
-                first = False
-                version, status, _reason = parse_status_line(line)
-                fields = HeadFields()
-                while fields.add(await reader.readline()):
-                    pass
-                if not is_interim(status):
+                    answered = True
+                    machine.receive_data(data)
+                    continue
+                if type(event) is h11.Response:
                     break
-            headers = fields.headers()
-            chunked, length = body_length(headers, status, request.method)
-        except (asyncio.IncompleteReadError, OSError) as exc:
-            if conn.expired:
-                raise ReadTimeout(
-                    f"{url} sent no response within the read timeout of {timeout.read:g} s", url=url
-                ) from None
-            if first and conn.reused and isinstance(exc, ConnectionResetError):
+                if type(event) is not h11.InformationalResponse:  # h11 gives nothing else here
+                    raise RemoteProtocolError(f"{url} sent an unexpected answer ({type(event).__name__})", url=url)
+                # 100 Continue, 103 Early Hints: skipped, up to a bound.  (h11 refuses a 101: no
+                # request here asks to switch protocols.)
+                interim += 1
+                if interim > MAX_INTERIM:
+                    raise RemoteProtocolError(
+                        f"{url} sent more than {MAX_INTERIM} interim (1xx) answers without a final one", url=url
+                    )
+        except _Expired as exc:
+            if exc.what == "total":
+                message = f"the total timeout ran out while waiting for the response from {url}"
+            else:
+                message = f"{url} sent no response within the read timeout of {timeout.read:g} s"
+            raise ReadTimeout(message, url=url) from exc
+        except OSError as exc:  # a reset
+            if not answered and conn.reused:
                 raise RemoteProtocolError(
                     f"the server at {url} closed a kept-alive connection before answering",
                     url=url,
                     stale_connection=True,
-                ) from None
+                ) from exc
             raise RemoteProtocolError(
                 f"{url} closed the connection without sending a complete response", url=url
-            ) from None
-        except (HeadError, asyncio.LimitOverrunError, ValueError) as exc:  # ValueError: a line over the limit
-            raise RemoteProtocolError(f"{url} sent an invalid HTTP response: {exc}", url=url) from None
-        finally:
-            conn.disarm()
+            ) from exc
+        except h11.RemoteProtocolError as exc:
+            raise RemoteProtocolError(f"{url} sent an invalid HTTP response: {exc}", url=url) from exc
+        raw = event.headers.raw_items()
+        problem = head_problem(15 + len(event.reason), raw)
+        if problem is not None:
+            raise RemoteProtocolError(f"{url} sent an invalid HTTP response: {problem}", url=url)
+        status = event.status_code
+        headers = Headers([(name.decode("latin-1"), value.decode("latin-1")) for name, value in raw])
         if self._forward is not None and status == 407:  # the proxy's own refusal, not the service's answer
-            raise proxy_status_error(self.address, self._forward, 407, _reason, tunnel=False)
-        connection = (headers.get("connection") or "").lower()
-        will_close = "close" in connection or (version == 10 and "keep-alive" not in connection)
+            raise proxy_status_error(self.address, self._forward, 407, event.reason.decode("latin-1"), tunnel=False)
         return AsyncioResponse(
             self,
             conn,
             status,
             headers,
-            chunked=chunked,
-            length=length,
-            will_close=will_close,
             url=url,
             read_timeout=timeout.read,
             deadline=deadline,

@@ -135,7 +135,7 @@ class AsyncTransportClass:
     """``AsyncHTTPClient.client_cls``: looked up when asked, so the async package loads lazily."""
 
     def __get__(self, obj: Optional[object], owner: Optional[type] = None) -> type[Any]:
-        cls: type[Any] = _async_package().AsyncioTransport
+        cls: type[Any] = _async_package().HTTPXTransport
         return cls
 
 
