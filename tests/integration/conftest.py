@@ -146,3 +146,18 @@ def busy_url(servers: Servers) -> str:
 def guarded_url(servers: Servers) -> str:
     """Base URL of ``tests/services/runs.py:Guarded`` (401 without a token, 403 with a wrong one)."""
     return servers.url("guarded_url")
+
+
+@pytest.fixture(scope="module")
+def batching_urls() -> Iterator[dict[str, str]]:
+    """``tests/services/batching.py``'s two services (``Batching``, ``Limited``), side by side."""
+    with contextlib.ExitStack() as stack:
+        bentoml = bentoml_executable()
+
+        def start(target: str) -> str:
+            url: str = stack.enter_context(serve(target, cwd=SERVICES, bentoml=bentoml))
+            return url
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            batching, limited = pool.submit(start, "batching:Batching"), pool.submit(start, "batching:Limited")
+            yield {"batching": batching.result(), "limited": limited.result()}
