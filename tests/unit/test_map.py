@@ -387,7 +387,8 @@ def test_by_default_the_first_failure_raises_and_stops_taking_inputs() -> None:
         assert seen == [2 * i for i in range(len(seen))]
         assert len(seen) <= 10
         assert inputs.taken <= 10 + 4 * 4 + 1  # the window, not the endless input
-        assert service.calls == inputs.taken  # every input taken was sent
+        # An input taken but still queued for a worker when the map stopped is dropped unsent.
+        assert inputs.taken - 4 <= service.calls <= inputs.taken
         assert service.in_flight == 0  # in-flight calls finished, released
         assert service.unreleased == 0
     if hasattr(info.value, "__notes__"):
