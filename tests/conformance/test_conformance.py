@@ -99,7 +99,8 @@ def test_kept_alive_length_body_needs_no_close(drive: str) -> None:
 def test_kept_alive_chunked_body_needs_no_close(drive: str) -> None:
     data = _chunk_response(b"2\r\nhi\r\n0\r\n\r\n")
     (outcome,), _ = run(drive, [Reply(data, after="stall")], [Step(GET, QUICK)])
-    assert isinstance(outcome, Got) and outcome.body == b"hi", describe(outcome)
+    assert isinstance(outcome, Got), describe(outcome)
+    assert outcome.body == b"hi"
 
 
 def _chunk_response(body: bytes) -> bytes:
@@ -242,7 +243,8 @@ def test_an_empty_get_sends_no_framing(drive: str) -> None:
     (outcome,), server = run(drive, [Reply(OK + CL0_OK)], [Step(GET, QUICK)])
     assert isinstance(outcome, Got), describe(outcome)
     head = server.arrivals[0].head.lower()
-    assert b"content-length" not in head and b"transfer-encoding" not in head
+    assert b"content-length" not in head
+    assert b"transfer-encoding" not in head
 
 
 def test_errors_keep_their_cause(drive: str) -> None:
