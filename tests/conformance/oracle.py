@@ -87,5 +87,14 @@ def our_verdict(data: bytes, method: str = "GET") -> Verdict:
                 break
     except HeadError as exc:
         return Verdict(False, error=f"ours: {exc}")
-    fields = tuple((name.lower(), value) for name, value in head.fields)
-    return Verdict(True, head.status, fields, bytes(body), head.keep_alive)
+    fields: list[tuple[str, str]] = []
+    for name, value in head.fields:  # as h11 gives them: one Content-Length, the coding lower-cased
+        name = name.lower()
+        if name == "content-length":
+            if any(field[0] == name for field in fields):
+                continue
+            value = value.split(",")[0].strip(" \t")
+        elif name == "transfer-encoding":
+            value = value.lower()
+        fields.append((name, value))
+    return Verdict(True, head.status, tuple(fields), bytes(body), head.keep_alive)

@@ -28,6 +28,7 @@ names = st.one_of(
 )
 values = st.one_of(
     st.sampled_from([b"text/plain", b"close", b"keep-alive", b"chunked", b"a b", b"", b" x ", b"\tx", b"Close, x"]),
+    st.sampled_from([b"a\x00b", b"a\x0bb", b"a\x0cb", b"\xa0", b"a\x85", b"\x1f\x7f", b"a\rb"]),
     st.binary(max_size=8).filter(lambda b: b"\n" not in b),
 )
 lengths = st.one_of(
@@ -127,6 +128,9 @@ def responses(draw: st.DrawFn) -> bytes:
 @example(b"HTTP/1.1 200 OK\r\nContent-Length: 5,6\r\n\r\nabcdef", "GET")
 @example(b"HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\nContent-Length: 5\r\n\r\nabcde", "GET")
 @example(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcxy3\r\ndef\r\n0\r\n\r\n", "GET")
+@example(b"HTTP/1.1 200 OK\r\nX: a\x00b\r\nContent-Length: 0\r\n\r\n", "GET")
+@example(b"HTTP/1.1 200 O\x00K\r\nContent-Length: 0\r\n\r\n", "GET")
+@example(b"HTTP/1.1 200 OK\r\nX: \xa0\x85a\r\nY: \x0b\r\nContent-Length: 0\r\n\r\n", "GET")
 @example(b"HTTP/1.1 200 OK\r\nX: a\rb\r\nContent-Length: 0\r\n\r\n", "GET")
 def test_generated_responses_get_the_verdict_h11_gives(data: bytes, method: str) -> None:
     expected = h11_verdict(data, method)

@@ -67,10 +67,20 @@ _STATUS_LINE = re.compile(rb"HTTP/([0-9]\.[0-9]) ([0-9]{3})(?: ((?:[ \t]|" + _VC
 _CHUNK_LINE = re.compile(rb"([0-9A-Fa-f]{1,20})(?:;.*)?[ \t]*\r\n")
 _BLANK_LINE = re.compile(rb"\n\r?\n")
 _FOLD = re.compile(rb"[ \t]+")
-_DIGITS = re.compile(rb"[0-9]{1,20}")
 
 
-def _field_lines(lines: list[bytes], what: str) -> list[tuple[bytes, bytes]]:
+# The common case in one pass over the text: a CRLF head whose lines all parse, no folding.
+_T = r"[-!#$%&'*+.^_`|~0-9a-zA-Z]+"
+_V = r"[^\x00\s]"
+_FIELD_TEXT = _T + r":[ \t]*(?:" + _V + r"+(?:[ \t]+" + _V + r"+)*)?[ \t]*\r\n"
+_FAST_HEAD = re.compile(
+    r"HTTP/([0-9]\.[0-9]) ([0-9]{3})(?: ((?:[ \t]|" + _V + r")*))?\r\n((?:" + _FIELD_TEXT + r")*)\r\n", re.ASCII
+)
+_FAST_FIELD = re.compile(r"(" + _T + r"):[ \t]*(" + _V + r"+(?:[ \t]+" + _V + r"+)*)?[ \t]*\r\n", re.ASCII)
+_DIGITS_TEXT = re.compile(r"[0-9]{1,20}", re.ASCII)
+
+
+def _field_lines(lines: list[bytes], what: str) -> list[tuple[str, str]]:
     """Field lines (line ends removed) -> ``(name, value)`` pairs, obs-fold joined as h11 does."""
     joined: list[bytes] = []
     for line in lines:
@@ -88,39 +98,30 @@ def _field_lines(lines: list[bytes], what: str) -> list[tuple[bytes, bytes]]:
         match = _FIELD_LINE.fullmatch(line)
         if match is None:
             raise HeadError(f"invalid field line in the {what}: {line[:60]!r}")
-        fields.append((match.group(1), match.group(2) or b""))
+        fields.append((match.group(1).decode("ascii"), (match.group(2) or b"").decode("latin-1")))
     return fields
 
 
-def _normalize(fields: list[tuple[bytes, bytes]]) -> tuple[list[tuple[str, str]], Optional[int], bool]:
-    """Check the framing fields; return the fields (one ``Content-Length``), its value, chunked."""
-    out: list[tuple[str, str]] = []
-    length: Optional[bytes] = None
-    chunked = False
-    for name, value in fields:
-        lower = name.lower()
-        if lower == b"content-length":
-            values = {part.strip() for part in value.split(b",")}
-            if len(values) != 1:
-                raise HeadError(f"conflicting Content-Length values {value[:40]!r}")
-            single = values.pop()
-            if not _DIGITS.fullmatch(single):
-                raise HeadError(f"invalid Content-Length {value[:40]!r}: digits only")
-            if length is not None:
-                if length != single:
-                    raise HeadError("two Content-Length fields with different values")
-                continue
-            length = single
-            value = single
-        elif lower == b"transfer-encoding":
-            if chunked:
-                raise HeadError("more than one Transfer-Encoding field")
-            if value.lower() != b"chunked":
-                raise HeadError(f"unsupported Transfer-Encoding {value[:40]!r}: only 'chunked' is understood")
-            chunked = True
-            value = b"chunked"
-        out.append((name.decode("ascii"), value.decode("latin-1")))
-    return out, (None if length is None else int(length)), chunked
+def _framing(headers: Headers) -> tuple[Optional[int], bool]:
+    """The checked framing fields: ``(Content-Length or None, chunked)``; HeadError if h11 refuses them.
+
+    Repeated fields arrive joined with ", ", so one rule covers h11's two: every listed length
+    must be the same digits, and the only transfer coding is a single ``chunked``.
+    """
+    length: Optional[int] = None
+    value = headers.get("content-length")
+    if value is not None:
+        values = {part.strip(" \t") for part in value.split(",")}
+        if len(values) != 1:
+            raise HeadError(f"conflicting Content-Length values {value[:40]!r}")
+        single = values.pop()
+        if not _DIGITS_TEXT.fullmatch(single):
+            raise HeadError(f"invalid Content-Length {value[:40]!r}: digits only")
+        length = int(single)
+    coding = headers.get("transfer-encoding")
+    if coding is not None and coding.lower() != "chunked":
+        raise HeadError(f"unsupported Transfer-Encoding {coding[:40]!r}: one 'chunked' is all that is understood")
+    return length, coding is not None
 
 
 class ResponseHead(NamedTuple):
@@ -129,7 +130,7 @@ class ResponseHead(NamedTuple):
     version: str  #: "1.1", "1.0", ... as sent
     status: int
     reason: str
-    fields: list[tuple[str, str]]  #: in order; one ``Content-Length`` field when several agreed
+    fields: list[tuple[str, str]]  #: as sent, in order
     headers: Headers
     length: Optional[int]  #: the body length; None when chunked or delimited by the close
     chunked: bool
@@ -145,25 +146,33 @@ def _split_head(block: bytes) -> list[bytes]:
 
 def parse_head(block: bytes, method: str) -> tuple[ResponseHead, bool]:
     """One head (status line through blank line) -> ``(head, interim)``; raises HeadError."""
-    lines = _split_head(block)
-    match = _STATUS_LINE.fullmatch(lines[0])
-    if match is None:
-        raise HeadError(f"invalid status line {lines[0][:60]!r}")
-    version_b, code_b, reason_b = match.groups()
-    status = int(code_b)
-    fields, length, chunked = _normalize(_field_lines(lines[1:], "head"))
-    version = version_b.decode("ascii")
-    reason = (reason_b or b"").decode("latin-1")
+    fast = _FAST_HEAD.fullmatch(block.decode("latin-1"))
+    if fast is not None:
+        version, code, reason, text = fast.groups()
+        fields: list[tuple[str, str]] = _FAST_FIELD.findall(text)
+        if len(fields) > MAX_HEADERS:
+            raise HeadError(f"more than {MAX_HEADERS} fields in the head")
+    else:  # folded lines, bare LF line ends, or an error to name
+        lines = _split_head(block)
+        match = _STATUS_LINE.fullmatch(lines[0])
+        if match is None:
+            raise HeadError(f"invalid status line {lines[0][:60]!r}")
+        version_b, code_b, reason_b = match.groups()
+        fields = _field_lines(lines[1:], "head")
+        version, code, reason = version_b.decode(), code_b.decode(), (reason_b or b"").decode("latin-1")
+    status = int(code)
+    headers = Headers(fields)
+    length, chunked = _framing(headers)
+    reason = reason or ""
     if status < 200:
         if status < 100:
             raise HeadError(f"status {status} is not an HTTP status")
         if status == 101:
             raise HeadError("101 Switching Protocols answered a request that asked for no upgrade")
-        return ResponseHead(version, status, reason, fields, Headers(fields), 0, False, True), True
-    headers = Headers(fields)
-    keep_alive = version_b >= b"1.1"
+        return ResponseHead(version, status, reason, fields, headers, 0, False, True), True
+    keep_alive = version >= "1.1"
     if keep_alive and "connection" in headers:
-        keep_alive = "close" not in [token.strip() for token in headers["connection"].lower().split(",")]
+        keep_alive = "close" not in [token.strip(" \t") for token in headers["connection"].lower().split(",")]
     if status in (204, 304) or method == "HEAD" or (method == "CONNECT" and status < 300):
         length, chunked = 0, False
     elif chunked:
@@ -342,7 +351,7 @@ class ResponseParser:
                         return None
                     end = match.end()
                     lines = _split_head(buf[:end])
-                _normalize(_field_lines(lines, "trailer section"))  # checked, then dropped
+                _framing(Headers(_field_lines(lines, "trailer section")))  # checked, then dropped
                 self._buf = buf[end:]
                 self._state = _DONE
                 return b""
@@ -399,10 +408,12 @@ class HeadFields:
 
     @property
     def fields(self) -> list[tuple[str, str]]:
-        return _normalize(_field_lines(self._lines, "head"))[0]
+        return _field_lines(self._lines, "head")
 
     def headers(self) -> Headers:
-        return Headers(self.fields)
+        headers = Headers(self.fields)
+        _framing(headers)
+        return headers
 
 
 def body_length(headers: Headers, status: int, method: str) -> tuple[bool, Optional[int]]:
@@ -412,14 +423,8 @@ def body_length(headers: Headers, status: int, method: str) -> tuple[bool, Optio
     """
     if status in (204, 304) or 100 <= status < 200 or method == "HEAD":
         return False, 0
-    if "transfer-encoding" in headers:
-        return True, None
-    length = headers.get("content-length")
-    if length is not None:
-        if not _DIGITS.fullmatch(length.encode("latin-1")):
-            raise HeadError(f"invalid Content-Length {length[:20]!r}")
-        return False, int(length)
-    return False, None
+    length, chunked = _framing(headers)
+    return (True, None) if chunked else (False, length)
 
 
 # --- the request side: what every transport checks before a byte is sent ------------------
