@@ -38,13 +38,13 @@ def pieces(data: bytes, size: int = PIECE) -> Iterator[bytes]:
         yield data[start : start + size]
 
 
-def h11_verdict(data: bytes, method: str = "GET") -> Verdict:
+def h11_verdict(data: bytes, method: str = "GET", piece: int = PIECE) -> Verdict:
     conn = h11.Connection(h11.CLIENT)
     conn.send(h11.Request(method=method, target="/", headers=[("Host", "127.0.0.1")]))
     conn.send(h11.EndOfMessage())
     response: Optional[h11.Response] = None
     body = bytearray()
-    feed = [*pieces(data), b""]
+    feed = [*pieces(data, piece), b""]
     try:
         while True:
             event = conn.next_event()

@@ -83,6 +83,15 @@ def test_response_gets_the_verdict_h11_gives(drive: str, case: Case) -> None:
         assert elapsed < QUICK.read, "refused only after waiting for the read timeout"  # type: ignore[operator]
 
 
+def test_a_head_over_16k_in_one_read_is_refused_though_h11_would_take_it(drive: str) -> None:
+    """Listed in docs/transport.md: our head limit does not depend on how the bytes were split."""
+    data = OK + b"X-A: " + b"a" * 18_000 + b"\r\n" + b"Content-Length: 0\r\n\r\n"
+    assert h11_verdict(data, piece=len(data)).ok
+    assert not h11_verdict(data).ok
+    (outcome,), _ = run(drive, [Reply(data)], [Step(GET, QUICK)])
+    assert isinstance(outcome, RemoteProtocolError), describe(outcome)
+
+
 def test_kept_alive_two_different_lengths_are_refused_at_once(drive: str) -> None:
     data = OK + b"Content-Length: 5\r\nContent-Length: 6\r\n\r\nhello!"
     started = time.monotonic()
