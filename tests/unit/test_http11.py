@@ -35,7 +35,7 @@ def read_all(parser: ResponseParser, data: bytes, *, eof: bool = True, limit: in
     if eof:
         parser.feed(b"")
     assert parser.head() is not None
-    pieces = []
+    pieces: list[bytes] = []
     while True:
         piece: Optional[bytes] = parser.body(limit)
         if piece is None or piece == b"":
