@@ -20,6 +20,7 @@ from bentoclient import Timeout
 from bentoclient.exceptions import (
     BentoClientError,
     ConfigurationError,
+    ConnectError,
     ReadError,
     ReadTimeout,
     RemoteProtocolError,
@@ -267,3 +268,17 @@ def test_outcomes_are_from_our_tree_only(drive: str) -> None:
     """Sanity for the harness: a transport never lets a foreign exception out of a case."""
     (outcome,), _ = run(drive, [Reply(b"\x00\xff garbage")], [Step(GET, QUICK)])
     assert isinstance(outcome, BentoClientError)
+
+
+def test_a_refused_connection_keeps_its_errno(drive: str) -> None:
+    with ScriptedServer() as server:
+        url = server.url
+    # The server is gone: nothing listens on its port any more.
+    (outcome,) = DRIVERS[drive](url, [Step(GET, QUICK)])
+    assert isinstance(outcome, ConnectError), describe(outcome)
+    assert outcome.request_sent is False
+    cause = outcome.__cause__
+    while cause is not None and not isinstance(cause, OSError):
+        cause = cause.__cause__
+    assert isinstance(cause, ConnectionRefusedError), f"cause: {outcome.__cause__!r}"
+    assert cause.errno is not None
