@@ -236,3 +236,11 @@ def test_one_body_rule_for_every_method() -> None:
     assert request_framing(Request("GET", "/x", content=b"ab")) == ("Content-Length", "2")
     for method in ("GET", "HEAD", "POST"):
         assert request_framing(Request(method, "/x", content=iter([b"a"]))) == ("Transfer-Encoding", "chunked")
+
+
+def test_many_small_chunks_in_one_read() -> None:
+    pieces = [b"%04d" % i for i in range(2000)]
+    data = OK + b"Transfer-Encoding: chunked\r\n\r\n" + b"".join(b"4\r\n%s\r\n" % p for p in pieces) + b"0\r\n\r\n"
+    parser = ResponseParser("GET")
+    assert read_all(parser, data, eof=False) == pieces
+    assert parser.reusable

@@ -195,10 +195,11 @@ class ResponseParser:
     :class:`BodyIncomplete` (the connection ended inside the body: ReadError).
     """
 
-    __slots__ = ("_buf", "_eof", "_left", "_method", "_state", "interim", "received", "response")
+    __slots__ = ("_buf", "_eof", "_left", "_method", "_pos", "_state", "interim", "received", "response")
 
     def __init__(self, method: str) -> None:
-        self._buf = b""
+        self._buf = b""  # bytes not handed out yet start at _pos (kept at 0 until the body)
+        self._pos = 0
         self._eof = False
         self._state = _HEAD
         self._left = 0
@@ -212,7 +213,10 @@ class ResponseParser:
     def feed(self, data: bytes) -> None:
         if data:
             self.received = True
-            self._buf = self._buf + data if self._buf else data
+            if self._pos:
+                self._buf, self._pos = self._buf[self._pos :] + data, 0
+            else:
+                self._buf = self._buf + data if self._buf else data
         else:
             self._eof = True
 
@@ -224,14 +228,14 @@ class ResponseParser:
     @property
     def leftover(self) -> bool:
         """Bytes arrived beyond this response (the connection cannot carry another)."""
-        return bool(self._buf)
+        return len(self._buf) > self._pos
 
     @property
     def reusable(self) -> bool:
         """The response ended cleanly on a connection both sides keep open."""
         return (
             self._state == _DONE
-            and not self._buf
+            and len(self._buf) == self._pos
             and not self._eof
             and self.response is not None
             and self.response.keep_alive
@@ -270,51 +274,53 @@ class ResponseParser:
                 self._state = _DONE
         return self.response
 
+    def _take(self, count: int) -> bytes:
+        """Hand out up to ``count`` buffered bytes (the buffer itself when it is all of them)."""
+        buf, pos = self._buf, self._pos
+        if pos == 0 and len(buf) <= count:
+            self._buf = b""
+            return buf
+        data = buf[pos : pos + count]
+        pos += len(data)
+        if pos == len(buf):
+            self._buf, pos = b"", 0
+        self._pos = pos
+        return data
+
     def body(self, limit: int = 1 << 62) -> Optional[bytes]:
         """The next body bytes (at most ``limit``), None when more must arrive, ``b""`` at the end."""
         while True:
             state = self._state
-            buf = self._buf
-            if state == _LENGTH:
-                if not buf:
+            buf, pos = self._buf, self._pos
+            if state in (_LENGTH, _CHUNK_DATA):
+                if pos == len(buf):
                     if self._eof:
-                        raise BodyIncomplete(f"the connection closed with {self._left} bytes of the body missing")
+                        if state == _LENGTH:
+                            raise BodyIncomplete(f"the connection closed with {self._left} bytes of the body missing")
+                        raise BodyIncomplete("the connection closed inside a chunk of the body")
                     return None
-                take = min(self._left, limit)
-                if len(buf) <= take:
-                    data, self._buf = buf, b""
-                else:
-                    data, self._buf = buf[:take], buf[take:]
+                data = self._take(min(self._left, limit))
                 self._left -= len(data)
                 if not self._left:
-                    self._state = _DONE
+                    if state == _LENGTH:
+                        self._state = _DONE
+                    else:
+                        self._state, self._left = _CHUNK_END, 2
                 return data
             if state == _DONE:
                 return b""
             if state == _UNTIL_CLOSE:
-                if buf:
-                    self._buf = b""
-                    return buf
+                if pos < len(buf):
+                    return self._take(len(buf))
                 if self._eof:
                     self._state = _DONE
                     return b""
                 return None
-            if state == _CHUNK_DATA:
-                if not buf:
-                    if self._eof:
-                        raise BodyIncomplete("the connection closed inside a chunk of the body")
-                    return None
-                take = min(self._left, limit)
-                data, self._buf = buf[:take], buf[take:]
-                self._left -= len(data)
-                if not self._left:
-                    self._state, self._left = _CHUNK_END, 2
-                return data
             if state == _CHUNK_END:  # the CRLF after chunk data, byte for byte as it arrives
-                part = buf[: self._left]
+                part = buf[pos : pos + self._left]
                 if part != b"\r\n"[2 - self._left :][: len(part)]:
-                    raise HeadError(f"chunk data is not followed by CRLF (got {buf[:8]!r})")
-                self._buf = buf[len(part) :]
+                    raise HeadError(f"chunk data is not followed by CRLF (got {buf[pos : pos + 8]!r})")
+                self._take(len(part))
                 self._left -= len(part)
                 if self._left:
                     if self._eof:
@@ -323,36 +329,37 @@ class ResponseParser:
                 self._state = _CHUNK_SIZE
                 continue
             if state == _CHUNK_SIZE:
-                end = buf.find(b"\r\n")
-                if end < 0 or end + 2 > MAX_HEAD_SIZE:
-                    if len(buf) > MAX_HEAD_SIZE:
+                end = buf.find(b"\r\n", pos)
+                if end < 0 or end + 2 - pos > MAX_HEAD_SIZE:
+                    if len(buf) - pos > MAX_HEAD_SIZE:
                         raise HeadError(f"a chunk-size line is longer than {MAX_HEAD_SIZE // 1024} KiB")
                     if self._eof:
                         raise BodyIncomplete("the connection closed inside the chunked body")
                     return None
-                match = _CHUNK_LINE.fullmatch(buf, 0, end + 2)
+                match = _CHUNK_LINE.fullmatch(buf, pos, end + 2)
                 if match is None:
-                    raise HeadError(f"invalid chunk-size line {buf[: min(end, 40)]!r}")
-                self._buf = buf[end + 2 :]
+                    raise HeadError(f"invalid chunk-size line {buf[pos : min(end, pos + 40)]!r}")
+                self._take(end + 2 - pos)
                 self._left = int(match.group(1), 16)
                 self._state = _CHUNK_DATA if self._left else _TRAILER
                 continue
             if state == _TRAILER:
-                if buf[:1] == b"\n" or buf[:2] == b"\r\n":
-                    end = 1 if buf[:1] == b"\n" else 2
+                first = buf[pos : pos + 2]
+                if first[:1] == b"\n" or first == b"\r\n":
+                    size = 1 if first[:1] == b"\n" else 2
                     lines: list[bytes] = []
                 else:
-                    match = _BLANK_LINE.search(buf)
-                    if match is None or match.end() > MAX_HEAD_SIZE:
-                        if len(buf) > MAX_HEAD_SIZE:
+                    match = _BLANK_LINE.search(buf, pos)
+                    if match is None or match.end() - pos > MAX_HEAD_SIZE:
+                        if len(buf) - pos > MAX_HEAD_SIZE:
                             raise HeadError(f"the trailer section is longer than {MAX_HEAD_SIZE // 1024} KiB")
                         if self._eof:
                             raise BodyIncomplete("the connection closed inside the trailer section")
                         return None
-                    end = match.end()
-                    lines = _split_head(buf[:end])
+                    size = match.end() - pos
+                    lines = _split_head(buf[pos : match.end()])
                 _framing(Headers(_field_lines(lines, "trailer section")))  # checked, then dropped
-                self._buf = buf[end:]
+                self._take(size)
                 self._state = _DONE
                 return b""
             raise AssertionError(state)  # pragma: no cover - every state is handled above
