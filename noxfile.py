@@ -26,8 +26,9 @@ STREAM = "./packages/stream"
 ALL_PYTHONS = ["3.9", "3.10", "3.11", "3.12", "3.13"]
 SERVER_PYTHON = "3.11"
 SERVER_REQUIREMENTS = ["bentoml==1.4.*", "pillow", "numpy", "pandas"]
-# flit_core: the wheel test builds; pytest-timeout: every test has a time limit (pyproject.toml).
-TEST_REQUIREMENTS = ["pytest>=8", "pytest-timeout>=2.2", "hypothesis>=6.100", "flit_core>=3.12,<4"]
+# flit_core: the wheel test builds; pytest-timeout: every test has a time limit (pyproject.toml);
+# h11: the oracle of tests/conformance (never a runtime dependency).
+TEST_REQUIREMENTS = ["pytest>=8", "pytest-timeout>=2.2", "hypothesis>=6.100", "flit_core>=3.12,<4", "h11>=0.14"]
 #: Tracing is tested with the OpenTelemetry SDK in the "all" combination (and type-checked).
 OTEL_REQUIREMENTS = ["opentelemetry-sdk>=1.20"]
 # Optional libraries whose values bentoclient converts; core-only runs prove it works without them.
@@ -147,7 +148,8 @@ TYPED_CLIENT_TESTS = "tests/typed_clients"
 TYPED_CLIENT_REQUIREMENTS = ["mypy>=1.10", "ruff>=0.6"]
 # What a combination re-runs of the core suite: the pure tests, and the file tests, whose
 # results change with Pillow/numpy/pandas installed (the rest is the same code as core-only).
-COMBO_CORE_TESTS = ["tests/unit", "tests/packaging", "tests/integration/test_files.py"]
+# tests/conformance runs every transport the combination installs.
+COMBO_CORE_TESTS = ["tests/unit", "tests/packaging", "tests/conformance", "tests/integration/test_files.py"]
 
 
 def _pytest_args(combo: str) -> list[str]:
@@ -171,7 +173,7 @@ def _run_tests(session: nox.Session, combo: str, *pytest_args: str, line: str = 
 #: (everything that exercises the client's own code paths against loopback servers of ours),
 #: which keeps a full `nox` within its time budget on two cores.
 FULL_CORE_PYTHONS = {"3.9", SERVER_PYTHON, "3.13"}
-MIDDLE_PYTHON_TESTS = ["tests/unit", "tests/packaging", "tests/faults"]
+MIDDLE_PYTHON_TESTS = ["tests/unit", "tests/packaging", "tests/faults", "tests/conformance"]
 
 
 @nox.session(python=ALL_PYTHONS, tags=["tests"])

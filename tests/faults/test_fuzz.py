@@ -3,23 +3,30 @@
 Never an ``http.client``, ``socket``, ``ssl``, ``json`` or ``UnicodeDecodeError`` exception,
 never a connection slot left taken, never a file saved outside the download folder.
 One fault server and one client per test; hypothesis scripts one response per example.
+Every test runs on every transport: the standard-library pool of ``SyncHTTPClient``, and,
+when ``bentoclient_async`` is installed, ``AsyncHTTPClient`` on its default transport and on
+httpx's pool.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import importlib.util
 import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Optional
 
+import pytest
 from faultserver import FaultServer, raw
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from pools import pool_of
 
 from bentoclient import Backoff, BentoClientError, Retry, SyncHTTPClient, Timeout
+from bentoclient.transport import parse_service_url
 
 from .conftest import assert_pool_clean
 
@@ -126,33 +133,80 @@ def responses(draw: st.DrawFn) -> bytes:
 
 # --- helpers ----------------------------------------------------------------------------------
 
+TRANSPORTS = ["sync"]
+if importlib.util.find_spec("bentoclient_async") is not None:
+    TRANSPORTS += ["asyncio", "httpx"]
+
+
+@pytest.fixture(params=TRANSPORTS)
+def transport(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+class Target:
+    """One client of the transport under test, called synchronously (async ones in their own loop)."""
+
+    def __init__(self, kind: str, url: str, download_dir: Optional[Path]) -> None:
+        self.kind = kind
+        self.sync: Optional[SyncHTTPClient] = None
+        self.loop: Optional[asyncio.AbstractEventLoop] = None
+        if kind == "sync":
+            self.sync = SyncHTTPClient(url, timeout=TIMEOUT, retry=RETRY, download_dir=download_dir)
+            return
+        from bentoclient_async import AsyncHTTPClient, HTTPXTransport
+
+        options: dict[str, Any] = {}
+        if kind == "httpx":
+            options["transport"] = HTTPXTransport(parse_service_url(url))
+        self.loop = asyncio.new_event_loop()
+        self.async_client = AsyncHTTPClient(url, timeout=TIMEOUT, retry=RETRY, download_dir=download_dir, **options)
+
+    def call(self, endpoint: str) -> Any:
+        if self.sync is not None:
+            return self.sync.call(endpoint, *CALLS[endpoint])
+        assert self.loop is not None
+        return self.loop.run_until_complete(self.async_client.call(endpoint, *CALLS[endpoint]))
+
+    def free_slots(self) -> Optional[int]:
+        return None if self.sync is None else pool_of(self.sync)._slots._value
+
+    def close(self) -> None:
+        if self.sync is not None:
+            self.sync.close()
+            assert_pool_clean(self.sync)
+            return
+        assert self.loop is not None
+        try:
+            self.loop.run_until_complete(self.async_client.close())
+        finally:
+            self.loop.close()
+
 
 @contextlib.contextmanager
-def fuzz_target(download_dir: Optional[Path] = None) -> Iterator[tuple[FaultServer, SyncHTTPClient]]:
+def fuzz_target(kind: str, download_dir: Optional[Path] = None) -> Iterator[tuple[FaultServer, Target]]:
     with FaultServer() as server:
-        client = SyncHTTPClient(server.url, timeout=TIMEOUT, retry=RETRY, download_dir=download_dir)
+        client = Target(kind, server.url, download_dir)
         try:
             yield server, client
         finally:
             client.close()
-        assert_pool_clean(client)
         assert not server.errors
 
 
-def call_once(server: FaultServer, client: SyncHTTPClient, endpoint: str, response: bytes) -> Any:
+def call_once(server: FaultServer, client: Target, endpoint: str, response: bytes) -> Any:
     """Script ``response`` for the endpoint and call it: a value or a bentoclient error, nothing else."""
     server.clear_scripts()
     server.script(CALLS_ROUTE[endpoint], raw(response))
-    free = pool_of(client)._slots._value
+    free = client.free_slots()
     escaped: Optional[str] = None
     try:
-        result: Any = client.call(endpoint, *CALLS[endpoint])
+        result: Any = client.call(endpoint)
     except BentoClientError as err:
         result = err
     except Exception as err:  # what this test looks for; the message only, so the frames go now
         escaped = f"{type(err).__name__}: {err}"
-    assert escaped is None, f"call({endpoint!r}) let a non-bentoclient error out: {escaped}"
-    assert pool_of(client)._slots._value == free, "a response was left holding its connection"
+    assert escaped is None, f"call({endpoint!r}) on {client.kind} let a non-bentoclient error out: {escaped}"
+    assert client.free_slots() == free, "a response was left holding its connection"
     return result
 
 
@@ -162,8 +216,8 @@ CALLS_ROUTE = {name: f"/{name}" for name in CALLS}
 # --- properties -------------------------------------------------------------------------------
 
 
-def test_random_bytes_as_the_whole_response() -> None:
-    with fuzz_target() as (server, client):
+def test_random_bytes_as_the_whole_response(transport: str) -> None:
+    with fuzz_target(transport) as (server, client):
 
         @FUZZ
         @given(st.binary(max_size=2048), st.sampled_from(["classify", "info", "summarize"]))
@@ -173,8 +227,8 @@ def test_random_bytes_as_the_whole_response() -> None:
         check()
 
 
-def test_random_status_headers_and_body() -> None:
-    with fuzz_target() as (server, client):
+def test_random_status_headers_and_body(transport: str) -> None:
+    with fuzz_target(transport) as (server, client):
 
         @FUZZ
         @given(responses(), st.sampled_from(["classify", "info", "summarize"]))
@@ -195,8 +249,8 @@ def test_random_status_headers_and_body() -> None:
         check()
 
 
-def test_random_json_body_for_each_output_type() -> None:
-    with fuzz_target() as (server, client):
+def test_random_json_body_for_each_output_type(transport: str) -> None:
+    with fuzz_target(transport) as (server, client):
 
         @FUZZ
         @given(bodies, st.sampled_from(["application/json", "text/plain", ""]), st.sampled_from(["classify", "info"]))
@@ -207,9 +261,9 @@ def test_random_json_body_for_each_output_type() -> None:
         check()
 
 
-def test_random_file_outputs_stay_in_the_download_dir(tmp_path: Path) -> None:
+def test_random_file_outputs_stay_in_the_download_dir(transport: str, tmp_path: Path) -> None:
     downloads = tmp_path / "dl"
-    with fuzz_target(downloads) as (server, client):
+    with fuzz_target(transport, downloads) as (server, client):
 
         @FUZZ
         @given(st.one_of(header_values, st.text(max_size=60)), st.binary(max_size=64))

@@ -207,7 +207,7 @@ class RequestPlan:
         """
         if isinstance(error, TimeoutException) and self.deadline is not None and now >= self.deadline - 0.001:
             # The attempt's limit was what was left of the total: say that, not "read timeout 0.99998 s".
-            raise self.total_timeout_error(self.attempts, type(error)) from None
+            raise self.total_timeout_error(self.attempts, type(error)) from error
         delay = self.retry.delay_after_error(
             self.retries, error, self.request.method, self._rng, headers=self._request_headers()
         )

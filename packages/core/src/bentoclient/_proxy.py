@@ -143,7 +143,7 @@ def parse_proxy_url(url: str, *, source: str = OPTION) -> ProxyConfig:
         parts = urlsplit(text)
         port = parts.port
     except ValueError as exc:
-        raise ConfigurationError(f"{where}: {shown!r} is not a valid proxy URL: {exc}") from None
+        raise ConfigurationError(f"{where}: {shown!r} is not a valid proxy URL: {exc}") from exc
     scheme = parts.scheme.lower()
     if scheme == "https":
         raise ConfigurationError(
@@ -317,7 +317,7 @@ def proxy_from_environment(address: ServiceAddress, environ: Mapping[str, str]) 
     except ConfigurationError as exc:
         raise ConfigurationError(
             f"{exc.message}; or keep this service off the proxy: add its host to NO_PROXY, or pass trust_env=False"
-        ) from None
+        ) from exc
 
 
 def select_proxy(

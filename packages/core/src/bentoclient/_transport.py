@@ -1,7 +1,9 @@
-"""The standard-library transport: a thread-safe keep-alive pool over ``http.client``.
+"""The standard-library transport: a thread-safe keep-alive pool of sockets.
 
-The only core module that touches sockets.  ``http.client``, ``socket`` and ``ssl``
-exceptions are mapped to bentoclient's own here and nowhere else.
+The only core module that touches sockets.  ``http.client`` opens connections (TCP, TLS,
+unix sockets, proxies); requests are written and responses read here, with the wire rules
+of :mod:`bentoclient._http11`.  ``http.client``, ``socket`` and ``ssl`` exceptions are mapped
+to bentoclient's own here and nowhere else, always ``from`` the original.
 """
 
 from __future__ import annotations
@@ -16,7 +18,16 @@ import time
 from collections.abc import Iterator
 from typing import Any, Optional, Union
 
-from ._http11 import MAX_HEADER_LINE, HeadError, HeadFields, is_interim, parse_status_line
+from ._http11 import (
+    MAX_HEADER_LINE,
+    BodyIncomplete,
+    HeadError,
+    HeadFields,
+    ResponseParser,
+    check_request,
+    parse_status_line,
+    request_framing,
+)
 from ._models import Headers, Request, Timeout
 from ._proxy import (
     ProxyConfig,
@@ -48,65 +59,18 @@ __all__ = ["HTTPTransport", "Response", "SSLOptions", "ssl_context"]
 # near that limit races the server's close (bentoml/BentoML#4971), so ours expire first.
 KEEPALIVE_EXPIRY = 4.0
 READ_CHUNK = 64 * 1024
+#: Bodies up to this size go out in the same write as the head.
+_JOIN_BODY = 64 * 1024
 
 SSLOptions = Union[bool, str, ssl.SSLContext]
 
 
 def _read_head_fields(fp: Any) -> Headers:
-    """The header fields of a response head, up to its blank line, with the shared limits."""
+    """The header fields of a head read a line at a time, up to its blank line (HeadError if bad)."""
     head = HeadFields()
-    try:
-        while head.add(fp.readline(MAX_HEADER_LINE + 1)):
-            pass
-    except HeadError as exc:
-        raise http.client.HTTPException(str(exc)) from None
+    while head.add(fp.readline(MAX_HEADER_LINE + 1)):
+        pass
     return head.headers()
-
-
-class _LeanResponse(http.client.HTTPResponse):
-    """``HTTPResponse`` whose head is parsed without the ``email`` package.
-
-    ``http.client`` builds an ``email`` message for every response head, which is about a
-    third of a small call's client CPU; BentoML's heads are a handful of plain fields.
-    """
-
-    def begin(self) -> None:
-        if getattr(self, "headers", None) is not None:  # typeshed says never None; it starts as None
-            return
-        while True:
-            version, status, reason = self._read_status()  # type: ignore[attr-defined]  # private, in 3.9-3.13
-            if not is_interim(status):
-                break
-            _read_head_fields(self.fp)  # an interim 1xx response (100 Continue, 103 Early Hints): skip it
-        self.code = self.status = status
-        self.reason = reason.strip()
-        if version in ("HTTP/1.0", "HTTP/0.9"):
-            self.version = 10
-        elif version.startswith("HTTP/1."):
-            self.version = 11
-        else:
-            raise http.client.UnknownProtocol(version)
-        headers = _read_head_fields(self.fp)
-        self.headers = self.msg = headers  # type: ignore[assignment]  # has the lookups http.client uses
-        encoding = headers.get("transfer-encoding")
-        self.chunked = bool(encoding and encoding.lower() == "chunked")
-        self.chunk_left = None
-        self.will_close = self._check_close()  # type: ignore[attr-defined]  # private, in 3.9-3.13
-        self.length = None
-        length = headers.get("content-length")
-        if length and not self.chunked:
-            try:
-                self.length = int(length)
-            except ValueError:
-                self.length = None
-            if self.length is not None and self.length < 0:
-                self.length = None
-        if status in (http.client.NO_CONTENT, http.client.NOT_MODIFIED) or 100 <= status < 200:
-            self.length = 0
-        if self._method == "HEAD":  # type: ignore[attr-defined]  # private, in 3.9-3.13
-            self.length = 0
-        if not self.will_close and not self.chunked and self.length is None:
-            self.will_close = True
 
 
 class _UnixHTTPConnection(http.client.HTTPConnection):
@@ -136,10 +100,10 @@ class _ProxyHTTPConnection(http.client.HTTPConnection):
     def connect(self) -> None:
         try:
             super().connect()
-        except socket.timeout:
-            raise proxy_timeout_error(self._address, self._proxy, self.timeout) from None
+        except socket.timeout as exc:
+            raise proxy_timeout_error(self._address, self._proxy, self.timeout) from exc
         except OSError as exc:
-            raise proxy_connect_error(self._address, self._proxy, _os_reason(exc)) from None
+            raise proxy_connect_error(self._address, self._proxy, _os_reason(exc)) from exc
 
 
 class _TunnelHTTPSConnection(http.client.HTTPSConnection):
@@ -161,19 +125,19 @@ class _TunnelHTTPSConnection(http.client.HTTPSConnection):
         address, proxy = self._address, self._proxy
         try:
             sock = socket.create_connection((proxy.host, proxy.port), self.timeout)
-        except socket.timeout:
-            raise proxy_timeout_error(address, proxy, self.timeout) from None
+        except socket.timeout as exc:
+            raise proxy_timeout_error(address, proxy, self.timeout) from exc
         except OSError as exc:
-            raise proxy_connect_error(address, proxy, _os_reason(exc)) from None
+            raise proxy_connect_error(address, proxy, _os_reason(exc)) from exc
         try:
             try:
                 sock.sendall(proxy_connect_request(address, proxy))
                 status, reason = _read_connect_answer(sock)
-            except socket.timeout:
-                raise proxy_timeout_error(address, proxy, self.timeout) from None
+            except socket.timeout as exc:
+                raise proxy_timeout_error(address, proxy, self.timeout) from exc
             except (OSError, http.client.HTTPException, ValueError) as exc:
                 reason = f"the proxy broke off the CONNECT exchange ({type(exc).__name__}: {exc})"
-                raise proxy_connect_error(address, proxy, reason) from None
+                raise proxy_connect_error(address, proxy, reason) from exc
             if status != 200:
                 raise proxy_status_error(address, proxy, status, reason, tunnel=True)
             # TLS with the service inside the tunnel: its name is verified, not the proxy's.
@@ -190,7 +154,7 @@ def _read_connect_answer(sock: socket.socket) -> tuple[int, str]:
     try:
         line = fp.readline(MAX_HEADER_LINE + 1)
         if not line:
-            raise http.client.RemoteDisconnected("closed without answering")
+            raise HeadError("closed without answering")
         _, status, reason = parse_status_line(line)  # the shared head rules (HeadError: a ValueError)
         _read_head_fields(fp)
         return status, reason
@@ -220,7 +184,7 @@ def ssl_context(verify: SSLOptions) -> ssl.SSLContext:
                 else ssl.create_default_context(cafile=verify)
             )
         except (OSError, ssl.SSLError) as exc:
-            raise ConfigurationError(f"verify={verify!r}: cannot load CA certificates: {exc}") from None
+            raise ConfigurationError(f"verify={verify!r}: cannot load CA certificates: {exc}") from exc
     return ssl.create_default_context()
 
 
@@ -240,10 +204,11 @@ def _readable(sock: socket.socket) -> bool:
 class _Conn:
     """A pooled connection and when it was last returned idle."""
 
-    __slots__ = ("http", "idle_since", "reused")
+    __slots__ = ("http", "idle_since", "reused", "sock")
 
-    def __init__(self, conn: http.client.HTTPConnection) -> None:
+    def __init__(self, conn: http.client.HTTPConnection, sock: socket.socket) -> None:
         self.http = conn
+        self.sock = sock
         self.idle_since = 0.0
         self.reused = False
 
@@ -251,8 +216,29 @@ class _Conn:
         sock = self.http.sock
         if sock is None or now - self.idle_since > KEEPALIVE_EXPIRY:
             return False
+        if isinstance(sock, ssl.SSLSocket) and sock.pending():
+            return False  # decrypted bytes nobody asked for: junk
         # Readable while idle means the server closed it (EOF) or sent junk.
         return not _readable(sock)
+
+
+def _set_timeout(sock: socket.socket, limit: Optional[float], deadline: Optional[float], url: str) -> None:
+    """The socket's timeout for the next read: the read timeout, cut to what is left of the deadline."""
+    if deadline is not None:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise ReadTimeout(f"the total timeout ran out while reading the response from {url}", url=url)
+        limit = remaining if limit is None else min(remaining, limit)
+    sock.settimeout(limit)
+
+
+def _read_timeout(url: str, deadline: Optional[float], exc: BaseException, what: str) -> ReadTimeout:
+    if deadline is not None and time.monotonic() >= deadline:
+        error = ReadTimeout(f"the total timeout ran out while reading the response from {url}", url=url)
+    else:
+        error = ReadTimeout(f"{url} sent no data {what} for longer than the read timeout", url=url)
+    error.__cause__ = exc
+    return error
 
 
 class Response:
@@ -268,74 +254,53 @@ class Response:
         self,
         transport: HTTPTransport,
         conn: _Conn,
-        raw: http.client.HTTPResponse,
+        parser: ResponseParser,
         url: str,
         *,
-        sock: Optional[socket.socket] = None,
         read_timeout: Optional[float] = None,
         deadline: Optional[float] = None,
     ) -> None:
+        head = parser.response
+        assert head is not None
         self._transport = transport
         self._conn: Optional[_Conn] = conn
-        self._raw = raw
+        self._parser = parser
         self._url = url
-        self._sock = sock
         self._read_timeout = read_timeout
         self._deadline = deadline
-        self.status_code: int = raw.status
-        head: Any = raw.msg  # our lean responses carry Headers already
-        self.headers = head if isinstance(head, Headers) else Headers(raw.getheaders())
-
-    def _check_deadline(self) -> None:
-        if self._deadline is None:
-            return
-        remaining = self._deadline - time.monotonic()
-        if remaining <= 0:
-            raise ReadTimeout(f"the total timeout ran out while reading the response from {self._url}", url=self._url)
-        if self._sock is not None:
-            limit = remaining if self._read_timeout is None else min(remaining, self._read_timeout)
-            try:
-                self._sock.settimeout(limit)
-            except OSError:
-                pass  # closed under us: the read below reports it
+        self.status_code: int = head.status
+        self.headers: Headers = head.headers
 
     def read(self) -> bytes:
-        return b"".join(self.iter_bytes())
+        return b"".join(self.iter_bytes(0))
 
     def iter_bytes(self, chunk_size: int = READ_CHUNK) -> Iterator[bytes]:
+        conn = self._conn
+        if conn is None:
+            return
+        parser, url, sock = self._parser, self._url, conn.sock
+        limit = chunk_size if chunk_size > 0 else 1 << 62
         try:
             while True:
-                self._check_deadline()
                 try:
-                    chunk = self._raw.read1(chunk_size) if chunk_size > 0 else self._raw.read()
-                except socket.timeout:
-                    if self._deadline is not None and time.monotonic() >= self._deadline:
-                        raise ReadTimeout(
-                            f"the total timeout ran out while reading the response from {self._url}", url=self._url
-                        ) from None
-                    raise ReadTimeout(
-                        f"no data from {self._url} for longer than the read timeout", url=self._url
-                    ) from None
-                except http.client.IncompleteRead as exc:
+                    data = parser.body(limit)
+                    if data is None:
+                        _set_timeout(sock, self._read_timeout, self._deadline, url)
+                        parser.feed(sock.recv(READ_CHUNK))
+                        continue
+                except BodyIncomplete as exc:
+                    raise ReadError(f"the response from {url} ended early: {exc}", url=url) from exc
+                except HeadError as exc:
+                    raise RemoteProtocolError(f"{url} sent an invalid response body: {exc}", url=url) from exc
+                except socket.timeout as exc:
+                    raise _read_timeout(url, self._deadline, exc, "in the middle of the body") from exc
+                except OSError as exc:
                     raise ReadError(
-                        f"the response from {self._url} ended early ({len(exc.partial)} bytes of an incomplete part)",
-                        url=self._url,
-                    ) from None
-                except (OSError, http.client.HTTPException) as exc:
-                    raise ReadError(
-                        f"the connection to {self._url} broke while reading the response: {exc}", url=self._url
-                    ) from None
-                if not chunk:
-                    # http.client's read1() ends a Content-Length body cut short by the
-                    # server's close with b"" instead of IncompleteRead: catch it here.
-                    if self._raw.length:
-                        raise ReadError(
-                            f"the response from {self._url} ended early ({self._raw.length} bytes of the "
-                            "announced Content-Length missing)",
-                            url=self._url,
-                        )
+                        f"the connection to {url} broke while reading the response: {exc}", url=url
+                    ) from exc
+                if not data:
                     break
-                yield chunk
+                yield data
         except BaseException:
             self._discard()
             raise
@@ -344,21 +309,12 @@ class Response:
     def close(self) -> None:
         """Release the connection: back to the pool when the body was read whole, else closed."""
         conn, self._conn = self._conn, None
-        if conn is None:
-            return
-        raw = self._raw
-        # Before Python 3.13, read1() leaves a fully read Content-Length body "open"
-        # (only read() closes it), so isclosed() alone would discard every kept-alive
-        # connection: a body is complete when its length is used up or its last chunk read.
-        complete = raw.isclosed() if raw.chunked else raw.length == 0
-        reusable = complete and not raw.will_close
-        raw.close()  # closes the response's file object; the socket stays with the connection
-        self._transport._release(conn, discard=not reusable)
+        if conn is not None:
+            self._transport._release(conn, discard=not self._parser.reusable)
 
     def _discard(self) -> None:
         conn, self._conn = self._conn, None
         if conn is not None:
-            self._raw.close()
             self._transport._release(conn, discard=True)
 
     def __enter__(self) -> Response:
@@ -450,31 +406,33 @@ class HTTPTransport:
             conn = _ProxyHTTPConnection(addr, proxy, timeout.connect)
         else:
             conn = http.client.HTTPConnection(addr.host, addr.port, timeout=timeout.connect)
-        conn.response_class = _LeanResponse
         url = addr.url
         try:
             conn.connect()
         except TransportError:  # the proxy's failures, typed already
             conn.close()
             raise
-        except socket.timeout:
+        except socket.timeout as exc:
             conn.close()
             raise ConnectTimeout(
                 f"connecting to {url} took longer than {timeout.connect} s", url=url, request_sent=False
-            ) from None
+            ) from exc
         except ssl.SSLError as exc:
             conn.close()
             reason = str(exc) or exc.reason or type(exc).__name__
             from ._messages import tls_failure_message  # only when a handshake failed
 
-            raise TLSError(tls_failure_message(url, reason), url=url, request_sent=False) from None
+            raise TLSError(tls_failure_message(url, reason), url=url, request_sent=False) from exc
         except OSError as exc:
             conn.close()
             reason = exc.strerror or str(exc) or type(exc).__name__
-            raise ConnectError(f"cannot connect to {url}: {reason}", url=url, request_sent=False) from None
-        if conn.sock is not None and addr.scheme != "unix":
-            conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return _Conn(conn)
+            raise ConnectError(f"cannot connect to {url}: {reason}", url=url, request_sent=False) from exc
+        sock = conn.sock
+        if sock is None:  # pragma: no cover - connect() sets it or raises
+            raise ConnectError(f"cannot connect to {url}", url=url, request_sent=False)
+        if addr.scheme != "unix":
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return _Conn(conn, sock)
 
     def _acquire(self, timeout: Timeout) -> _Conn:
         self._check_process()
@@ -525,92 +483,102 @@ class HTTPTransport:
     def send(self, request: Request, timeout: Timeout, deadline: Optional[float] = None) -> Response:
         """Send ``request`` and return once the status line and headers have arrived.
 
-        ``deadline`` (a ``time.monotonic()`` value) also bounds reading the body.  A reused
-        connection the server had closed raises an error with ``stale_connection=True``:
-        the client decides whether to send again.
+        The request is checked before a connection is taken (ConfigurationError: nothing
+        sent).  ``deadline`` (a ``time.monotonic()`` value) bounds waiting for the head and
+        reading the body.  A reused connection the server had closed raises an error with
+        ``stale_connection=True``: the client decides whether to send again.
         """
+        head = self._request_head(request)
         conn = self._acquire(timeout)
         try:
-            return self._send_on(conn, request, timeout, deadline)
+            return self._send_on(conn, request, head, timeout, deadline)
         except BaseException:
             self._release(conn, discard=True)
             raise
 
-    def _send_on(self, conn: _Conn, request: Request, timeout: Timeout, deadline: Optional[float] = None) -> Response:
-        http_conn = conn.http
-        url = self.address.origin + request.target
+    def _request_head(self, request: Request) -> bytes:
+        fields = check_request(request)
+        framing = request_framing(request)
         # Plain http through a proxy: the absolute URL goes to the proxy, with its credentials.
         # (https goes through a CONNECT tunnel: there the request is the service's own.)
         forward = self.proxy if self.proxy is not None and self.address.scheme == "http" else None
-        sock = http_conn.sock
-        if sock is not None:
-            sock.settimeout(timeout.write)
-        length = request.body_length
-        chunked = length is None and request.method not in ("GET", "HEAD")
-        try:  # only buffers: nothing is on the wire before endheaders()
-            target = url if forward is not None else request.target
-            http_conn.putrequest(request.method, target, skip_host=True, skip_accept_encoding=True)
-            http_conn.putheader("Host", self.address.host_header)
-            if forward is not None:
-                for key, value in forward.headers:
-                    http_conn.putheader(key, value)
-            for key, value in request.headers:
-                http_conn.putheader(key, value)
-            if length is not None and (length or request.method not in ("GET", "HEAD")):
-                http_conn.putheader("Content-Length", str(length))
-            elif chunked:
-                http_conn.putheader("Transfer-Encoding", "chunked")
-        except (ValueError, http.client.InvalidURL) as exc:
-            # http.client refuses a method, target or header that would break the request
-            # (control characters, non-Latin-1 text): the caller's input, never sent.
-            raise ConfigurationError(f"cannot send {request.method} {request.target!r}: {exc}") from None
-        except http.client.HTTPException as exc:  # a connection in a state http.client refuses
-            raise RemoteProtocolError(f"cannot send to {url}: {exc!r}", url=url, request_sent=False) from None
-        body_sent = False
+        target = self.address.origin + request.target if forward is not None else request.target
+        lines = [f"{request.method} {target} HTTP/1.1", f"Host: {self.address.host_header}"]
+        if forward is not None:
+            lines.extend(f"{name}: {value}" for name, value in forward.headers)
+        lines.extend(f"{name}: {value}" for name, value in fields)
+        if framing is not None:
+            lines.append(f"{framing[0]}: {framing[1]}")
+        lines.append("\r\n")
+        return "\r\n".join(lines).encode("latin-1")
+
+    def _send_on(
+        self, conn: _Conn, request: Request, head: bytes, timeout: Timeout, deadline: Optional[float] = None
+    ) -> Response:
+        url = self.address.origin + request.target
+        sock = conn.sock
+        chunked = request.body_length is None
         try:
+            sock.settimeout(timeout.write)
             content = request.content
             if isinstance(content, (bytes, bytearray)):
-                http_conn.endheaders(bytes(content) if content else None)
+                if len(content) <= _JOIN_BODY:
+                    sock.sendall(head + content if content else head)
+                else:
+                    sock.sendall(head)
+                    sock.sendall(content)
             else:
-                http_conn.endheaders()
+                sock.sendall(head)
                 for chunk in content:
                     if chunk:
-                        http_conn.send(b"%x\r\n%s\r\n" % (len(chunk), chunk) if chunked else chunk)
+                        sock.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk) if chunked else chunk)
                 if chunked:
-                    http_conn.send(b"0\r\n\r\n")
-            body_sent = True
-            if sock is not None:
-                sock.settimeout(timeout.read)
-            raw = http_conn.getresponse()
-        except socket.timeout:
-            if body_sent:
-                raise ReadTimeout(
-                    f"{url} sent no response within the read timeout of {timeout.read} s", url=url
-                ) from None
+                    sock.sendall(b"0\r\n\r\n")
+        except socket.timeout as exc:
             raise WriteTimeout(
                 f"sending the request to {url} stalled for longer than {timeout.write} s", url=url
-            ) from None
-        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError, ConnectionAbortedError) as exc:
+            ) from exc
+        except (ConnectionResetError, BrokenPipeError, ConnectionAbortedError) as exc:
             if conn.reused:
                 raise RemoteProtocolError(
                     f"the server at {url} closed a kept-alive connection before answering",
                     url=url,
                     stale_connection=True,
-                ) from None
-            if not body_sent:
-                raise WriteError(f"the connection to {url} broke while sending the request: {exc}", url=url) from None
-            raise RemoteProtocolError(f"{url} closed the connection without sending a response", url=url) from None
-        except http.client.HTTPException as exc:
-            raise RemoteProtocolError(
-                f"{url} sent an invalid HTTP response: {type(exc).__name__}: {exc}", url=url
-            ) from None
+                ) from exc
+            raise WriteError(f"the connection to {url} broke while sending the request: {exc}", url=url) from exc
         except OSError as exc:
-            if not body_sent:
-                raise WriteError(f"the connection to {url} broke while sending the request: {exc}", url=url) from None
-            raise ReadError(f"the connection to {url} broke while waiting for the response: {exc}", url=url) from None
-        if forward is not None and raw.status == 407:
+            raise WriteError(f"the connection to {url} broke while sending the request: {exc}", url=url) from exc
+        parser = ResponseParser(request.method)
+        try:
+            while parser.head() is None:
+                _set_timeout(sock, timeout.read, deadline, url)
+                parser.feed(sock.recv(READ_CHUNK))
+        except HeadError as exc:
+            if not parser.received:
+                if conn.reused:
+                    raise RemoteProtocolError(
+                        f"the server at {url} closed a kept-alive connection before answering",
+                        url=url,
+                        stale_connection=True,
+                    ) from exc
+                raise RemoteProtocolError(f"{url} closed the connection without sending a response", url=url) from exc
+            raise RemoteProtocolError(f"{url} sent an invalid HTTP response: {exc}", url=url) from exc
+        except socket.timeout as exc:
+            what = "after part of the response head" if parser.received else "in response"
+            raise _read_timeout(url, deadline, exc, what) from exc
+        except (ConnectionResetError, ConnectionAbortedError) as exc:
+            if conn.reused and not parser.received:
+                raise RemoteProtocolError(
+                    f"the server at {url} closed a kept-alive connection before answering",
+                    url=url,
+                    stale_connection=True,
+                ) from exc
+            raise ReadError(f"the connection to {url} broke while waiting for the response: {exc}", url=url) from exc
+        except OSError as exc:
+            raise ReadError(f"the connection to {url} broke while waiting for the response: {exc}", url=url) from exc
+        response = parser.response
+        assert response is not None
+        if self.proxy is not None and self.address.scheme == "http" and response.status == 407:
             # The proxy's own answer (the service never saw the request): not the service's.
-            reason = raw.reason
-            raw.close()
-            raise proxy_status_error(self.address, forward, 407, reason, tunnel=False)
-        return Response(self, conn, raw, url, sock=sock, read_timeout=timeout.read, deadline=deadline)
+            raise proxy_status_error(self.address, self.proxy, 407, response.reason, tunnel=False)
+        return Response(self, conn, parser, url, read_timeout=timeout.read, deadline=deadline)

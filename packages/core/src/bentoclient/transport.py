@@ -19,7 +19,7 @@ instrumentation.  The rules a transport follows:
 - ``request.content`` is bytes or an iterable of byte chunks; when the client sends a
   request again it iterates the content again.
 - ``timeout`` limits this attempt (connect, write, read, pool); ``deadline``, a
-  ``time.monotonic()`` value or None, also bounds reading the body.
+  ``time.monotonic()`` value or None, also bounds waiting for the head and reading the body.
 - Raise only :class:`~bentoclient.exceptions.TransportError` subclasses.  Set
   ``request_sent=False`` when no byte of the request can have reached the server, and
   ``stale_connection=True`` when a kept-alive connection reused from a pool was closed by the
@@ -36,9 +36,11 @@ with the service), and raises :func:`proxy_status_error`, :func:`proxy_connect_e
 :func:`proxy_timeout_error` when the proxy refuses or cannot be reached.
 
 :class:`HTTPTransport` is the standard-library implementation ``SyncHTTPClient`` uses by
-default; ``bentoclient-async`` provides the default async one.  The HTTP/1.1 head rules
-(:func:`parse_status_line`, :class:`HeadFields`, :func:`is_interim`, :func:`body_length`)
-are here for transports to share, so every transport applies the same limits.
+default; ``bentoclient-async`` provides the default async one.  The HTTP/1.1 response rules
+are here for transports to share, so every transport applies the same verdicts and limits:
+:class:`ResponseParser` (sans-IO: feed it bytes, get the final head and the body; h11's
+verdicts, see ``docs/transport.md``) and the line-at-a-time helpers
+(:func:`parse_status_line`, :class:`HeadFields`, :func:`is_interim`, :func:`body_length`).
 """
 
 from __future__ import annotations
@@ -47,10 +49,15 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any, Optional, Protocol, Union, runtime_checkable
 
 from ._http11 import (
+    MAX_HEAD_SIZE,
     MAX_HEADER_LINE,
     MAX_HEADERS,
+    MAX_INTERIM,
+    BodyIncomplete,
     HeadError,
     HeadFields,
+    ResponseHead,
+    ResponseParser,
     body_length,
     check_request,
     is_interim,
@@ -75,10 +82,13 @@ __all__ = [
     "KEEPALIVE_EXPIRY",
     "MAX_HEADERS",
     "MAX_HEADER_LINE",
+    "MAX_HEAD_SIZE",
+    "MAX_INTERIM",
     "READ_CHUNK",
     "AsyncResponse",
     "AsyncTransport",
     "AsyncTransportOption",
+    "BodyIncomplete",
     "HTTPTransport",
     "HeadError",
     "HeadFields",
@@ -87,6 +97,8 @@ __all__ = [
     "ProxyConfig",
     "Request",
     "Response",
+    "ResponseHead",
+    "ResponseParser",
     "SSLOptions",
     "ServiceAddress",
     "SyncResponse",

@@ -648,7 +648,7 @@ class AsyncHTTPClient(ClientBase):
             if isinstance(exc, OSError):
                 raise BentoClientError(
                     f"endpoint {endpoint.name!r}: cannot save the file output in {self._downloads_hint()}: {exc}"
-                ) from None
+                ) from exc
             raise
         await response.aclose()
         return file_result(endpoint, path)

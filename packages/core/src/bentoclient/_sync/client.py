@@ -559,7 +559,7 @@ class SyncHTTPClient(ClientBase):
             if isinstance(exc, OSError):
                 raise BentoClientError(
                     f"endpoint {endpoint.name!r}: cannot save the file output in {self._downloads_hint()}: {exc}"
-                ) from None
+                ) from exc
             raise
         response.close()
         return file_result(endpoint, path)
