@@ -133,3 +133,10 @@ DEVIATIONS = {
     "field-101-fields": "more than 100 fields in one head",
     "interim-40": "more than 16 interim 1xx answers",
 }
+
+#: Where the default async transport (httpx's pool) keeps h11's verdict instead of ours, as
+#: httpcore decides alone (docs/transport.md, "What the defaults do").
+HTTPX_KEEPS_H11 = {
+    "interim-40": "httpcore skips interim answers without counting them; Timeout(total=) bounds them",
+    "after-bytes-beyond-the-body": "httpcore keeps bytes beyond a body for the next response, as h11 does",
+}

@@ -27,7 +27,7 @@ from bentoclient.exceptions import (
 )
 from bentoclient.transport import Request
 
-from .cases import CASES, DEVIATIONS, OK, Case
+from .cases import CASES, DEVIATIONS, HTTPX_KEEPS_H11, OK, Case
 from .drivers import DRIVERS, Got, Outcome, Step
 from .oracle import h11_verdict
 from .scripted import Reply, ScriptedServer
@@ -62,7 +62,8 @@ def describe(outcome: Outcome) -> str:
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
 def test_response_gets_the_verdict_h11_gives(drive: str, case: Case) -> None:
     expected = h11_verdict(case.data, case.method)
-    if case.id in DEVIATIONS:  # listed: h11 accepts, we refuse
+    if case.id in DEVIATIONS and not (drive == "HTTPXTransport" and case.id in HTTPX_KEEPS_H11):
+        # listed: h11 accepts, we refuse
         assert expected.ok, f"{case.id} is listed as a deviation but h11 refuses it too"
         expected = expected._replace(ok=False)
     request = Request(case.method, "/x", content=b"{}" if case.method == "POST" else b"")
@@ -160,7 +161,10 @@ def test_the_total_deadline_ends_a_steady_trickle(drive: str, what: str) -> None
 def test_endless_interim_answers_are_refused(drive: str) -> None:
     replies = [Reply(b"HTTP/1.1 100 Continue\r\n\r\n" * 200, after="stall")]
     (outcome,), _ = run(drive, replies, [Step(GET, QUICK)])
-    assert isinstance(outcome, RemoteProtocolError), describe(outcome)
+    if drive == "HTTPXTransport":  # HTTPX_KEEPS_H11["interim-40"]: uncounted, but never endless
+        assert isinstance(outcome, ReadTimeout), describe(outcome)
+    else:
+        assert isinstance(outcome, RemoteProtocolError), describe(outcome)
 
 
 # --- reuse after odd answers ------------------------------------------------------------------
@@ -189,6 +193,10 @@ def test_the_next_request_after_an_odd_answer_is_correct(drive: str, what: str) 
     method = "HEAD" if what == "after-head-with-length" else "GET"
     steps = [Step(Request(method, "/first"), QUICK), Step(Request("GET", "/second"), QUICK)]
     outcomes, server = run(drive, [first, Reply(GOOD, after="keep")], steps)
+    if drive == "HTTPXTransport" and what in HTTPX_KEEPS_H11:
+        # h11's verdict, listed: the stray bytes are read as the start of the next answer.
+        assert outcomes[1] != Got(200, {"content-length": "4"}, b"good"), describe(outcomes[1])
+        return
     assert outcomes[1] == Got(200, {"content-length": "4"}, b"good"), describe(outcomes[1])
     second = [a for a in server.arrivals if a.head.startswith(b"GET /second ")]
     assert len(second) == 1
