@@ -97,9 +97,16 @@ statuses = st.one_of(
     st.sampled_from([200, 201, 204, 301, 302, 303, 307, 308, 400, 404, 429, 500, 502, 503, 504]),
     st.integers(min_value=100, max_value=999),
 )
+
+
+def _containers(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    # A named function, not a lambda: hypothesis inspects its source to check that it recurses.
+    return st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+
+
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    _containers,
     max_leaves=20,
 )
 bodies = st.one_of(
