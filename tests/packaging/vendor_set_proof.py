@@ -20,7 +20,10 @@ def main(project: str, url: str) -> None:
     from myapp._vendor.bentoclient import SyncHTTPClient  # type: ignore[import-not-found]  # same
     from myapp._vendor.bentoclient.aio import AsyncHTTPClient  # type: ignore[import-not-found]  # same
     from myapp._vendor.bentoclient.exceptions import ArgumentError  # type: ignore[import-not-found]  # same
-    from myapp._vendor.bentoclient.transport import HTTPTransport, parse_service_url  # type: ignore[import-not-found]
+    from myapp._vendor.bentoclient.transport import (  # type: ignore[import-not-found]  # same
+        HTTPTransport,
+        parse_service_url,
+    )
 
     assert bentoclient.__file__.startswith(project), bentoclient.__file__
 
