@@ -679,6 +679,22 @@ def test_pool_timeout_when_every_connection_is_busy(server: FaultServer, make_cl
         holder.join(10)
 
 
+def test_a_timeout_message_gives_the_seconds_as_the_async_client_does(
+    server: FaultServer, make_client: ClientFactory
+) -> None:
+    # "busy for 1 s", not "1.0 s": the same text as AsyncHTTPClient's transports.
+    client = make_client(max_connections=1, retry=NO_RETRY, timeout=Timeout(connect=2, read=3, write=2, pool=1.0))
+    server.script("/classify", drip(b"[0, 1]", 0.4))
+    holder = threading.Thread(target=client.classify, args=(ROWS,))
+    holder.start()
+    time.sleep(0.2)
+    try:
+        with pytest.raises(exc.PoolTimeout, match=r"stayed busy for 1 s$"):
+            client.info()
+    finally:
+        holder.join(10)
+
+
 # --- file outputs -------------------------------------------------------------------------
 
 

@@ -418,9 +418,9 @@ def proxy_connect_error(address: ServiceAddress, proxy: ProxyConfig, reason: str
 
 def proxy_timeout_error(address: ServiceAddress, proxy: ProxyConfig, seconds: Optional[float]) -> ConnectTimeout:
     """The error for a proxy that did not connect (or open the tunnel) within the connect timeout."""
+    limit = "the connect timeout" if seconds is None else f"{seconds:g} s"
     return ConnectTimeout(
-        f"connecting to {address.url} through {proxy.described} took longer than {seconds} s; "
-        + _advice_for_reach(proxy),
+        f"connecting to {address.url} through {proxy.described} took longer than {limit}; " + _advice_for_reach(proxy),
         url=address.url,
         request_sent=False,
     )

@@ -415,7 +415,7 @@ class HTTPTransport:
         except socket.timeout as exc:
             conn.close()
             raise ConnectTimeout(
-                f"connecting to {url} took longer than {timeout.connect} s", url=url, request_sent=False
+                f"connecting to {url} took longer than {timeout.connect:g} s", url=url, request_sent=False
             ) from exc
         except ssl.SSLError as exc:
             conn.close()
@@ -440,7 +440,7 @@ class HTTPTransport:
             raise ClientClosedError("the client is closed; create a new one")
         if not self._slots.acquire(timeout=timeout.pool):
             raise PoolTimeout(
-                f"all {self.max_connections} connections to {self.address.url} stayed busy for {timeout.pool} s",
+                f"all {self.max_connections} connections to {self.address.url} stayed busy for {timeout.pool:g} s",
                 url=self.address.url,
                 request_sent=False,
             )
@@ -536,7 +536,7 @@ class HTTPTransport:
                     sock.sendall(b"0\r\n\r\n")
         except socket.timeout as exc:
             raise WriteTimeout(
-                f"sending the request to {url} stalled for longer than {timeout.write} s", url=url
+                f"sending the request to {url} stalled for longer than {timeout.write:g} s", url=url
             ) from exc
         except (ConnectionResetError, BrokenPipeError, ConnectionAbortedError) as exc:
             if conn.reused:
