@@ -18,11 +18,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Optional
 
 from bentoclient.aio import AsyncHTTPClient, AsyncTask
-from bentoclient.transport import AsyncTransport, ProxyConfig, ServiceAddress, SSLOptions
 
-from ._asyncio import AsyncioResponse, AsyncioTransport
+if TYPE_CHECKING:  # the transports (and httpx) load when first used
+    from bentoclient.transport import AsyncTransport, ProxyConfig, ServiceAddress, SSLOptions
 
-if TYPE_CHECKING:  # httpx loads only when its transport is used
+    from ._asyncio import AsyncioResponse, AsyncioTransport
     from ._transport import HTTPXResponse, HTTPXTransport
 
 __version__ = "0.1.0"  # this distribution's own version, as in its pyproject.toml
@@ -43,10 +43,16 @@ def default_transport(
     address: ServiceAddress, *, max_connections: int, verify: SSLOptions, proxy: Optional[ProxyConfig] = None
 ) -> AsyncTransport:
     """The transport ``AsyncHTTPClient`` sends through when given none."""
+    from ._asyncio import AsyncioTransport
+
     return AsyncioTransport(address, max_connections=max_connections, verify=verify, proxy=proxy)
 
 
 def __getattr__(name: str) -> Any:
+    if name in ("AsyncioTransport", "AsyncioResponse"):
+        from . import _asyncio
+
+        return getattr(_asyncio, name)
     if name in ("HTTPXTransport", "HTTPXResponse"):
         from . import _transport
 

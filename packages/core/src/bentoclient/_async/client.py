@@ -37,11 +37,12 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
     from typing import Any, Callable, Literal, Optional, TypeVar, Union
 
-    from .. import _backoff, _decode, _files, _models, _observe, _protocol, _ready, _retry, _tasks
+    from .. import _backoff, _decode, _files, _models, _observe, _protocol, _ready, _response, _retry, _tasks
     from .. import exceptions as _errors
-    from .._models import ClientResponse, Headers, Request, ResponseData, Timeout, TimeoutTypes
+    from .._models import Headers, Request, ResponseData, Timeout, TimeoutTypes
     from .._observe import Observation
     from .._protocol import RequestPlan
+    from .._response import ClientResponse
     from .._retry import Retry
     from .._schema import Endpoint, ServiceSchema
     from .._tasks import ResultStatus
@@ -56,7 +57,7 @@ if TYPE_CHECKING:
     _Client = TypeVar("_Client", bound="AsyncHTTPClient")  # async-only
     # sync-only: _Client = TypeVar("_Client", bound="SyncHTTPClient")
 else:
-    from .._lazy import _backoff, _decode, _files, _models, _observe, _protocol, _ready, _retry, _tasks
+    from .._lazy import _backoff, _decode, _files, _models, _observe, _protocol, _ready, _response, _retry, _tasks
     from .._lazy import exceptions as _errors
 
 __all__ = ["AsyncHTTPClient", "AsyncTask"]
@@ -469,7 +470,7 @@ class AsyncHTTPClient(ClientBase):
         )
         started = monotonic()
         resp = await self._fetch(req, self._timeout if timeout is None else _models.Timeout.of(timeout))
-        return _models.ClientResponse(
+        return _response.ClientResponse(
             resp.status_code,
             resp.headers,
             resp.content,
