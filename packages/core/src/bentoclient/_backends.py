@@ -68,12 +68,12 @@ def default_sync_transport(
 
 
 def _async_package() -> Any:
-    from ._messages import install_command
-    from .exceptions import MissingDependencyError
-
     try:
         import bentoclient_async
     except ImportError as exc:
+        from ._messages import install_command
+        from .exceptions import MissingDependencyError
+
         raise MissingDependencyError(
             f"AsyncHTTPClient sends through the async package by default: {install_command('async')}; "
             "or pass transport= an AsyncTransport of your own",
