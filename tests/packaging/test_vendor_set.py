@@ -39,6 +39,8 @@ def _imports(path: Path, modules: set[str]) -> set[str]:
             target = ".".join(base + ([node.module] if node.module else []))
             found.add(target)
             found |= {f"{target}.{alias.name}" for alias in node.names} & modules
+            if target.endswith("._lazy"):  # modules loaded on first use (bentoclient._lazy)
+                found |= {f"{target.rpartition('.')[0]}.{alias.name}" for alias in node.names} & modules
         elif (  # bentoclient/__init__.py's lazy names: {"Name": "_module", ...}
             isinstance(node, ast.Assign)
             and any(isinstance(t, ast.Name) and t.id == "_LAZY" for t in node.targets)

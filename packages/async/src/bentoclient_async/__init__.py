@@ -22,9 +22,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Optional
 
 from bentoclient.aio import AsyncHTTPClient, AsyncTask
-from bentoclient.transport import AsyncTransport, ProxyConfig, ServiceAddress, SSLOptions
 
-if TYPE_CHECKING:  # httpx and h11 load when a client first needs a transport
+if TYPE_CHECKING:  # the transports (httpx, h11) load when a client first needs one
+    from bentoclient.transport import AsyncTransport, ProxyConfig, ServiceAddress, SSLOptions
+
     from ._asyncio import MAX_INTERIM, AsyncioResponse, AsyncioTransport
     from ._transport import HTTPXResponse, HTTPXTransport
 

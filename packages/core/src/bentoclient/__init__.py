@@ -17,9 +17,9 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from . import exceptions
     from ._backoff import Backoff
-    from ._base import ClientResponse
     from ._bulk import MapError
     from ._models import Headers, Timeout
+    from ._response import ClientResponse
     from ._retry import NO_RETRY, Retry
     from ._schema import Endpoint, Field, ServiceSchema
     from ._sync.client import SyncHTTPClient, Task
@@ -54,7 +54,7 @@ _LAZY = {
     "Backoff": "_backoff",
     "BentoClientError": "exceptions",
     "BentoMLException": "exceptions",
-    "ClientResponse": "_base",
+    "ClientResponse": "_response",
     "Endpoint": "_schema",
     "Field": "_schema",
     "Headers": "_models",

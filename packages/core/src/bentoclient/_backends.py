@@ -6,20 +6,20 @@ where the default transport comes from, and the worker pool of ``map()``.  Each 
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable
-from typing import TYPE_CHECKING, Any, Callable, Optional
 
-from ._messages import install_command
-from ._proxy import ProxyConfig
-from ._transport import HTTPTransport, SSLOptions
-from ._url import ServiceAddress
-from .exceptions import MissingDependencyError
-
+# Not typing.TYPE_CHECKING: the client classes import without typing (see _lazy); what the
+# functions below need (the transport, the error tree) they import when called.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import asyncio
     import queue
     import threading
+    from collections.abc import Awaitable
+    from typing import Any, Callable, Optional
 
+    from ._proxy import ProxyConfig
+    from ._transport import SSLOptions
+    from ._url import ServiceAddress
     from .transport import AsyncTransport, AsyncTransportOption, SyncTransport, SyncTransportOption
 
 __all__ = [
@@ -52,6 +52,8 @@ def sync_call_hook(hook: Callable[..., Any], *args: Any) -> None:
 
 async def async_call_hook(hook: Callable[..., Any], *args: Any) -> None:
     """Call an event hook; await it when it is a coroutine function (async client only)."""
+    from collections.abc import Awaitable
+
     result = hook(*args)
     if isinstance(result, Awaitable):
         await result
@@ -60,6 +62,8 @@ async def async_call_hook(hook: Callable[..., Any], *args: Any) -> None:
 def default_sync_transport(
     address: ServiceAddress, *, max_connections: int, verify: SSLOptions, proxy: Optional[ProxyConfig] = None
 ) -> SyncTransport:
+    from ._transport import HTTPTransport
+
     return HTTPTransport(address, max_connections=max_connections, verify=verify, proxy=proxy)
 
 
@@ -67,6 +71,9 @@ def _async_package() -> Any:
     try:
         import bentoclient_async
     except ImportError as exc:
+        from ._messages import install_command
+        from .exceptions import MissingDependencyError
+
         raise MissingDependencyError(
             f"AsyncHTTPClient sends through the async package by default: {install_command('async')}; "
             "or pass transport= an AsyncTransport of your own",
@@ -104,6 +111,9 @@ def default_async_transport(
         transport: AsyncTransport = factory(address, max_connections=max_connections, verify=verify)
         return transport
     if not _takes_keyword(factory, "proxy"):
+        from ._messages import install_command
+        from .exceptions import MissingDependencyError
+
         raise MissingDependencyError(
             f"AsyncHTTPClient would send through {proxy.described}, but the installed bentoclient-async "
             f"cannot use a proxy yet; upgrade it ({install_command('async', upgrade=True)}), or connect directly: "
@@ -128,6 +138,8 @@ class SyncTransportClass:
     """``SyncHTTPClient.client_cls``: the transport class it sends through by default."""
 
     def __get__(self, obj: Optional[object], owner: Optional[type] = None) -> type[Any]:
+        from ._transport import HTTPTransport
+
         return HTTPTransport
 
 

@@ -6,114 +6,42 @@ generated from it) subclasses :class:`ClientBase` for ``AsyncHTTPClient`` and ``
 
 from __future__ import annotations
 
-import json
 import os
-from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any, BinaryIO, Optional, TypeVar, Union
-from urllib.parse import urlencode, urlsplit
 
-from ._body import encode_body
-from ._decode import output_filename
-from ._encode import bind_arguments
-from ._files import DownloadFolder, create_unique
-from ._models import Headers, Request, ResponseData, Timeout, TimeoutTypes, check_header_value
-from ._multipart import build_form
-from ._protocol import USER_AGENT, derive_path_prefix, ready_wait_seconds, resolve_token
-from ._proxy import ProxyConfig, select_proxy
-from ._retry import Retry
-from ._schema import Endpoint, ServiceSchema, parse_schema
-from ._tasks import check_task_id, not_a_task_hint, task_target
-from ._url import ServiceAddress, parse_service_url, remove_dot_segments
-from .exceptions import (
-    BentoClientError,
-    ConfigurationError,
-    EndpointNotFound,
-    NotATaskEndpoint,
-    SchemaError,
-)
-
+# Not typing.TYPE_CHECKING: the client classes import without typing (see _lazy).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import datetime
     import inspect
+    from collections.abc import Mapping
+    from typing import Any, BinaryIO, Optional, TypeVar, Union
 
-__all__ = ["ClientBase", "ClientResponse", "EndpointMethod"]
+    from . import _body, _decode, _encode, _files, _models, _multipart, _protocol, _proxy, _retry, _schema, _tasks, _url
+    from . import exceptions as _errors
+    from ._models import Headers, Request, ResponseData, TimeoutTypes
+    from ._proxy import ProxyConfig
+    from ._retry import Retry
+    from ._schema import Endpoint, ServiceSchema
+    from ._url import ServiceAddress
 
-Self = TypeVar("Self", bound="ClientBase")
+    Self = TypeVar("Self", bound="ClientBase")
+else:
+    from ._lazy import (
+        _body,
+        _decode,
+        _encode,
+        _files,
+        _models,
+        _multipart,
+        _protocol,
+        _proxy,
+        _retry,
+        _schema,
+        _tasks,
+        _url,
+    )
+    from ._lazy import exceptions as _errors
 
-
-class ClientResponse(ResponseData):
-    """What ``client.request()`` returns; it never raises for an HTTP error status by itself.
-
-    The parts of httpx's ``Response`` that BentoML code reaches for: ``status_code``,
-    ``headers``, ``content``, ``text``, ``json()``, ``is_success``, ``is_error``,
-    ``is_redirect``, ``url``, ``reason_phrase``, ``elapsed``, ``raise_for_status()`` and
-    ``iter_bytes()``; plus ``attempts`` (how many times it was sent).  The body is read whole
-    before ``request()`` returns.
-    """
-
-    def __init__(
-        self,
-        status_code: int,
-        headers: Headers,
-        content: bytes = b"",
-        attempts: int = 1,
-        *,
-        url: str = "",
-        elapsed: float = 0.0,
-    ) -> None:
-        super().__init__(status_code, headers, content, attempts)
-        self.url = url
-        self._elapsed = elapsed
-
-    @property
-    def is_success(self) -> bool:
-        return 200 <= self.status_code < 300
-
-    @property
-    def is_error(self) -> bool:
-        return self.status_code >= 400
-
-    @property
-    def is_redirect(self) -> bool:
-        return 300 <= self.status_code < 400 and "location" in self.headers
-
-    @property
-    def reason_phrase(self) -> str:
-        """The standard phrase of the status (``"Not Found"``), as httpx gives it; "" if none."""
-        from http import HTTPStatus
-
-        try:
-            return HTTPStatus(self.status_code).phrase
-        except ValueError:
-            return ""
-
-    @property
-    def elapsed(self) -> datetime.timedelta:
-        """From sending the request to having read the response, retries included."""
-        import datetime
-
-        return datetime.timedelta(seconds=self._elapsed)
-
-    def iter_bytes(self, chunk_size: Optional[int] = None) -> Iterator[bytes]:
-        """The body in pieces of ``chunk_size`` bytes (all at once by default)."""
-        content = self.content
-        if not chunk_size or chunk_size >= len(content):
-            if content:
-                yield content
-            return
-        for start in range(0, len(content), chunk_size):
-            yield content[start : start + chunk_size]
-
-    def raise_for_status(self) -> ClientResponse:
-        """Raise the typed error for a 4xx/5xx status; return the response otherwise (as httpx)."""
-        if self.status_code >= 400:
-            from ._decode import error_from_response
-
-            raise error_from_response(self)
-        return self
-
-    def __repr__(self) -> str:
-        return f"<ClientResponse [{self.status_code} {self.reason_phrase}]>"
+__all__ = ["ClientBase", "EndpointMethod"]
 
 
 class ClientBase:
@@ -134,39 +62,39 @@ class ClientBase:
         trust_env: bool = True,
         custom_transport: bool = False,
     ) -> None:
-        self._address: ServiceAddress = parse_service_url(url)
+        self._address: ServiceAddress = _url.parse_service_url(url)
         self.url: str = url
         self.timeout = timeout
-        self._timeout = Timeout.of(timeout)
+        self._timeout = _models.Timeout.of(timeout)
         self.server_ready_timeout = server_ready_timeout
-        self._ready_wait = ready_wait_seconds(timeout, server_ready_timeout)
+        self._ready_wait = _protocol.ready_wait_seconds(timeout, server_ready_timeout)
         if isinstance(max_connections, bool) or not isinstance(max_connections, int) or max_connections < 1:
-            raise ConfigurationError(f"max_connections must be a positive integer, got {max_connections!r}")
+            raise _errors.ConfigurationError(f"max_connections must be a positive integer, got {max_connections!r}")
         self._max_connections = max_connections
-        if retry is not None and not isinstance(retry, Retry):
-            raise ConfigurationError(f"retry must be a bentoclient.Retry, got {type(retry).__name__}")
-        self._retry = Retry() if retry is None else retry
+        if retry is not None and not isinstance(retry, _retry.Retry):
+            raise _errors.ConfigurationError(f"retry must be a bentoclient.Retry, got {type(retry).__name__}")
+        self._retry = _retry.Retry() if retry is None else retry
         if not isinstance(trust_env, bool):
-            raise ConfigurationError(f"trust_env must be True or False, got {trust_env!r}")
+            raise _errors.ConfigurationError(f"trust_env must be True or False, got {trust_env!r}")
         self.trust_env = trust_env
         #: The proxy the default transport sends through (from proxy= or the environment).
         self._proxy: Optional[ProxyConfig] = None
         if custom_transport:
             if proxy is not None:
-                raise ConfigurationError(
+                raise _errors.ConfigurationError(
                     "proxy= is used by the default transport only, and transport= was given too; configure the "
                     "proxy in your transport, or leave out transport="
                 )
         else:
-            self._proxy = select_proxy(self._address, proxy, trust_env, os.environ)
-        self._token = resolve_token(token)
+            self._proxy = _proxy.select_proxy(self._address, proxy, trust_env, os.environ)
+        self._token = _protocol.resolve_token(token)
         # Bodies are used as sent (file outputs, streams): ask for no content coding, on both clients.
-        base = [("User-Agent", USER_AGENT), ("Accept-Encoding", "identity")]
+        base = [("User-Agent", _protocol.USER_AGENT), ("Accept-Encoding", "identity")]
         if self._token:
             base.append(("Authorization", f"Bearer {self._token}"))
-        base += [(key, check_header_value(key, value)) for key, value in (headers or {}).items()]
+        base += [(key, _models.check_header_value(key, value)) for key, value in (headers or {}).items()]
         self._headers: tuple[tuple[str, str], ...] = tuple(base)
-        self._files = DownloadFolder(os.fspath(download_dir) if download_dir is not None else None)
+        self._files = _files.DownloadFolder(os.fspath(download_dir) if download_dir is not None else None)
         self._closed = False
         self._readyz_path = "/readyz"
         self.service_name = ""
@@ -181,7 +109,7 @@ class ClientBase:
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        state["_files"] = DownloadFolder(self._files.chosen)  # a temp folder stays with the original
+        state["_files"] = _files.DownloadFolder(self._files.chosen)  # a temp folder stays with the original
         state["_bound"] = {}
         return state
 
@@ -194,21 +122,21 @@ class ClientBase:
 
     def _set_schema_from(self, response: ResponseData) -> ServiceSchema:
         if response.status_code in (401, 403):  # the token, not the URL: say how to give it
-            from ._decode import error_from_response
-
-            err = error_from_response(response)
+            err = _decode.error_from_response(response)
             err.target = f"GET {self._address.url}/schema.json"
             raise err
         if response.status_code != 200:
-            raise SchemaError(
+            raise _errors.SchemaError(
                 f"GET {self._address.url}/schema.json answered {response.status_code}; "
                 "check that the URL points at a BentoML 1.2+ service",
                 error_code=response.status_code,
             )
+        import json
+
         try:
-            schema = parse_schema(json.loads(response.content))
+            schema = _schema.parse_schema(json.loads(response.content))
         except (ValueError, RecursionError) as exc:
-            raise SchemaError(f"{self._address.url}/schema.json is not valid JSON: {exc}") from None
+            raise _errors.SchemaError(f"{self._address.url}/schema.json is not valid JSON: {exc}") from None
         self._set_schema(schema)
         return schema
 
@@ -249,7 +177,7 @@ class ClientBase:
         endpoint = self.endpoints.get(name)
         if endpoint is None:
             known = ", ".join(self.endpoints) or "none"
-            raise EndpointNotFound(
+            raise _errors.EndpointNotFound(
                 f"service {self.service_name!r} has no endpoint {name!r}; its endpoints are: {known}",
                 endpoint=name,
             )
@@ -257,8 +185,8 @@ class ClientBase:
 
     def _call_request(self, endpoint: Endpoint, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Request:
         """The POST for one call; raises ArgumentError before anything is sent."""
-        body = encode_body(endpoint, bind_arguments(endpoint, args, kwargs))
-        return Request(
+        body = _body.encode_body(endpoint, _encode.bind_arguments(endpoint, args, kwargs))
+        return _models.Request(
             "POST",
             self._address.target(endpoint.route),
             (*self._headers, ("Content-Type", body.content_type)),
@@ -279,9 +207,13 @@ class ClientBase:
         headers: Optional[Mapping[str, str]],
         files: Optional[Mapping[str, Any]] = None,
     ) -> Request:
-        target = remove_dot_segments(self._target_for(url))
+        import json
+        from collections.abc import Mapping
+        from urllib.parse import urlencode
+
+        target = _url.remove_dot_segments(self._target_for(url))
         if any(not "\x21" <= ch <= "\x7e" for ch in target):
-            raise ConfigurationError(
+            raise _errors.ConfigurationError(
                 f"request(): the path {target!r} has spaces, control or non-ASCII characters; "
                 "percent-encode it first (urllib.parse.quote)"
             )
@@ -292,10 +224,10 @@ class ClientBase:
         body: Any
         if files:
             if json_body is not None or content is not None or (data is not None and not isinstance(data, Mapping)):
-                raise ConfigurationError(
+                raise _errors.ConfigurationError(
                     "request(): files= goes with data= as a dict of form fields only, not with json= or content="
                 )
-            form = build_form(files, data or {})
+            form = _multipart.build_form(files, data or {})
             body, length = form, form.length
             hdrs.append(("Content-Type", form.content_type))
         elif json_body is not None:
@@ -310,15 +242,15 @@ class ClientBase:
         if headers:
             names = {k.lower() for k in headers}
             hdrs = [h for h in hdrs if h[0].lower() not in names]
-            hdrs += [(k, check_header_value(k, v)) for k, v in headers.items()]
-        return Request(method.upper(), target, tuple(hdrs), body, length, url)
+            hdrs += [(k, _models.check_header_value(k, v)) for k, v in headers.items()]
+        return _models.Request(method.upper(), target, tuple(hdrs), body, length, url)
 
     def _get_request(self, path: str) -> Request:
-        return Request("GET", self._address.target(path), self._headers)
+        return _models.Request("GET", self._address.target(path), self._headers)
 
     def _task_request(self, method: str, endpoint: Endpoint, action: str, task_id: str) -> Request:
-        target = self._address.target(task_target(endpoint, action, task_id))
-        return Request(method, target, self._headers, b"", 0, endpoint.name)
+        target = self._address.target(_tasks.task_target(endpoint, action, task_id))
+        return _models.Request(method, target, self._headers, b"", 0, endpoint.name)
 
     # Task operations; each client implements them with its own I/O.
     def _task_submit(self, endpoint: Endpoint, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Any:
@@ -338,10 +270,12 @@ class ClientBase:
 
     def _target_for(self, url: str) -> str:
         if "://" in url:
+            from urllib.parse import urlsplit
+
             parts = urlsplit(url)
-            given = parse_service_url(url)
+            given = _url.parse_service_url(url)
             if given.logical_origin != self._address.logical_origin:
-                raise ConfigurationError(
+                raise _errors.ConfigurationError(
                     f"request(): {url!r} is not on this client's service ({self._address.origin}); "
                     "pass a path such as '/metrics'"
                 )
@@ -361,13 +295,13 @@ class ClientBase:
         clone._bound = {}
         if timeout is not None:
             clone.timeout = timeout
-            clone._timeout = Timeout.of(timeout)
+            clone._timeout = _models.Timeout.of(timeout)
         if retry is not None:
-            if not isinstance(retry, Retry):
-                raise ConfigurationError(f"retry must be a bentoclient.Retry, got {type(retry).__name__}")
+            if not isinstance(retry, _retry.Retry):
+                raise _errors.ConfigurationError(f"retry must be a bentoclient.Retry, got {type(retry).__name__}")
             clone._retry = retry
         if headers:
-            extra = tuple((k, check_header_value(k, v)) for k, v in headers.items())
+            extra = tuple((k, _models.check_header_value(k, v)) for k, v in headers.items())
             names = {k.lower() for k, _ in extra}
             clone._headers = tuple(h for h in self._headers if h[0].lower() not in names) + extra
         return clone
@@ -375,15 +309,17 @@ class ClientBase:
     # --- readiness ------------------------------------------------------------------------
 
     def _ready_seconds(self, timeout: Optional[float]) -> float:
-        return ready_wait_seconds(self.timeout, timeout)
+        return _protocol.ready_wait_seconds(self.timeout, timeout)
 
     def _use_prefix_from(self, response: ResponseData) -> bool:
         """For a ``path_prefix`` service, ``/readyz`` lives under the prefix of its routes."""
         if response.status_code != 200:
             return False
+        import json
+
         try:
-            prefix = derive_path_prefix(parse_schema(json.loads(response.content)))
-        except (BentoClientError, ValueError, RecursionError):
+            prefix = _protocol.derive_path_prefix(_schema.parse_schema(json.loads(response.content)))
+        except (_errors.BentoClientError, ValueError, RecursionError):
             return False
         if prefix:
             self._readyz_path = prefix + "/readyz"
@@ -398,7 +334,7 @@ class ClientBase:
         return self._files.chosen or "a temporary folder"
 
     def _new_output_file(self, headers: Headers) -> tuple[str, BinaryIO]:
-        return create_unique(self._downloads(), output_filename(headers))
+        return _files.create_unique(self._downloads(), _decode.output_filename(headers))
 
 
 class EndpointMethod:
@@ -423,9 +359,9 @@ class EndpointMethod:
 
     def __getattr__(self, name: str) -> Any:
         if name in TASK_FUNCTIONS:
-            raise NotATaskEndpoint(
+            raise _errors.NotATaskEndpoint(
                 f"endpoint {self.endpoint.name!r} is not a task endpoint, so it has no {name}(); "
-                + not_a_task_hint(self.endpoint),
+                + _tasks.not_a_task_hint(self.endpoint),
                 endpoint=self.endpoint.name,
             )
         raise AttributeError(f"endpoint method {self.endpoint.name!r} has no attribute {name!r}")
@@ -443,16 +379,16 @@ class TaskEndpointMethod(EndpointMethod):
         return self._client._task_submit(self.endpoint, args, kwargs)
 
     def get_status(self, task_id: str) -> Any:
-        return self._client._task_status(self.endpoint, check_task_id(self.endpoint, task_id))
+        return self._client._task_status(self.endpoint, _tasks.check_task_id(self.endpoint, task_id))
 
     def get(self, task_id: str) -> Any:
-        return self._client._task_result(self.endpoint, check_task_id(self.endpoint, task_id))
+        return self._client._task_result(self.endpoint, _tasks.check_task_id(self.endpoint, task_id))
 
     def cancel(self, task_id: str) -> Any:
-        return self._client._task_cancel(self.endpoint, check_task_id(self.endpoint, task_id))
+        return self._client._task_cancel(self.endpoint, _tasks.check_task_id(self.endpoint, task_id))
 
     def retry(self, task_id: str) -> Any:
-        return self._client._task_retry(self.endpoint, check_task_id(self.endpoint, task_id))
+        return self._client._task_retry(self.endpoint, _tasks.check_task_id(self.endpoint, task_id))
 
 
 def endpoint_signature(endpoint: Endpoint) -> inspect.Signature:

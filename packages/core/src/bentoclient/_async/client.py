@@ -19,10 +19,7 @@ transport from :mod:`bentoclient.transport` and a clock.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping, Sequence
-from functools import partial
 from time import monotonic, time
-from typing import TYPE_CHECKING, Any, Callable, Literal, Optional, TypeVar, Union
 
 from .._backends import (
     AsyncTransportClass,
@@ -31,24 +28,37 @@ from .._backends import (
     async_sleep,
     default_async_transport,
 )
-from .._backoff import shared_random
-from .._base import ClientBase, ClientResponse
-from .._decode import decode_value, error_from_response, is_file_output
-from .._files import file_result
-from .._models import Headers, Request, ResponseData, Timeout, TimeoutTypes
-from .._observe import Observation, check_event_hooks, observe
-from .._protocol import RequestPlan
-from .._ready import ReadyWait
-from .._retry import NO_RETRY, Retry
-from .._schema import Endpoint, ServiceSchema
-from .._tasks import PollPlan, ResultStatus, parse_status, parse_task_id, submit_request
-from .._transport import SSLOptions
-from ..exceptions import BentoClientError, ClientClosedError, ClientNotSetUpError, TransportError
+from .._base import ClientBase
 
-if TYPE_CHECKING:  # loaded when used: a client that never streams or maps does not pay for them
+# Not typing.TYPE_CHECKING: the import users write loads the class and what defining it needs;
+# the protocol layer, the transport and the error tree load on first use (see _lazy).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+    from typing import Any, Callable, Literal, Optional, TypeVar, Union
+
+    from .. import _backoff, _decode, _files, _models, _observe, _protocol, _ready, _response, _retry, _tasks
+    from .. import exceptions as _errors
+    from .._models import Headers, Request, ResponseData, Timeout, TimeoutTypes
+    from .._observe import Observation
+    from .._protocol import RequestPlan
+    from .._response import ClientResponse
+    from .._retry import Retry
+    from .._schema import Endpoint, ServiceSchema
+    from .._tasks import ResultStatus
+    from .._transport import SSLOptions
+    from ..exceptions import TransportError
     from ..streaming import AsyncItemStream
     from ..transport import AsyncResponse, AsyncTransport, AsyncTransportOption
     from .bulk import AsyncMapIterator
+
+    #: ``self``'s own class: entering a generated subclass's context keeps its typed endpoints
+    #: (``typing.Self`` is 3.11+; a bound TypeVar works from 3.9 on).
+    _Client = TypeVar("_Client", bound="AsyncHTTPClient")  # async-only
+    # sync-only: _Client = TypeVar("_Client", bound="SyncHTTPClient")
+else:
+    from .._lazy import _backoff, _decode, _files, _models, _observe, _protocol, _ready, _response, _retry, _tasks
+    from .._lazy import exceptions as _errors
 
 __all__ = ["AsyncHTTPClient", "AsyncTask"]
 
@@ -56,15 +66,10 @@ __all__ = ["AsyncHTTPClient", "AsyncTask"]
 _SET_UP = "'async with {0}(url) as client:' or 'await client.setup()'"  # async-only
 # sync-only: _SET_UP = "'with {0}(url) as client:' or 'client.setup()'"
 
-#: ``self``'s own class: entering a generated subclass's context keeps its typed endpoints
-#: (``typing.Self`` is 3.11+; a bound TypeVar works from 3.9 on).
-_Client = TypeVar("_Client", bound="AsyncHTTPClient")  # async-only
-# sync-only: _Client = TypeVar("_Client", bound="SyncHTTPClient")
-
 
 def _headers(response: AsyncResponse) -> Headers:
     headers = response.headers
-    return headers if isinstance(headers, Headers) else Headers(headers)
+    return headers if isinstance(headers, _models.Headers) else _models.Headers(headers)
 
 
 async def _read_data(response: AsyncResponse, attempts: int = 1) -> ResponseData:
@@ -73,7 +78,7 @@ async def _read_data(response: AsyncResponse, attempts: int = 1) -> ResponseData
         content = await response.aread()
     finally:
         await response.aclose()
-    return ResponseData(response.status_code, _headers(response), content, attempts)
+    return _models.ResponseData(response.status_code, _headers(response), content, attempts)
 
 
 async def _pause_after(plan: RequestPlan, error: TransportError, seen: Optional[Observation]) -> None:
@@ -184,8 +189,8 @@ class AsyncHTTPClient(ClientBase):
             custom_transport=transport is not None,
         )
         self._verify = verify
-        self._event_hooks = check_event_hooks(event_hooks, allow_coroutines=True)  # async-only
-        # sync-only: self._event_hooks = check_event_hooks(event_hooks, allow_coroutines=False)
+        self._event_hooks = _observe.check_event_hooks(event_hooks, allow_coroutines=True)  # async-only
+        # sync-only: self._event_hooks = _observe.check_event_hooks(event_hooks, allow_coroutines=False)
         self._transport_given = transport is not None
         if transport is None:
             chosen = default_async_transport(
@@ -287,7 +292,7 @@ class AsyncHTTPClient(ClientBase):
 
     def _missing_attribute(self, name: str) -> Exception:
         if not self.__dict__.get("_setup_done", True) and not name.startswith("__"):
-            return ClientNotSetUpError(
+            return _errors.ClientNotSetUpError(
                 f"{type(self).__name__} is not set up yet, so it does not know the endpoint {name!r}: use "
                 f"{_SET_UP.format(type(self).__name__)} first"
             )
@@ -295,7 +300,7 @@ class AsyncHTTPClient(ClientBase):
 
     def _endpoint(self, name: str) -> Endpoint:
         if not self._adopt_setup():
-            raise ClientNotSetUpError(
+            raise _errors.ClientNotSetUpError(
                 f"{type(self).__name__} is not set up yet: use {_SET_UP.format(type(self).__name__)} "
                 f"before calling {name!r}"
             )
@@ -325,6 +330,8 @@ class AsyncHTTPClient(ClientBase):
         return self._result(endpoint, request)
 
     def _stream(self, endpoint: Endpoint, request: Request) -> AsyncItemStream:
+        from functools import partial
+
         from ..streaming import load_stream_plugin
 
         plugin = load_stream_plugin(endpoint.name)
@@ -333,21 +340,21 @@ class AsyncHTTPClient(ClientBase):
     async def _open_stream(self, endpoint: Endpoint, request: Request) -> AsyncResponse:
         response, attempts = await self._send(request, self._timeout)
         if response.status_code >= 400:
-            raise error_from_response(await _read_data(response, attempts), endpoint.name)
+            raise _decode.error_from_response(await _read_data(response, attempts), endpoint.name)
         return response
 
     async def _result(self, endpoint: Endpoint, request: Request) -> Any:
-        if not is_file_output(endpoint):
-            return decode_value(endpoint, await self._checked(endpoint, request))
+        if not _decode.is_file_output(endpoint):
+            return _decode.decode_value(endpoint, await self._checked(endpoint, request))
         response, attempts = await self._send(request, self._timeout)
         if response.status_code >= 400:
-            raise error_from_response(await _read_data(response, attempts), endpoint.name)
+            raise _decode.error_from_response(await _read_data(response, attempts), endpoint.name)
         return await self._save_file(endpoint, response)
 
     async def _checked(self, endpoint: Endpoint, request: Request) -> ResponseData:
         response = await self._fetch(request, self._timeout)
         if response.status_code >= 400:
-            raise error_from_response(response, endpoint.name)
+            raise _decode.error_from_response(response, endpoint.name)
         return response
 
     def map(
@@ -398,14 +405,16 @@ class AsyncHTTPClient(ClientBase):
     # --- tasks ---------------------------------------------------------------------------
 
     def _task_submit(self, endpoint: Endpoint, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Any:
-        request = submit_request(self._call_request(endpoint, args, kwargs))  # arguments checked now
+        request = _tasks.submit_request(self._call_request(endpoint, args, kwargs))  # arguments checked now
         return self._submit(endpoint, request)
 
     async def _submit(self, endpoint: Endpoint, request: Request) -> AsyncTask:
-        return AsyncTask(self, endpoint, parse_task_id(endpoint, await self._checked(endpoint, request)))
+        return AsyncTask(self, endpoint, _tasks.parse_task_id(endpoint, await self._checked(endpoint, request)))
 
     async def _task_status(self, endpoint: Endpoint, task_id: str) -> ResultStatus:
-        return parse_status(await self._checked(endpoint, self._task_request("GET", endpoint, "status", task_id)))
+        return _tasks.parse_status(
+            await self._checked(endpoint, self._task_request("GET", endpoint, "status", task_id))
+        )
 
     async def _task_result(self, endpoint: Endpoint, task_id: str) -> Any:
         return await self._result(endpoint, self._task_request("GET", endpoint, "get", task_id))
@@ -415,7 +424,7 @@ class AsyncHTTPClient(ClientBase):
 
     async def _task_retry(self, endpoint: Endpoint, task_id: str) -> AsyncTask:
         response = await self._checked(endpoint, self._task_request("POST", endpoint, "retry", task_id))
-        return AsyncTask(self, endpoint, parse_task_id(endpoint, response))
+        return AsyncTask(self, endpoint, _tasks.parse_task_id(endpoint, response))
 
     # --- other requests ------------------------------------------------------------------
 
@@ -460,8 +469,8 @@ class AsyncHTTPClient(ClientBase):
             method, url, content=content, data=data, json_body=json, params=params, headers=headers, files=files
         )
         started = monotonic()
-        resp = await self._fetch(req, self._timeout if timeout is None else Timeout.of(timeout))
-        return ClientResponse(
+        resp = await self._fetch(req, self._timeout if timeout is None else _models.Timeout.of(timeout))
+        return _response.ClientResponse(
             resp.status_code,
             resp.headers,
             resp.content,
@@ -477,12 +486,12 @@ class AsyncHTTPClient(ClientBase):
 
         Raises only :class:`~bentoclient.exceptions.ClientClosedError`, after :meth:`close`.
         """
-        per_try = self._timeout if not timeout else Timeout.of(timeout)
+        per_try = self._timeout if not timeout else _models.Timeout.of(timeout)
         try:
-            return (await self._get(self._readyz_path, per_try, NO_RETRY)).status_code == 200
-        except ClientClosedError:
+            return (await self._get(self._readyz_path, per_try, _retry.NO_RETRY)).status_code == 200
+        except _errors.ClientClosedError:
             raise
-        except BentoClientError:
+        except _errors.BentoClientError:
             return False
 
     async def wait_until_server_ready(self, timeout: Optional[float] = None) -> None:
@@ -493,11 +502,13 @@ class AsyncHTTPClient(ClientBase):
         a BentoML service's root (``/readyz`` answers 404).
         """
         seconds = self._ready_seconds(timeout)
-        wait = ReadyWait(seconds, self._timeout, url=self._address.url, now=monotonic(), rng=shared_random())
+        wait = _ready.ReadyWait(
+            seconds, self._timeout, url=self._address.url, now=monotonic(), rng=_backoff.shared_random()
+        )
         while (limits := wait.next_probe(monotonic())) is not None:
             try:
-                response = await self._get(self._readyz_path, limits, NO_RETRY)
-            except BentoClientError as exc:
+                response = await self._get(self._readyz_path, limits, _retry.NO_RETRY)
+            except _errors.BentoClientError as exc:
                 wait.no_answer(exc)
             else:
                 step = wait.answered(response.status_code, response.text)
@@ -513,7 +524,7 @@ class AsyncHTTPClient(ClientBase):
     async def _prefix_found(self, limits: Timeout) -> bool:
         try:
             return self._use_prefix_from(await self._get("/schema.json", limits))
-        except BentoClientError:
+        except _errors.BentoClientError:
             return False
 
     # --- I/O -------------------------------------------------------------------------------
@@ -521,7 +532,9 @@ class AsyncHTTPClient(ClientBase):
     def _live_transport(self) -> AsyncTransport:
         shared = self._shared
         if self._closed or shared.closed:
-            raise ClientClosedError(f"{type(self).__name__} for {self._address.url} is closed; create a new client")
+            raise _errors.ClientClosedError(
+                f"{type(self).__name__} for {self._address.url} is closed; create a new client"
+            )
         self._check_event_loop()  # async-only
         if shared.transport is None:  # unpickled: connections are made anew in this process
             shared.transport = default_async_transport(
@@ -534,13 +547,11 @@ class AsyncHTTPClient(ClientBase):
         """One async client belongs to one event loop, as its connections do: say so on another."""
         import asyncio
 
-        from ..exceptions import EventLoopError
-
         loop = asyncio.get_running_loop()
         if self._shared.loop is None:
             self._shared.loop = loop
         elif self._shared.loop is not loop:
-            raise EventLoopError(
+            raise _errors.EventLoopError(
                 f"{type(self).__name__} for {self._address.url} first ran on another event loop (e.g. an earlier "
                 "asyncio.run()), and its connections belong to it: create one client per event loop, inside it"
             )
@@ -553,7 +564,7 @@ class AsyncHTTPClient(ClientBase):
     async def _fetch(self, request: Request, timeout: Timeout, retry: Optional[Retry] = None) -> ResponseData:
         """Send and read the whole body; a body that breaks off counts as a failed attempt."""
         result = await self._exchange(request, timeout, retry, read=True)
-        assert isinstance(result, ResponseData)
+        assert isinstance(result, _models.ResponseData)
         return result
 
     async def _send(
@@ -561,14 +572,14 @@ class AsyncHTTPClient(ClientBase):
     ) -> tuple[AsyncResponse, int]:
         """Send; the body is left to stream (file outputs, streams).  Also returns the attempts made."""
         result = await self._exchange(request, timeout, retry, read=False)
-        assert not isinstance(result, ResponseData)
+        assert not isinstance(result, _models.ResponseData)
         return result
 
     async def _exchange(
         self, request: Request, timeout: Timeout, retry: Optional[Retry], *, read: bool
     ) -> Union[tuple[AsyncResponse, int], ResponseData]:
         transport = self._live_transport()
-        seen, request = observe(self._address, request)  # None unless a logger or a tracer listens
+        seen, request = _observe.observe(self._address, request)  # None unless a logger or a tracer listens
         if seen is None:
             return await self._attempts(transport, request, timeout, retry, read, None)
         try:
@@ -576,7 +587,7 @@ class AsyncHTTPClient(ClientBase):
         except BaseException as exc:
             seen.finished(None, exc)
             raise
-        seen.finished(result.status_code if isinstance(result, ResponseData) else result[0].status_code, None)
+        seen.finished(result.status_code if isinstance(result, _models.ResponseData) else result[0].status_code, None)
         return result
 
     async def _attempts(
@@ -590,7 +601,9 @@ class AsyncHTTPClient(ClientBase):
     ) -> Union[tuple[AsyncResponse, int], ResponseData]:
         # The one attempt loop: RequestPlan decides, the transport sends.
         policy = self._retry if retry is None else retry
-        plan = RequestPlan(self._address, request, timeout, policy, now=monotonic(), rng=shared_random())
+        plan = _protocol.RequestPlan(
+            self._address, request, timeout, policy, now=monotonic(), rng=_backoff.shared_random()
+        )
         hooks = self._event_hooks
         while True:
             if seen is not None:
@@ -600,7 +613,7 @@ class AsyncHTTPClient(ClientBase):
             started = monotonic()
             try:
                 response = await transport.send(plan.request, plan.attempt_timeout(started), plan.deadline)
-            except TransportError as err:
+            except _errors.TransportError as err:
                 await _pause_after(plan, err, seen)
                 continue
             try:
@@ -618,12 +631,12 @@ class AsyncHTTPClient(ClientBase):
                     return response, plan.attempts
                 try:
                     return await _read_data(response, plan.attempts)
-                except TransportError as err:
+                except _errors.TransportError as err:
                     await _pause_after(plan, err, seen)
                     continue
             try:
                 await _read_data(response)  # drain it, so the connection can be reused
-            except TransportError:
+            except _errors.TransportError:
                 pass  # a broken body of a response we drop anyway: its connection is discarded
             if seen is not None and plan.retries > retries:  # a retry (not a redirect)
                 seen.retrying(plan.request, f"HTTP {response.status_code}", delay, plan.attempts)
@@ -646,12 +659,12 @@ class AsyncHTTPClient(ClientBase):
             if path is not None:
                 os.unlink(path)
             if isinstance(exc, OSError):
-                raise BentoClientError(
+                raise _errors.BentoClientError(
                     f"endpoint {endpoint.name!r}: cannot save the file output in {self._downloads_hint()}: {exc}"
                 ) from exc
             raise
         await response.aclose()
-        return file_result(endpoint, path)
+        return _files.file_result(endpoint, path)
 
 
 class AsyncTask:
@@ -685,7 +698,7 @@ class AsyncTask:
 
     async def wait(self, timeout: Optional[float] = None) -> ResultStatus:
         """Poll the status with back-off until the task finished; ``TimeoutException`` after ``timeout`` s."""
-        plan = PollPlan(self.id, timeout, now=monotonic(), rng=shared_random())
+        plan = _tasks.PollPlan(self.id, timeout, now=monotonic(), rng=_backoff.shared_random())
         while (delay := plan.next_delay(await self.get_status(), monotonic())) is not None:
             await async_sleep(delay)
         return plan.status

@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping, Sequence
-from functools import partial
 from time import monotonic, time
-from typing import TYPE_CHECKING, Any, Callable, Literal, Optional, TypeVar, Union
 
 from .._backends import (
     SyncTransportClass,
@@ -16,37 +13,45 @@ from .._backends import (
     sync_sleep,
     default_sync_transport,
 )
-from .._backoff import shared_random
-from .._base import ClientBase, ClientResponse
-from .._decode import decode_value, error_from_response, is_file_output
-from .._files import file_result
-from .._models import Headers, Request, ResponseData, Timeout, TimeoutTypes
-from .._observe import Observation, check_event_hooks, observe
-from .._protocol import RequestPlan
-from .._ready import ReadyWait
-from .._retry import NO_RETRY, Retry
-from .._schema import Endpoint, ServiceSchema
-from .._tasks import PollPlan, ResultStatus, parse_status, parse_task_id, submit_request
-from .._transport import SSLOptions
-from ..exceptions import BentoClientError, ClientClosedError, ClientNotSetUpError, TransportError
+from .._base import ClientBase
 
-if TYPE_CHECKING:  # loaded when used: a client that never streams or maps does not pay for them
+# Not typing.TYPE_CHECKING: the import users write loads the class and what defining it needs;
+# the protocol layer, the transport and the error tree load on first use (see _lazy).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+    from typing import Any, Callable, Literal, Optional, TypeVar, Union
+
+    from .. import _backoff, _decode, _files, _models, _observe, _protocol, _ready, _response, _retry, _tasks
+    from .. import exceptions as _errors
+    from .._models import Headers, Request, ResponseData, Timeout, TimeoutTypes
+    from .._observe import Observation
+    from .._protocol import RequestPlan
+    from .._response import ClientResponse
+    from .._retry import Retry
+    from .._schema import Endpoint, ServiceSchema
+    from .._tasks import ResultStatus
+    from .._transport import SSLOptions
+    from ..exceptions import TransportError
     from ..streaming import SyncItemStream
     from ..transport import SyncResponse, SyncTransport, SyncTransportOption
     from .bulk import MapIterator
+
+    #: ``self``'s own class: entering a generated subclass's context keeps its typed endpoints
+    #: (``typing.Self`` is 3.11+; a bound TypeVar works from 3.9 on).
+    _Client = TypeVar("_Client", bound="SyncHTTPClient")
+else:
+    from .._lazy import _backoff, _decode, _files, _models, _observe, _protocol, _ready, _response, _retry, _tasks
+    from .._lazy import exceptions as _errors
 
 __all__ = ["SyncHTTPClient", "Task"]
 
 # How to set a client up, for the messages of a client that is not set up yet.
 _SET_UP = "'with {0}(url) as client:' or 'client.setup()'"
 
-#: ``self``'s own class: entering a generated subclass's context keeps its typed endpoints
-#: (``typing.Self`` is 3.11+; a bound TypeVar works from 3.9 on).
-_Client = TypeVar("_Client", bound="SyncHTTPClient")
-
 def _headers(response: SyncResponse) -> Headers:
     headers = response.headers
-    return headers if isinstance(headers, Headers) else Headers(headers)
+    return headers if isinstance(headers, _models.Headers) else _models.Headers(headers)
 
 
 def _read_data(response: SyncResponse, attempts: int = 1) -> ResponseData:
@@ -55,7 +60,7 @@ def _read_data(response: SyncResponse, attempts: int = 1) -> ResponseData:
         content = response.read()
     finally:
         response.close()
-    return ResponseData(response.status_code, _headers(response), content, attempts)
+    return _models.ResponseData(response.status_code, _headers(response), content, attempts)
 
 
 def _pause_after(plan: RequestPlan, error: TransportError, seen: Optional[Observation]) -> None:
@@ -139,7 +144,7 @@ class SyncHTTPClient(ClientBase):
             custom_transport=transport is not None,
         )
         self._verify = verify
-        self._event_hooks = check_event_hooks(event_hooks, allow_coroutines=False)
+        self._event_hooks = _observe.check_event_hooks(event_hooks, allow_coroutines=False)
         self._transport_given = transport is not None
         if transport is None:
             chosen = default_sync_transport(
@@ -226,7 +231,7 @@ class SyncHTTPClient(ClientBase):
 
     def _missing_attribute(self, name: str) -> Exception:
         if not self.__dict__.get("_setup_done", True) and not name.startswith("__"):
-            return ClientNotSetUpError(
+            return _errors.ClientNotSetUpError(
                 f"{type(self).__name__} is not set up yet, so it does not know the endpoint {name!r}: use "
                 f"{_SET_UP.format(type(self).__name__)} first"
             )
@@ -234,7 +239,7 @@ class SyncHTTPClient(ClientBase):
 
     def _endpoint(self, name: str) -> Endpoint:
         if not self._adopt_setup():
-            raise ClientNotSetUpError(
+            raise _errors.ClientNotSetUpError(
                 f"{type(self).__name__} is not set up yet: use {_SET_UP.format(type(self).__name__)} "
                 f"before calling {name!r}"
             )
@@ -255,6 +260,8 @@ class SyncHTTPClient(ClientBase):
         return self._result(endpoint, request)
 
     def _stream(self, endpoint: Endpoint, request: Request) -> SyncItemStream:
+        from functools import partial
+
         from ..streaming import load_stream_plugin
 
         plugin = load_stream_plugin(endpoint.name)
@@ -263,21 +270,21 @@ class SyncHTTPClient(ClientBase):
     def _open_stream(self, endpoint: Endpoint, request: Request) -> SyncResponse:
         response, attempts = self._send(request, self._timeout)
         if response.status_code >= 400:
-            raise error_from_response(_read_data(response, attempts), endpoint.name)
+            raise _decode.error_from_response(_read_data(response, attempts), endpoint.name)
         return response
 
     def _result(self, endpoint: Endpoint, request: Request) -> Any:
-        if not is_file_output(endpoint):
-            return decode_value(endpoint, self._checked(endpoint, request))
+        if not _decode.is_file_output(endpoint):
+            return _decode.decode_value(endpoint, self._checked(endpoint, request))
         response, attempts = self._send(request, self._timeout)
         if response.status_code >= 400:
-            raise error_from_response(_read_data(response, attempts), endpoint.name)
+            raise _decode.error_from_response(_read_data(response, attempts), endpoint.name)
         return self._save_file(endpoint, response)
 
     def _checked(self, endpoint: Endpoint, request: Request) -> ResponseData:
         response = self._fetch(request, self._timeout)
         if response.status_code >= 400:
-            raise error_from_response(response, endpoint.name)
+            raise _decode.error_from_response(response, endpoint.name)
         return response
 
     def map(
@@ -328,14 +335,16 @@ class SyncHTTPClient(ClientBase):
     # --- tasks ---------------------------------------------------------------------------
 
     def _task_submit(self, endpoint: Endpoint, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Any:
-        request = submit_request(self._call_request(endpoint, args, kwargs))  # arguments checked now
+        request = _tasks.submit_request(self._call_request(endpoint, args, kwargs))  # arguments checked now
         return self._submit(endpoint, request)
 
     def _submit(self, endpoint: Endpoint, request: Request) -> Task:
-        return Task(self, endpoint, parse_task_id(endpoint, self._checked(endpoint, request)))
+        return Task(self, endpoint, _tasks.parse_task_id(endpoint, self._checked(endpoint, request)))
 
     def _task_status(self, endpoint: Endpoint, task_id: str) -> ResultStatus:
-        return parse_status(self._checked(endpoint, self._task_request("GET", endpoint, "status", task_id)))
+        return _tasks.parse_status(
+            self._checked(endpoint, self._task_request("GET", endpoint, "status", task_id))
+        )
 
     def _task_result(self, endpoint: Endpoint, task_id: str) -> Any:
         return self._result(endpoint, self._task_request("GET", endpoint, "get", task_id))
@@ -345,7 +354,7 @@ class SyncHTTPClient(ClientBase):
 
     def _task_retry(self, endpoint: Endpoint, task_id: str) -> Task:
         response = self._checked(endpoint, self._task_request("POST", endpoint, "retry", task_id))
-        return Task(self, endpoint, parse_task_id(endpoint, response))
+        return Task(self, endpoint, _tasks.parse_task_id(endpoint, response))
 
     # --- other requests ------------------------------------------------------------------
 
@@ -390,8 +399,8 @@ class SyncHTTPClient(ClientBase):
             method, url, content=content, data=data, json_body=json, params=params, headers=headers, files=files
         )
         started = monotonic()
-        resp = self._fetch(req, self._timeout if timeout is None else Timeout.of(timeout))
-        return ClientResponse(
+        resp = self._fetch(req, self._timeout if timeout is None else _models.Timeout.of(timeout))
+        return _response.ClientResponse(
             resp.status_code,
             resp.headers,
             resp.content,
@@ -407,12 +416,12 @@ class SyncHTTPClient(ClientBase):
 
         Raises only :class:`~bentoclient.exceptions.ClientClosedError`, after :meth:`close`.
         """
-        per_try = self._timeout if not timeout else Timeout.of(timeout)
+        per_try = self._timeout if not timeout else _models.Timeout.of(timeout)
         try:
-            return (self._get(self._readyz_path, per_try, NO_RETRY)).status_code == 200
-        except ClientClosedError:
+            return (self._get(self._readyz_path, per_try, _retry.NO_RETRY)).status_code == 200
+        except _errors.ClientClosedError:
             raise
-        except BentoClientError:
+        except _errors.BentoClientError:
             return False
 
     def wait_until_server_ready(self, timeout: Optional[float] = None) -> None:
@@ -423,11 +432,13 @@ class SyncHTTPClient(ClientBase):
         a BentoML service's root (``/readyz`` answers 404).
         """
         seconds = self._ready_seconds(timeout)
-        wait = ReadyWait(seconds, self._timeout, url=self._address.url, now=monotonic(), rng=shared_random())
+        wait = _ready.ReadyWait(
+            seconds, self._timeout, url=self._address.url, now=monotonic(), rng=_backoff.shared_random()
+        )
         while (limits := wait.next_probe(monotonic())) is not None:
             try:
-                response = self._get(self._readyz_path, limits, NO_RETRY)
-            except BentoClientError as exc:
+                response = self._get(self._readyz_path, limits, _retry.NO_RETRY)
+            except _errors.BentoClientError as exc:
                 wait.no_answer(exc)
             else:
                 step = wait.answered(response.status_code, response.text)
@@ -443,7 +454,7 @@ class SyncHTTPClient(ClientBase):
     def _prefix_found(self, limits: Timeout) -> bool:
         try:
             return self._use_prefix_from(self._get("/schema.json", limits))
-        except BentoClientError:
+        except _errors.BentoClientError:
             return False
 
     # --- I/O -------------------------------------------------------------------------------
@@ -451,7 +462,9 @@ class SyncHTTPClient(ClientBase):
     def _live_transport(self) -> SyncTransport:
         shared = self._shared
         if self._closed or shared.closed:
-            raise ClientClosedError(f"{type(self).__name__} for {self._address.url} is closed; create a new client")
+            raise _errors.ClientClosedError(
+                f"{type(self).__name__} for {self._address.url} is closed; create a new client"
+            )
         if shared.transport is None:  # unpickled: connections are made anew in this process
             shared.transport = default_sync_transport(
                 self._address, max_connections=self._max_connections, verify=self._verify, proxy=self._proxy
@@ -464,7 +477,7 @@ class SyncHTTPClient(ClientBase):
     def _fetch(self, request: Request, timeout: Timeout, retry: Optional[Retry] = None) -> ResponseData:
         """Send and read the whole body; a body that breaks off counts as a failed attempt."""
         result = self._exchange(request, timeout, retry, read=True)
-        assert isinstance(result, ResponseData)
+        assert isinstance(result, _models.ResponseData)
         return result
 
     def _send(
@@ -472,14 +485,14 @@ class SyncHTTPClient(ClientBase):
     ) -> tuple[SyncResponse, int]:
         """Send; the body is left to stream (file outputs, streams).  Also returns the attempts made."""
         result = self._exchange(request, timeout, retry, read=False)
-        assert not isinstance(result, ResponseData)
+        assert not isinstance(result, _models.ResponseData)
         return result
 
     def _exchange(
         self, request: Request, timeout: Timeout, retry: Optional[Retry], *, read: bool
     ) -> Union[tuple[SyncResponse, int], ResponseData]:
         transport = self._live_transport()
-        seen, request = observe(self._address, request)  # None unless a logger or a tracer listens
+        seen, request = _observe.observe(self._address, request)  # None unless a logger or a tracer listens
         if seen is None:
             return self._attempts(transport, request, timeout, retry, read, None)
         try:
@@ -487,7 +500,7 @@ class SyncHTTPClient(ClientBase):
         except BaseException as exc:
             seen.finished(None, exc)
             raise
-        seen.finished(result.status_code if isinstance(result, ResponseData) else result[0].status_code, None)
+        seen.finished(result.status_code if isinstance(result, _models.ResponseData) else result[0].status_code, None)
         return result
 
     def _attempts(
@@ -501,7 +514,9 @@ class SyncHTTPClient(ClientBase):
     ) -> Union[tuple[SyncResponse, int], ResponseData]:
         # The one attempt loop: RequestPlan decides, the transport sends.
         policy = self._retry if retry is None else retry
-        plan = RequestPlan(self._address, request, timeout, policy, now=monotonic(), rng=shared_random())
+        plan = _protocol.RequestPlan(
+            self._address, request, timeout, policy, now=monotonic(), rng=_backoff.shared_random()
+        )
         hooks = self._event_hooks
         while True:
             if seen is not None:
@@ -511,7 +526,7 @@ class SyncHTTPClient(ClientBase):
             started = monotonic()
             try:
                 response = transport.send(plan.request, plan.attempt_timeout(started), plan.deadline)
-            except TransportError as err:
+            except _errors.TransportError as err:
                 _pause_after(plan, err, seen)
                 continue
             try:
@@ -529,12 +544,12 @@ class SyncHTTPClient(ClientBase):
                     return response, plan.attempts
                 try:
                     return _read_data(response, plan.attempts)
-                except TransportError as err:
+                except _errors.TransportError as err:
                     _pause_after(plan, err, seen)
                     continue
             try:
                 _read_data(response)  # drain it, so the connection can be reused
-            except TransportError:
+            except _errors.TransportError:
                 pass  # a broken body of a response we drop anyway: its connection is discarded
             if seen is not None and plan.retries > retries:  # a retry (not a redirect)
                 seen.retrying(plan.request, f"HTTP {response.status_code}", delay, plan.attempts)
@@ -557,12 +572,12 @@ class SyncHTTPClient(ClientBase):
             if path is not None:
                 os.unlink(path)
             if isinstance(exc, OSError):
-                raise BentoClientError(
+                raise _errors.BentoClientError(
                     f"endpoint {endpoint.name!r}: cannot save the file output in {self._downloads_hint()}: {exc}"
                 ) from exc
             raise
         response.close()
-        return file_result(endpoint, path)
+        return _files.file_result(endpoint, path)
 
 
 class Task:
@@ -592,7 +607,7 @@ class Task:
 
     def wait(self, timeout: Optional[float] = None) -> ResultStatus:
         """Poll the status with back-off until the task finished; ``TimeoutException`` after ``timeout`` s."""
-        plan = PollPlan(self.id, timeout, now=monotonic(), rng=shared_random())
+        plan = _tasks.PollPlan(self.id, timeout, now=monotonic(), rng=_backoff.shared_random())
         while (delay := plan.next_delay(self.get_status(), monotonic())) is not None:
             sync_sleep(delay)
         return plan.status
