@@ -613,15 +613,16 @@ class AsyncioTransport:
                     limit, what = _read_limit(timeout.read, deadline)
                     data = await conn.receive(limit, what)
                     if not data:
+                        cause = _end_of_stream_verdict(machine)  # h11's word on the early end
                         if not answered and conn.reused:
                             raise RemoteProtocolError(
                                 f"the server at {url} closed a kept-alive connection before answering",
                                 url=url,
                                 stale_connection=True,
-                            )
+                            ) from cause
                         raise RemoteProtocolError(
                             f"{url} closed the connection without sending a complete response", url=url
-                        )
+                        ) from cause
                     answered = True
                     machine.receive_data(data)
                     continue
@@ -671,3 +672,14 @@ class AsyncioTransport:
             read_timeout=timeout.read,
             deadline=deadline,
         )
+
+
+def _end_of_stream_verdict(machine: h11.Connection) -> Optional[h11.RemoteProtocolError]:
+    """h11's own error for a connection that ended before a complete response head, so the
+    transport error keeps it as its cause (as the sync transport keeps its parser's)."""
+    machine.receive_data(b"")
+    try:
+        machine.next_event()
+    except h11.RemoteProtocolError as exc:
+        return exc
+    return None
