@@ -136,7 +136,7 @@ class AsyncMapIterator(Generic[_T]):
         #: Inputs per request (a batchable endpoint), 0 when each input is one request.
         self.batch_size = batch
         self._progress = Progress(progress, progress_bar, self.total, endpoint.name)
-        self._run: Optional[AsyncGenerator[Any, None]] = _map(
+        self._run: Optional[AsyncGenerator[_T, None]] = _map(
             client, endpoint, source, self._plan, self._progress, return_exceptions, batch, limit
         )
 

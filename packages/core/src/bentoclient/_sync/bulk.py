@@ -106,7 +106,7 @@ class MapIterator(Generic[_T]):
         #: Inputs per request (a batchable endpoint), 0 when each input is one request.
         self.batch_size = batch
         self._progress = Progress(progress, progress_bar, self.total, endpoint.name)
-        self._run: Optional[Generator[Any, None, None]] = _map(
+        self._run: Optional[Generator[_T, None, None]] = _map(
             client, endpoint, source, self._plan, self._progress, return_exceptions, batch, limit
         )
 
