@@ -178,9 +178,9 @@ def map_use(url: str) -> None:
         demo.map("sumarize", ["a"])  # error: No overload variant of "map" of "DemoClient" matches
         demo.map("stream", ["a"])  # error: No overload variant of "map" of "DemoClient" matches
         demo.map(str(demo), ["a"])  # error: No overload variant of "map" of "DemoClient" matches
-        demo.map("summarize", ["a"], concurency=2)  # error: Unexpected keyword argument "concurency" for overloaded function "map"
-        pairs: list[str] = list(demo.map("summarize", [], ordered=False))  # error: incompatible type "MapIterator[tuple[int, str]]"
-        kept: list[str] = list(demo.map("summarize", [], return_exceptions=True))  # error: incompatible type "MapIterator[str | MapError]"
+        demo.map("summarize", ["a"], concurency=2)  # error: Unexpected keyword argument "concurency" for
+        pairs: list[str] = list(demo.map("summarize", [], ordered=False))  # error: "MapIterator[tuple[int, str]]"
+        kept: list[str] = list(demo.map("summarize", [], return_exceptions=True))  # error: "MapIterator[str | MapErr
 
 
 async def async_map_use(url: str) -> None:
