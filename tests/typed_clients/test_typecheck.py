@@ -180,7 +180,8 @@ def map_use(url: str) -> None:
         demo.map(str(demo), ["a"])  # error: No overload variant of "map" of "DemoClient" matches
         demo.map("summarize", ["a"], concurency=2)  # error: Unexpected keyword argument "concurency" for
         pairs: list[str] = list(demo.map("summarize", [], ordered=False))  # error: "MapIterator[tuple[int, str]]"
-        kept: list[str] = list(demo.map("summarize", [], return_exceptions=True))  # error: "MapIterator[str | MapErr
+        kept = demo.map("summarize", [], return_exceptions=True)
+        texts: list[str] = list(kept)  # error: incompatible type "MapIterator[str | MapError]"; expected "Iterable[str]"
 
 
 async def async_map_use(url: str) -> None:
