@@ -181,7 +181,7 @@ def map_use(url: str) -> None:
         demo.map("summarize", ["a"], concurency=2)  # error: Unexpected keyword argument "concurency" for
         pairs: list[str] = list(demo.map("summarize", [], ordered=False))  # error: "MapIterator[tuple[int, str]]"
         kept = demo.map("summarize", [], return_exceptions=True)
-        texts: list[str] = list(kept)  # error: incompatible type "MapIterator[str | MapError]"; expected "Iterable[str]"
+        texts: list[str] = list(kept)  # error: incompatible type "MapIterator[str | MapError]"; expected
 
 
 async def async_map_use(url: str) -> None:
