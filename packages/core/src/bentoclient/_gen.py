@@ -857,7 +857,7 @@ def _map_overloads(endpoints: list[_Endpoint], names: Optional[str], *, is_async
     params = [p.format("Any") for p in head[:-1]] + ["/", "**options: Any"]
     lines += _bracketed("def map(", params, f") -> {iterator}[Any]:", INDENT)
     lines += [
-        f'{INDENT * 2}"""Call endpoint ``endpoint`` once per input (items typed for this service\'s endpoints)."""',
+        f'{INDENT * 2}"""Call ``endpoint`` once per input, a few at a time; items typed by the endpoint\'s result."""',
         f"{INDENT * 2}return super().map(endpoint, inputs, **options)",
     ]
     return lines
