@@ -248,6 +248,9 @@ def test_generated_client_calls_the_demo_service(cli: CliRunner, demo_url: str, 
         quick = client.with_options(timeout=5)
         assert isinstance(quick, module.DemoClient)
         assert quick.summarize("A. B.") == "A."
+        texts = [{"text": "A. B."}, {"text": "C. D."}]
+        assert list(client.map("summarize", texts, concurrency=2)) == ["A.", "C."]  # the typed map() override
+        assert sorted(client.map("summarize", texts, ordered=False)) == [(0, "A."), (1, "C.")]
 
 
 def test_generated_client_calls_the_wire_service(cli: CliRunner, wire_url: str, tmp_path: Path) -> None:

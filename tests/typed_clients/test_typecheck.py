@@ -35,9 +35,12 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, Union, cast
 
-from bentoclient import ResultStatus, Task
+from bentoclient import MapError, ResultStatus, Task
+from bentoclient._async.bulk import AsyncMapIterator
+from bentoclient._sync.bulk import MapIterator
 from demo_client import DemoAsyncClient, DemoClient
 from wire_client import Item, Result, WireAsyncClient, WireClient
 
@@ -101,6 +104,38 @@ def use_own_models_and_copies(url: str) -> None:
         print(mine["total"], rooted, copy.echo_model({"name": "c"}), called["total"], anything)
 
 
+def use_map(url: str, flag: bool) -> None:
+    with DemoClient(url) as demo:
+        with demo.map("summarize", [{"text": "a"}], concurrency=2, timeout=5) as results:
+            for short in results:
+                print(short.upper())
+        labels: MapIterator[list[int]] = demo.map("classify", [[[1, 2, 3, 4]]], batch_size=8)
+        every: list[str] = list(demo.with_options(timeout=5).map("summarize", ["a", "b"]))
+        pairs: MapIterator[tuple[int, str]] = demo.map("summarize", [], ordered=False)
+        failed: Iterator[Union[list[int], MapError]] = demo.map("classify", [], return_exceptions=True)
+        both = demo.map("summarize", [], ordered=False, return_exceptions=True)
+        mixed: MapIterator[tuple[int, Union[str, MapError]]] = both
+        loose: MapIterator[bytes] = demo.map("summarize", [], ordered=flag)  # a plain bool: Any items
+        named = cast(Any, str(demo))  # a name known only at run time, passed as Any: Any items
+        anyhow: MapIterator[bytes] = demo.map(named, [], concurrency="auto")
+        print(labels, every, pairs, failed, mixed, loose, anyhow)
+    with WireClient(url) as wire:
+        echoed: list[dict[str, str]] = list(wire.map("echo_task", [{"text": "t"}]))  # a task endpoint's result
+        nothing: MapIterator[str] = wire.map("fail", [{"kind": "NotFound"}], total=1, progress_bar=False)
+        print(echoed, nothing)
+
+
+async def use_async_map(url: str) -> None:
+    async with DemoAsyncClient(url) as demo:
+        async with demo.map("summarize", ["a"]) as results:
+            async for short in results:
+                print(short.upper())
+        every: list[str] = await demo.map("summarize", ["a", "b"])
+        pairs: list[tuple[int, list[int]]] = await demo.with_options(timeout=5).map("classify", [], ordered=False)
+        kept: AsyncMapIterator[Union[str, MapError]] = demo.map("summarize", [], return_exceptions=True)
+        print(every, pairs, await kept)
+
+
 asyncio.run(use_async("http://127.0.0.1:3000"))
 """
 
@@ -134,6 +169,25 @@ async def async_use(url: str) -> None:
 def task_use(url: str) -> None:
     with WireClient(url) as wire:
         count: int = wire.echo_task.submit(text="t").result()  # error: Incompatible types in assignment
+
+
+def map_use(url: str) -> None:
+    with DemoClient(url) as demo:
+        for label in demo.map("summarize", ["a"]):
+            wrong: int = label  # error: Incompatible types in assignment
+        demo.map("sumarize", ["a"])  # error: No overload variant of "map" of "DemoClient" matches
+        demo.map("stream", ["a"])  # error: No overload variant of "map" of "DemoClient" matches
+        demo.map(str(demo), ["a"])  # error: No overload variant of "map" of "DemoClient" matches
+        demo.map("summarize", ["a"], concurency=2)  # error: Unexpected keyword argument "concurency" for
+        pairs: list[str] = list(demo.map("summarize", [], ordered=False))  # error: "MapIterator[tuple[int, str]]"
+        kept = demo.map("summarize", [], return_exceptions=True)
+        texts: list[str] = list(kept)  # error: incompatible type "MapIterator[str | MapError]"; expected
+
+
+async def async_map_use(url: str) -> None:
+    async with DemoAsyncClient(url) as demo:
+        labels: list[str] = await demo.map("classify", [])  # error: Incompatible types in assignment
+        demo.map("nonexistent", [])  # error: No overload variant of "map" of "_DemoAsyncClientMethods" matches
 """
 
 #: One mistake per line, each with the words mypy's error must contain.
@@ -229,14 +283,15 @@ def test_mypy_strict_rejects_wrong_types_and_names_the_argument(checked: Checked
 
 
 def test_mypy_strict_rejects_mistakes_inside_with_and_async_with(checked: Checked) -> None:
-    errors = _errors(checked.mypy, "user_bad_with.py")
+    # Errors only: "No overload variant" comes with notes listing the overloads (a line may have two errors).
+    errors = [e for e in _errors(checked.mypy, "user_bad_with.py") if ": error:" in e]
     lines = enumerate(USER_BAD_WITH.splitlines(), 1)
     marked = [(n, line.split("# error: ", 1)[1]) for n, line in lines if "# error: " in line]
-    assert len(marked) == 10
+    assert len(marked) == 19
     for number, expected in marked:
         on_line = [e for e in errors if e.startswith(f"user_bad_with.py:{number}: error:")]
         assert any(expected in e for e in on_line), (number, expected, on_line or errors)
-    assert len(errors) == len(marked), errors  # nothing else is an error
+    assert {int(e.split(":")[1]) for e in errors} == {n for n, _ in marked}, errors  # nothing else is an error
 
 
 @pytest.mark.parametrize("filename", ["demo_client.py", "wire_client.py", "long_client.py", "odd_client.py"])

@@ -41,6 +41,13 @@ _MODULE_NAMES = {
     "AsyncHTTPClient",
     "AsyncIterator",
     "AsyncTask",
+    "AsyncMapIterator",
+    "Callable",
+    "Iterable",
+    "MapError",
+    "MapIterator",
+    "Retry",
+    "Timeout",
     "Awaitable",
     "FileInput",
     "Iterator",
@@ -797,6 +804,65 @@ def _call_overloads(endpoints: list[_Endpoint], *, is_async: bool, stream_type: 
     return lines
 
 
+def _map_options(ordered: str, return_exceptions: str) -> list[str]:
+    """``map()``'s keyword arguments, ``ordered`` and ``return_exceptions`` as given."""
+    return [
+        "*",
+        'concurrency: Union[int, Literal["auto"]] = ...',
+        f"ordered: {ordered}",
+        f"return_exceptions: {return_exceptions}",
+        "batch_size: Optional[int] = ...",
+        "retry: Optional[Retry] = ...",
+        "timeout: Union[float, Timeout, None] = ...",
+        "progress: Optional[Callable[[int, Optional[int]], object]] = ...",
+        "progress_bar: bool = ...",
+        "total: Optional[int] = ...",
+    ]
+
+
+#: ``map()``'s overloads per endpoint: ``ordered``, ``return_exceptions``, and the item type
+#: made from the result type ``{0}`` (``{1}``: the result or a ``MapError``).
+_MAP_FORMS = (
+    ("Literal[True] = ...", "Literal[False] = ...", "{0}"),
+    ("Literal[True] = ...", "Literal[True]", "{1}"),
+    ("Literal[False]", "Literal[False] = ...", "tuple[int, {0}]"),
+    ("Literal[False]", "Literal[True]", "tuple[int, {1}]"),
+)
+
+
+def _map_overloads(endpoints: list[_Endpoint], names: Optional[str], *, is_async: bool) -> list[str]:
+    """``map("<endpoint>", inputs, ...)`` typed by the endpoint's result.
+
+    Items are results in input order, ``(index, result)`` pairs with ``ordered=False``, and
+    also a ``MapError`` with ``return_exceptions=True``; either flag given as a plain ``bool``
+    (not a literal) gives ``Any`` items.  ``names`` is the ``Literal`` alias of the endpoints
+    map() can call (not the streaming ones): any other name is a type error.
+    """
+    endpoints = [ep for ep in endpoints if not ep.is_stream]
+    if not endpoints or names is None:
+        return []
+    iterator = "AsyncMapIterator" if is_async else "MapIterator"
+    head = ["self", "endpoint: {0}", "inputs: Iterable[Any]", "/"]
+    lines: list[str] = []
+    for ep in endpoints:
+        name = f"Literal[{py_str(ep.name)}]"
+        for ordered, return_exceptions, item in _MAP_FORMS:
+            params = [p.format(name) for p in head] + _map_options(ordered, return_exceptions)
+            failed = "Optional[MapError]" if ep.result == "None" else f"Union[{ep.result}, MapError]"
+            returns = f"{iterator}[{item.format(ep.result, failed)}]"
+            lines += ["", f"{INDENT}@overload", *_bracketed("def map(", params, f") -> {returns}: ...", INDENT)]
+    params = [p.format(names) for p in head] + _map_options("bool = ...", "bool = ...")
+    lines += ["", f"{INDENT}@overload", *_bracketed("def map(", params, f") -> {iterator}[Any]: ...", INDENT)]
+    lines += [""]
+    params = [p.format("Any") for p in head[:-1]] + ["/", "**options: Any"]
+    lines += _bracketed("def map(", params, f") -> {iterator}[Any]:", INDENT)
+    lines += [
+        f'{INDENT * 2}"""Call ``endpoint`` once per input, a few at a time; items typed by the endpoint\'s result."""',
+        f"{INDENT * 2}return super().map(endpoint, inputs, **options)",
+    ]
+    return lines
+
+
 def _client_class(
     name: str,
     base: str,
@@ -806,6 +872,7 @@ def _client_class(
     is_async: bool,
     doc: list[str],
     copy_type: str,
+    map_names: Optional[str],
 ) -> list[str]:
     lines = [f"class {name}({base}):"]
     lines += _docstring(doc, INDENT)
@@ -824,6 +891,7 @@ def _client_class(
         f"{INDENT * 2}__getattr__: ClassVar[None]  # type: ignore[assignment, misc]  # hides the untyped lookup",
     ]
     lines += _call_overloads(endpoints, is_async=is_async, stream_type=stream_type)
+    lines += _map_overloads(endpoints, map_names, is_async=is_async)
     if task_classes:
         lines += [
             "",
@@ -885,6 +953,9 @@ def generate(
             async_task_classes[ep.name] = types._name("Async" + _camel(ep.name) + "Endpoint")
             task_types[ep.name] = types._name(_camel(ep.name) + "Task")
             async_task_types[ep.name] = types._name("Async" + _camel(ep.name) + "Task")
+    # The names map() takes (it refuses streaming endpoints): a Literal, so a typo is a type error.
+    map_able = [ep.name for ep in endpoints if not ep.is_stream]
+    map_names = types.literal(map_able, "EndpointName") if map_able else None
 
     has_stream = any(ep.is_stream for ep in endpoints)
     body: list[str] = []
@@ -922,7 +993,14 @@ def generate(
         "",
         "",
         *_client_class(
-            sync_name, "SyncHTTPClient", endpoints, task_classes, is_async=False, doc=sync_doc, copy_type=sync_name
+            sync_name,
+            "SyncHTTPClient",
+            endpoints,
+            task_classes,
+            is_async=False,
+            doc=sync_doc,
+            copy_type=sync_name,
+            map_names=map_names,
         ),
     ]
 
@@ -958,7 +1036,14 @@ def generate(
             "",
             "",
             *_client_class(
-                methods, "_AsyncBase", endpoints, async_task_classes, is_async=True, doc=async_doc, copy_type=async_name
+                methods,
+                "_AsyncBase",
+                endpoints,
+                async_task_classes,
+                is_async=True,
+                doc=async_doc,
+                copy_type=async_name,
+                map_names=map_names,
             ),
             "",
             "",
@@ -1000,7 +1085,7 @@ def generate(
         header_imports.append("import os")  # in the "os.PathLike[str]" annotation
     if "pathlib" in used:
         header_imports.append("import pathlib")
-    abc_names = used & {"AsyncIterator", "Awaitable", "Iterator", "Mapping", "Sequence"}
+    abc_names = used & {"AsyncIterator", "Awaitable", "Callable", "Iterable", "Iterator", "Mapping", "Sequence"}
     if abc_names:
         header_imports += _import_from("collections.abc", abc_names)
     typing_names = used & {
@@ -1019,10 +1104,21 @@ def generate(
     }
     if typing_names:
         header_imports += _import_from("typing", typing_names)
-    bentoclient_imports = _import_from("bentoclient", used & {"ResultStatus", "SyncHTTPClient", "Task"})
-    checking: list[str] = []
-    if "AsyncTask" in used:
-        checking = ["", "if TYPE_CHECKING:", f"{INDENT}from bentoclient.aio import AsyncTask"]
+    bentoclient_imports = _import_from(
+        "bentoclient", used & {"MapError", "ResultStatus", "Retry", "SyncHTTPClient", "Task", "Timeout"}
+    )
+    # For type checkers only: the async client is imported on first use, the iterators' modules never.
+    checking = [
+        f"{INDENT}from {module} import {name}"
+        for module, name in (
+            ("bentoclient._async.bulk", "AsyncMapIterator"),
+            ("bentoclient._sync.bulk", "MapIterator"),
+            ("bentoclient.aio", "AsyncTask"),
+        )
+        if name in used
+    ]
+    if checking:
+        checking = ["", "if TYPE_CHECKING:", *checking]
     where = f"the schema file {source}" if "://" not in source else source
     header = _docstring(
         [

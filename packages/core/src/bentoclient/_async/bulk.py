@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Iterable
 from time import monotonic
-from typing import TYPE_CHECKING, Any, Callable, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Generic, Optional, TypeVar, Union
 
 from .._backends import AsyncWorkers, async_sleep
 from .._bulk import (
@@ -43,8 +43,12 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncMapIterator"]
 
+#: The item type: the endpoint's result, ``(index, result)`` with ``ordered=False``, or with
+#: ``return_exceptions=True`` also a ``MapError`` (typed by a generated client, else ``Any``).
+_T = TypeVar("_T")
 
-class AsyncMapIterator:
+
+class AsyncMapIterator(Generic[_T]):
     # async-only: begin
     """The results of ``client.map(endpoint, inputs, ...)``, produced while you iterate.
 
@@ -132,7 +136,7 @@ class AsyncMapIterator:
         #: Inputs per request (a batchable endpoint), 0 when each input is one request.
         self.batch_size = batch
         self._progress = Progress(progress, progress_bar, self.total, endpoint.name)
-        self._run: Optional[AsyncGenerator[Any, None]] = _map(
+        self._run: Optional[AsyncGenerator[_T, None]] = _map(
             client, endpoint, source, self._plan, self._progress, return_exceptions, batch, limit
         )
 
@@ -170,10 +174,10 @@ class AsyncMapIterator:
 
     # --- iteration ------------------------------------------------------------------------
 
-    def __aiter__(self) -> AsyncMapIterator:
+    def __aiter__(self) -> AsyncMapIterator[_T]:
         return self
 
-    async def __anext__(self) -> Any:
+    async def __anext__(self) -> _T:
         if self._run is None:
             raise StopAsyncIteration
         return await self._run.__anext__()
@@ -185,17 +189,17 @@ class AsyncMapIterator:
             await run.aclose()
         self._progress.close()
 
-    async def __aenter__(self) -> AsyncMapIterator:
+    async def __aenter__(self) -> AsyncMapIterator[_T]:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
     # async-only: begin
-    def __await__(self) -> Generator[Any, None, list[Any]]:
+    def __await__(self) -> Generator[Any, None, list[_T]]:
         return self._collect().__await__()
 
-    async def _collect(self) -> list[Any]:
+    async def _collect(self) -> list[_T]:
         async with self:
             return [item async for item in self]
 

@@ -372,7 +372,7 @@ class AsyncHTTPClient(ClientBase):
         progress: Optional[Callable[[int, Optional[int]], object]] = None,
         progress_bar: bool = False,
         total: Optional[int] = None,
-    ) -> AsyncMapIterator:
+    ) -> AsyncMapIterator[Any]:
         """Call ``endpoint`` (its name, or ``client.<endpoint>``) once per input, ``concurrency`` at a time.
 
         Each input is a dict of the endpoint's keyword arguments, or, for an endpoint that

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Generator, Iterable
 from time import monotonic
-from typing import TYPE_CHECKING, Any, Callable, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Generic, Optional, TypeVar, Union
 
 from .._backends import SyncWorkers, sync_sleep
 from .._bulk import (
@@ -34,8 +34,12 @@ if TYPE_CHECKING:
 
 __all__ = ["MapIterator"]
 
+#: The item type: the endpoint's result, ``(index, result)`` with ``ordered=False``, or with
+#: ``return_exceptions=True`` also a ``MapError`` (typed by a generated client, else ``Any``).
+_T = TypeVar("_T")
 
-class MapIterator:
+
+class MapIterator(Generic[_T]):
     """The results of ``client.map(endpoint, inputs, ...)``, produced while you iterate.
 
     Nothing is sent before the first ``next()``.  Then at most ``concurrency`` calls are in
@@ -102,7 +106,7 @@ class MapIterator:
         #: Inputs per request (a batchable endpoint), 0 when each input is one request.
         self.batch_size = batch
         self._progress = Progress(progress, progress_bar, self.total, endpoint.name)
-        self._run: Optional[Generator[Any, None, None]] = _map(
+        self._run: Optional[Generator[_T, None, None]] = _map(
             client, endpoint, source, self._plan, self._progress, return_exceptions, batch, limit
         )
 
@@ -140,10 +144,10 @@ class MapIterator:
 
     # --- iteration ------------------------------------------------------------------------
 
-    def __iter__(self) -> MapIterator:
+    def __iter__(self) -> MapIterator[_T]:
         return self
 
-    def __next__(self) -> Any:
+    def __next__(self) -> _T:
         if self._run is None:
             raise StopIteration
         return self._run.__next__()
@@ -155,7 +159,7 @@ class MapIterator:
             run.close()
         self._progress.close()
 
-    def __enter__(self) -> MapIterator:
+    def __enter__(self) -> MapIterator[_T]:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -302,7 +302,7 @@ class SyncHTTPClient(ClientBase):
         progress: Optional[Callable[[int, Optional[int]], object]] = None,
         progress_bar: bool = False,
         total: Optional[int] = None,
-    ) -> MapIterator:
+    ) -> MapIterator[Any]:
         """Call ``endpoint`` (its name, or ``client.<endpoint>``) once per input, ``concurrency`` at a time.
 
         Each input is a dict of the endpoint's keyword arguments, or, for an endpoint that
