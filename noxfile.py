@@ -157,7 +157,13 @@ def _pytest_args(combo: str) -> list[str]:
         ignored = [LOAD_TESTS, LOAD_ASYNC_TESTS, SCALE_TESTS, TYPED_CLIENT_TESTS, *OPTIONAL_TEST_DIRS, *LINE_ONLY_TESTS]
         return ["tests", *(f"--ignore={d}" for d in ignored)]
     installed = {"async", "stream", "otel"} if combo == "all" else set(combo.split("+")[1:])
-    return COMBO_CORE_TESTS + [d for d, needs in OPTIONAL_TEST_DIRS.items() if needs <= installed]
+    own = [d for d, needs in OPTIONAL_TEST_DIRS.items() if needs <= installed]
+    if combo == "all":
+        return COMBO_CORE_TESTS + own
+    # One sibling without the other: its integration tests and the packaging checks prove it
+    # stands alone; the pure, conformance and fault suites run with everything installed, on
+    # the same Python, in "all".
+    return ["tests/packaging", *(d for d in own if not d.startswith("tests/faults"))]
 
 
 def _run_tests(session: nox.Session, combo: str, *pytest_args: str, line: str = NEWEST_LINE) -> None:
@@ -173,7 +179,8 @@ def _run_tests(session: nox.Session, combo: str, *pytest_args: str, line: str = 
 #: (everything that exercises the client's own code paths against loopback servers of ours),
 #: which keeps a full `nox` within its time budget on two cores.
 FULL_CORE_PYTHONS = {"3.9", SERVER_PYTHON, "3.13"}
-MIDDLE_PYTHON_TESTS = ["tests/unit", "tests/packaging", "tests/faults", "tests/conformance"]
+#: (tests/conformance runs where the whole suite does, and with every transport in "all".)
+MIDDLE_PYTHON_TESTS = ["tests/unit", "tests/packaging", "tests/faults"]
 
 
 @nox.session(python=ALL_PYTHONS, tags=["tests"])
