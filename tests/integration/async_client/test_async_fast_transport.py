@@ -11,6 +11,7 @@ import asyncio
 from typing import Any
 
 import pytest
+from serverlines import ROOT_INPUTS, limitation
 
 from bentoclient import Timeout
 from bentoclient import exceptions as exc
@@ -27,11 +28,19 @@ def test_calls_files_and_errors_on_the_fast_transport(wire_url: str) -> None:
             assert isinstance(client._transport, AsyncioTransport)
             assert await client.text("ab", repeat=2) == "abab"
             assert await client.raw_bytes(n=3) == b"\x00\x01\x02"
-            assert await client.root_text("root") == "root"
             assert (await client.headers())["authorization"] == "Bearer tok"
             with pytest.raises(exc.InvalidArgument):
                 await client.fail(kind="InvalidArgument", message="nope")
             assert (await client.request("GET", "/no/such/path")).status_code == 404
+
+    asyncio.run(main())
+
+
+@limitation(ROOT_INPUTS)
+def test_a_root_input_on_the_fast_transport(wire_url: str) -> None:
+    async def main() -> None:
+        async with fast(wire_url) as client:
+            assert await client.root_text("root") == "root"
 
     asyncio.run(main())
 
