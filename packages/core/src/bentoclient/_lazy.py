@@ -33,10 +33,11 @@ class LazyModule:
 
     def __getattr__(self, attr: str) -> object:  # only for attributes not read before
         name = self.__name__
-        module = sys.modules.get(name)
-        if module is None:
-            __import__(name)
-            module = sys.modules[name]
+        # Through the import system even when the module is in sys.modules already: another
+        # thread may still be running its body, and only the import system waits for that
+        # (sys.modules alone would hand out a half-initialised module).
+        __import__(name)
+        module = sys.modules[name]
         value: object = getattr(module, attr)
         setattr(self, attr, value)  # the next read is a plain instance attribute
         return value
