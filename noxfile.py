@@ -367,7 +367,7 @@ def bench(session: nox.Session) -> None:
     """
     session.install(CORE, ASYNC, STREAM, "httpx2")
     env = {"BENTOCLIENT_BENTOML": bentoml_server(session)}
-    session.run("python", "benchmarks/dev.py", *session.posargs, env=env)
+    session.run("python", "benchmarks/run.py", *session.posargs, env=env)
 
 
 def _requirements_of(wheel: Path) -> list[str]:
