@@ -162,6 +162,14 @@ def _read_connect_answer(sock: socket.socket) -> tuple[int, str]:
         fp.close()  # the socket stays open: makefile() holds a reference of its own
 
 
+def _stale_connection(url: str) -> RemoteProtocolError:
+    """A reused kept-alive connection the server closed before any byte of the answer (the
+    retry policy decides whether the request goes again)."""
+    return RemoteProtocolError(
+        f"the server at {url} closed a kept-alive connection before answering", url=url, stale_connection=True
+    )
+
+
 def _os_reason(exc: OSError) -> str:
     return exc.strerror or str(exc) or type(exc).__name__
 
@@ -540,11 +548,7 @@ class HTTPTransport:
             ) from exc
         except (ConnectionResetError, BrokenPipeError, ConnectionAbortedError) as exc:
             if conn.reused:
-                raise RemoteProtocolError(
-                    f"the server at {url} closed a kept-alive connection before answering",
-                    url=url,
-                    stale_connection=True,
-                ) from exc
+                raise _stale_connection(url) from exc
             raise WriteError(f"the connection to {url} broke while sending the request: {exc}", url=url) from exc
         except OSError as exc:
             raise WriteError(f"the connection to {url} broke while sending the request: {exc}", url=url) from exc
@@ -556,11 +560,7 @@ class HTTPTransport:
         except HeadError as exc:
             if not parser.received:
                 if conn.reused:
-                    raise RemoteProtocolError(
-                        f"the server at {url} closed a kept-alive connection before answering",
-                        url=url,
-                        stale_connection=True,
-                    ) from exc
+                    raise _stale_connection(url) from exc
                 raise RemoteProtocolError(f"{url} closed the connection without sending a response", url=url) from exc
             raise RemoteProtocolError(f"{url} sent an invalid HTTP response: {exc}", url=url) from exc
         except socket.timeout as exc:
@@ -568,11 +568,7 @@ class HTTPTransport:
             raise _read_timeout(url, deadline, exc, what) from exc
         except (ConnectionResetError, ConnectionAbortedError) as exc:
             if conn.reused and not parser.received:
-                raise RemoteProtocolError(
-                    f"the server at {url} closed a kept-alive connection before answering",
-                    url=url,
-                    stale_connection=True,
-                ) from exc
+                raise _stale_connection(url) from exc
             raise ReadError(f"the connection to {url} broke while waiting for the response: {exc}", url=url) from exc
         except OSError as exc:
             raise ReadError(f"the connection to {url} broke while waiting for the response: {exc}", url=url) from exc
