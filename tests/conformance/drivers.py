@@ -14,8 +14,9 @@ from collections.abc import Sequence
 from typing import Any, Callable, NamedTuple, Optional, Union
 
 from bentoclient import Timeout
+from bentoclient._url import parse_service_url
 from bentoclient.exceptions import BentoClientError
-from bentoclient.transport import HTTPTransport, Request, parse_service_url
+from bentoclient.transport import HTTPTransport, Request
 
 
 class Got(NamedTuple):

@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from pools import pool_of
 
 from bentoclient import Backoff, BentoClientError, Retry, SyncHTTPClient, Timeout
-from bentoclient.transport import parse_service_url
+from bentoclient._url import parse_service_url
 
 from .conftest import assert_pool_clean
 

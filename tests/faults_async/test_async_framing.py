@@ -23,7 +23,8 @@ import pytest
 
 from bentoclient import Timeout
 from bentoclient import exceptions as exc
-from bentoclient.transport import AsyncResponse, AsyncTransport, Request, parse_service_url
+from bentoclient._url import parse_service_url
+from bentoclient.transport import AsyncResponse, AsyncTransport, Request
 from bentoclient_async import MAX_INTERIM, AsyncioTransport, HTTPXTransport
 
 SLACK = 0.75  # seconds allowed beyond a limit (scheduling on a busy machine)

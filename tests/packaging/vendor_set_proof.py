@@ -20,10 +20,7 @@ def main(project: str, url: str) -> None:
     from myapp._vendor.bentoclient import SyncHTTPClient  # type: ignore[import-not-found]  # same
     from myapp._vendor.bentoclient.aio import AsyncHTTPClient  # type: ignore[import-not-found]  # same
     from myapp._vendor.bentoclient.exceptions import ArgumentError  # type: ignore[import-not-found]  # same
-    from myapp._vendor.bentoclient.transport import (  # type: ignore[import-not-found]  # same
-        HTTPTransport,
-        parse_service_url,
-    )
+    from myapp._vendor.bentoclient.transport import HTTPTransport  # type: ignore[import-not-found]  # same
 
     assert bentoclient.__file__.startswith(project), bentoclient.__file__
 
@@ -40,7 +37,7 @@ def main(project: str, url: str) -> None:
 
     async def use_async() -> None:
         # No bentoclient-async here: the async client sends through a transport of the project's.
-        transport = ThreadTransport(HTTPTransport(parse_service_url(url), max_connections=4))
+        transport = ThreadTransport(HTTPTransport(url, max_connections=4))
         async with AsyncHTTPClient(url, transport=transport) as client:
             assert await client.summarize(text="Async too. Yes.") == "Async too."
             assert await client.map("classify", [{"input_series": [[8, 8]]}]) == [[1]]

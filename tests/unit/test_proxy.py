@@ -518,12 +518,15 @@ def test_http_transport_takes_a_proxy_and_refuses_one_for_a_unix_socket() -> Non
         HTTPTransport(HTTP, proxy=("p", 1))  # type: ignore[arg-type]  # the mistake tested
 
 
-def test_proxy_config_is_public_on_the_seam() -> None:
+def test_proxy_helpers_are_shared_with_the_siblings_not_on_the_public_seam() -> None:
+    # A transport given to a client gets no proxy: the helpers serve bentoclient's own transports.
+    import bentoclient._plugin as plugin
     import bentoclient.transport as seam
 
-    assert seam.ProxyConfig is ProxyConfig
-    for name in ("parse_proxy_url", "proxy_connect_request", "proxy_status_error", "proxy_connect_error"):
-        assert name in seam.__all__
+    assert plugin.ProxyConfig is ProxyConfig
+    for name in ("ProxyConfig", "proxy_status_error", "proxy_connect_error", "proxy_timeout_error", "transport_proxy"):
+        assert name in plugin.__all__
+        assert name not in seam.__all__
 
 
 # --- httpx agrees ------------------------------------------------------------------------------

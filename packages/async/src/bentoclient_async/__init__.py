@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING, Any, Optional
 from bentoclient.aio import AsyncHTTPClient, AsyncTask
 
 if TYPE_CHECKING:  # the transports (httpx, h11) load when a client first needs one
-    from bentoclient.transport import AsyncTransport, ProxyConfig, ServiceAddress, SSLOptions
+    from bentoclient._plugin import ProxyConfig, ServiceAddress, SSLOptions
+    from bentoclient.transport import AsyncTransport
 
     from ._asyncio import MAX_INTERIM, AsyncioResponse, AsyncioTransport
     from ._transport import HTTPXResponse, HTTPXTransport

@@ -29,6 +29,20 @@ from typing import Any, Optional, Union
 
 import h11
 
+from bentoclient._plugin import (
+    KEEPALIVE_EXPIRY,
+    READ_CHUNK,
+    ProxyConfig,
+    ServiceAddress,
+    SSLOptions,
+    parse_service_url,
+    proxy_connect_error,
+    proxy_status_error,
+    proxy_timeout_error,
+    ssl_context,
+    tls_failure_message,
+    transport_proxy,
+)
 from bentoclient.exceptions import (
     ClientClosedError,
     ConfigurationError,
@@ -44,25 +58,7 @@ from bentoclient.exceptions import (
     WriteError,
     WriteTimeout,
 )
-from bentoclient.transport import (
-    KEEPALIVE_EXPIRY,
-    READ_CHUNK,
-    Headers,
-    ProxyConfig,
-    Request,
-    ServiceAddress,
-    SSLOptions,
-    Timeout,
-    check_request,
-    parse_service_url,
-    proxy_connect_error,
-    proxy_status_error,
-    proxy_timeout_error,
-    request_framing,
-    ssl_context,
-    tls_failure_message,
-    transport_proxy,
-)
+from bentoclient.transport import Headers, Request, Timeout, check_request, request_framing
 
 from ._limits import MAX_HEAD_SIZE, head_problem
 from ._sockets import close_orphaned
@@ -291,9 +287,8 @@ class AsyncioTransport:
     """Keep-alive HTTP/1.1 connections to one service, for one event loop, framed by h11.
 
     The opt-in fast transport: ``AsyncHTTPClient(url, transport=AsyncioTransport(url))``
-    (``address`` is the service URL or a :class:`~bentoclient.transport.ServiceAddress`;
-    ``proxy=`` a proxy URL or :class:`~bentoclient.transport.ProxyConfig`, as the client's
-    own option is not applied to a transport you give).  At most ``max_connections``
+    (``address`` is the service URL; ``proxy=`` a proxy URL, as the client's own option is
+    not applied to a transport you give).  At most ``max_connections``
     connections are open at once; a request beyond that waits, in order, up to the pool
     timeout.  Idle connections expire after 4 s (before uvicorn's 5 s).
     The first event loop that sends through it owns it: another loop gets

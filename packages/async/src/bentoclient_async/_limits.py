@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Optional
 
-from bentoclient.transport import MAX_HEADERS
+from bentoclient._plugin import MAX_HEADERS
 
 __all__ = ["MAX_HEAD_SIZE", "head_problem"]
 

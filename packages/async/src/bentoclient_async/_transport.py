@@ -23,6 +23,18 @@ import weakref
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from typing import Any, Optional, Union
 
+from bentoclient._plugin import (
+    KEEPALIVE_EXPIRY,
+    ProxyConfig,
+    ServiceAddress,
+    SSLOptions,
+    proxy_connect_error,
+    proxy_status_error,
+    proxy_timeout_error,
+    ssl_context,
+    tls_failure_message,
+    transport_proxy,
+)
 from bentoclient.exceptions import (
     ConfigurationError,
     ConnectError,
@@ -38,23 +50,7 @@ from bentoclient.exceptions import (
     WriteError,
     WriteTimeout,
 )
-from bentoclient.transport import (
-    KEEPALIVE_EXPIRY,
-    Headers,
-    ProxyConfig,
-    Request,
-    ServiceAddress,
-    SSLOptions,
-    Timeout,
-    check_request,
-    proxy_connect_error,
-    proxy_status_error,
-    proxy_timeout_error,
-    request_framing,
-    ssl_context,
-    tls_failure_message,
-    transport_proxy,
-)
+from bentoclient.transport import Headers, Request, Timeout, check_request, request_framing
 
 from ._httpx import httpx
 from ._limits import head_problem

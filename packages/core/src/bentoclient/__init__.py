@@ -82,18 +82,12 @@ def __getattr__(name: str) -> object:
         globals()[name] = value  # the next lookup is a plain attribute
         return value
     # The async client lives in its own distribution; load it only when asked for.
+    # The async client's default transport is in its own distribution: check for it here, so
+    # the usual import fails at once (with the message every path to the client gives).
     if name in ("AsyncHTTPClient", "AsyncTask"):
-        try:
-            import bentoclient_async  # noqa: F401  # the transport AsyncHTTPClient sends through by default
-        except ImportError as exc:
-            from ._messages import install_command
-            from .exceptions import MissingDependencyError
+        from ._backends import async_package
 
-            raise MissingDependencyError(
-                f"{name} needs the async package: {install_command('async')} "
-                "(or bring your own transport: from bentoclient.aio import AsyncHTTPClient)",
-                package="bentoclient-async",
-            ) from exc
+        async_package()
         from . import aio
 
         return getattr(aio, name)

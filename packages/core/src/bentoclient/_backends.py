@@ -15,15 +15,28 @@ if TYPE_CHECKING:
     import queue
     import threading
     from collections.abc import Awaitable
-    from typing import Any, Callable, Optional
+    from typing import Any, Callable, Optional, Protocol, Union
 
     from ._proxy import ProxyConfig
     from ._transport import SSLOptions
     from ._url import ServiceAddress
-    from .transport import AsyncTransport, AsyncTransportOption, SyncTransport, SyncTransportOption
+    from .transport import AsyncTransport, SyncTransport
+
+    class HTTPXAsyncBaseTransport(Protocol):
+        """Any httpx (or httpx2) ``AsyncBaseTransport``, such as ``httpx.MockTransport``: the
+        async client wraps it in ``bentoclient_async.HTTPXTransport``."""
+
+        async def handle_async_request(self, request: Any) -> Any: ...
+
+        async def aclose(self) -> None: ...
+
+    #: What ``transport=`` takes: a transport of the seam; for the async client also an httpx one.
+    SyncTransportOption = SyncTransport
+    AsyncTransportOption = Union[AsyncTransport, HTTPXAsyncBaseTransport]
 
 __all__ = [
     "AsyncTransportClass",
+    "async_package",
     "AsyncWorkers",
     "SyncTransportClass",
     "SyncWorkers",
@@ -67,22 +80,34 @@ def default_sync_transport(
     return HTTPTransport(address, max_connections=max_connections, verify=verify, proxy=proxy)
 
 
-def _async_package() -> Any:
+def async_package() -> Any:
+    """``bentoclient_async``, which ``AsyncHTTPClient`` sends through by default.
+
+    The one place that reports it missing, wherever the async client is reached from
+    (``from bentoclient import AsyncHTTPClient``, its ``client_cls``, or a client of
+    :mod:`bentoclient.aio` made without ``transport=``), so the message is the same.
+    """
     try:
         import bentoclient_async
     except ImportError as exc:
-        from ._messages import install_command
-        from .exceptions import MissingDependencyError
-
-        raise MissingDependencyError(
-            f"AsyncHTTPClient sends through the async package by default: {install_command('async')}; "
-            "or pass transport= an AsyncTransport of your own",
-            package="bentoclient-async",
-        ) from exc
+        raise async_package_missing() from exc
     from .streaming import check_same_core
 
     check_same_core(bentoclient_async, "bentoclient-async")
     return bentoclient_async
+
+
+def async_package_missing() -> Exception:
+    """The ``MissingDependencyError`` for an absent ``bentoclient-async``."""
+    from ._messages import install_command
+    from .exceptions import MissingDependencyError
+
+    return MissingDependencyError(
+        f"AsyncHTTPClient sends through the bentoclient-async package by default: {install_command('async')}; "
+        "or bring your own transport: from bentoclient.aio import AsyncHTTPClient, then "
+        "AsyncHTTPClient(url, transport=...) (see bentoclient.transport)",
+        package="bentoclient-async",
+    )
 
 
 def adapt_sync_transport(address: ServiceAddress, transport: SyncTransportOption) -> SyncTransport:
@@ -92,7 +117,7 @@ def adapt_sync_transport(address: ServiceAddress, transport: SyncTransportOption
 def adapt_async_transport(address: ServiceAddress, transport: AsyncTransportOption) -> AsyncTransport:
     """A transport given to ``AsyncHTTPClient``: ours as is, an httpx transport wrapped."""
     if hasattr(transport, "handle_async_request") and not hasattr(transport, "send"):
-        adapted: AsyncTransport = _async_package().HTTPXTransport(address, transport=transport)
+        adapted: AsyncTransport = async_package().HTTPXTransport(address, transport=transport)
         return adapted
     checked: AsyncTransport = transport  # type: ignore[assignment]  # not an httpx one: the seam itself
     return checked
@@ -106,7 +131,7 @@ def default_async_transport(
     ``proxy=`` is passed only when there is a proxy, so that a ``bentoclient-async`` whose
     factory takes no ``proxy`` keeps working without one; when a proxy applies, such a
     factory is refused with a clear error rather than connecting around the proxy."""
-    factory = _async_package().default_transport
+    factory = async_package().default_transport
     if proxy is None:
         transport: AsyncTransport = factory(address, max_connections=max_connections, verify=verify)
         return transport
@@ -147,7 +172,7 @@ class AsyncTransportClass:
     """``AsyncHTTPClient.client_cls``: looked up when asked, so the async package loads lazily."""
 
     def __get__(self, obj: Optional[object], owner: Optional[type] = None) -> type[Any]:
-        cls: type[Any] = _async_package().HTTPXTransport
+        cls: type[Any] = async_package().HTTPXTransport
         return cls
 
 

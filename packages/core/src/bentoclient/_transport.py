@@ -37,7 +37,7 @@ from ._proxy import (
     proxy_timeout_error,
     transport_proxy,
 )
-from ._url import ServiceAddress
+from ._url import ServiceAddress, parse_service_url
 from .exceptions import (
     ClientClosedError,
     ConfigurationError,
@@ -339,16 +339,20 @@ class HTTPTransport:
     pool timeout.  Idle connections expire after 4 s (before the server's 5 s).  A reused
     connection the server had closed before any response byte is reported with
     ``stale_connection=True``; the client's retry plan sends the request once more.
+    ``address`` is the service URL; ``proxy=`` an ``http://`` proxy URL every request goes
+    through (the client's own ``proxy=`` and the environment apply to its default only).
     """
 
     def __init__(
         self,
-        address: ServiceAddress,
+        address: Union[ServiceAddress, str],
         *,
         max_connections: int = 10,
         verify: SSLOptions = True,
         proxy: Union[ProxyConfig, str, None] = None,
     ) -> None:
+        if isinstance(address, str):  # the service URL; the clients pass it parsed
+            address = parse_service_url(address)
         if max_connections < 1:  # ConfigurationError is a ValueError, as this used to raise
             raise ConfigurationError(f"max_connections must be a positive integer, got {max_connections!r}")
         self.address = address

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
     from .. import _backoff, _decode, _files, _models, _observe, _protocol, _ready, _response, _retry, _tasks
     from .. import exceptions as _errors
+    from .._backends import AsyncTransportOption
     from .._models import Headers, Request, ResponseData, Timeout, TimeoutTypes
     from .._observe import Observation
     from .._protocol import RequestPlan
@@ -49,7 +50,7 @@ if TYPE_CHECKING:
     from .._transport import SSLOptions
     from ..exceptions import TransportError
     from ..streaming import AsyncItemStream
-    from ..transport import AsyncResponse, AsyncTransport, AsyncTransportOption
+    from ..transport import AsyncResponse, AsyncTransport
     from .bulk import AsyncMapIterator
 
     #: ``self``'s own class: entering a generated subclass's context keeps its typed endpoints

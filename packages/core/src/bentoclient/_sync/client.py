@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from .. import _backoff, _decode, _files, _models, _observe, _protocol, _ready, _response, _retry, _tasks
     from .. import exceptions as _errors
+    from .._backends import SyncTransportOption
     from .._models import Headers, Request, ResponseData, Timeout, TimeoutTypes
     from .._observe import Observation
     from .._protocol import RequestPlan
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
     from .._transport import SSLOptions
     from ..exceptions import TransportError
     from ..streaming import SyncItemStream
-    from ..transport import SyncResponse, SyncTransport, SyncTransportOption
+    from ..transport import SyncResponse, SyncTransport
     from .bulk import MapIterator
 
     #: ``self``'s own class: entering a generated subclass's context keeps its typed endpoints
