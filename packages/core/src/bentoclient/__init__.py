@@ -81,13 +81,12 @@ def __getattr__(name: str) -> object:
         value = getattr(__import__(module_name, globals(), None, [name], 1), name)
         globals()[name] = value  # the next lookup is a plain attribute
         return value
-    # The async client lives in its own distribution; load it only when asked for.
     # The async client's default transport is in its own distribution: check for it here, so
     # the usual import fails at once (with the message every path to the client gives).
     if name in ("AsyncHTTPClient", "AsyncTask"):
         from ._backends import async_package
 
-        async_package()
+        async_package(check_core=False)
         from . import aio
 
         return getattr(aio, name)

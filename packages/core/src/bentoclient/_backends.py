@@ -80,17 +80,21 @@ def default_sync_transport(
     return HTTPTransport(address, max_connections=max_connections, verify=verify, proxy=proxy)
 
 
-def async_package() -> Any:
+def async_package(*, check_core: bool = True) -> Any:
     """``bentoclient_async``, which ``AsyncHTTPClient`` sends through by default.
 
     The one place that reports it missing, wherever the async client is reached from
     (``from bentoclient import AsyncHTTPClient``, its ``client_cls``, or a client of
     :mod:`bentoclient.aio` made without ``transport=``), so the message is the same.
+    ``check_core=False`` skips refusing a vendored core (that check loads the transport
+    modules; the import users write stays light, and the client checks when it uses it).
     """
     try:
         import bentoclient_async
     except ImportError as exc:
         raise async_package_missing() from exc
+    if not check_core:
+        return bentoclient_async
     from .streaming import check_same_core
 
     check_same_core(bentoclient_async, "bentoclient-async")
