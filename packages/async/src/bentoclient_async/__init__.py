@@ -1,6 +1,6 @@
 """bentoclient-async: the transports of bentoclient's ``AsyncHTTPClient``.
 
-from bentoclient import AsyncHTTPClient      # or: from bentoclient_async import AsyncHTTPClient
+from bentoclient import AsyncHTTPClient      # the one import to write (this package re-exports the same class)
 
 async with AsyncHTTPClient("http://localhost:3000") as client:
     await client.classify(input_series=[[1, 2, 3, 4]])
@@ -12,9 +12,11 @@ The client itself (its calls, retries, readiness, tasks, files and streams) is c
 callers: h11, the parser httpx itself uses, driven straight from asyncio streams, at a
 fraction of the CPU per call)::
 
-    AsyncHTTPClient(url, transport=AsyncioTransport.for_url(url, max_connections=64))
+    AsyncHTTPClient(url, transport=AsyncioTransport(url, max_connections=64))
 
-It uses only bentoclient's public API.
+Its transports return :class:`bentoclient.transport.AsyncResponse` objects (the response
+classes themselves are private).  It uses bentoclient's public API and ``bentoclient._plugin``,
+the helpers core shares with its own packages only.
 """
 
 from __future__ import annotations
@@ -27,8 +29,8 @@ if TYPE_CHECKING:  # the transports (httpx, h11) load when a client first needs 
     from bentoclient._plugin import ProxyConfig, ServiceAddress, SSLOptions
     from bentoclient.transport import AsyncTransport
 
-    from ._asyncio import MAX_INTERIM, AsyncioResponse, AsyncioTransport
-    from ._transport import HTTPXResponse, HTTPXTransport
+    from ._asyncio import MAX_INTERIM, AsyncioTransport
+    from ._transport import HTTPXTransport
 
 __version__ = "0.1.0"  # this distribution's own version, as in its pyproject.toml
 
@@ -36,9 +38,7 @@ __all__ = [
     "MAX_INTERIM",
     "AsyncHTTPClient",
     "AsyncTask",
-    "AsyncioResponse",
     "AsyncioTransport",
-    "HTTPXResponse",
     "HTTPXTransport",
     "__version__",
     "default_transport",
@@ -55,11 +55,11 @@ def default_transport(
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("HTTPXTransport", "HTTPXResponse"):
+    if name == "HTTPXTransport":
         from . import _transport
 
         return getattr(_transport, name)
-    if name in ("AsyncioTransport", "AsyncioResponse", "MAX_INTERIM"):
+    if name in ("AsyncioTransport", "MAX_INTERIM"):
         from . import _asyncio
 
         return getattr(_asyncio, name)
