@@ -2,7 +2,8 @@
 
 ``SyncHTTPClient`` needs nothing but the standard library.  ``AsyncHTTPClient`` comes with
 ``pip install "bentoclient[async]"``; without it, importing the name raises
-:class:`~bentoclient.exceptions.MissingDependencyError` (an ``ImportError``) saying so.
+:class:`~bentoclient.exceptions.MissingDependencyError` (an ``ImportError``) saying so (code
+that always brings its own transport imports it from :mod:`bentoclient.aio` instead).
 
 The names below load on first use (PEP 562), so ``import bentoclient`` (and the command
 line's ``--help``) costs next to nothing; ``from bentoclient import SyncHTTPClient`` loads

@@ -164,7 +164,7 @@ def _takes_keyword(cls: Any, name: str) -> bool:
 
 
 class SyncTransportClass:
-    """``SyncHTTPClient.client_cls``: the transport class it sends through by default."""
+    """``SyncHTTPClient.client_cls``: the class of the transport it makes when given none."""
 
     def __get__(self, obj: Optional[object], owner: Optional[type] = None) -> type[Any]:
         from ._transport import HTTPTransport
@@ -173,7 +173,8 @@ class SyncTransportClass:
 
 
 class AsyncTransportClass:
-    """``AsyncHTTPClient.client_cls``: looked up when asked, so the async package loads lazily."""
+    """``AsyncHTTPClient.client_cls``: looked up when asked, so the async package loads lazily
+    (without it: the one missing-extra error, :func:`async_package`)."""
 
     def __get__(self, obj: Optional[object], owner: Optional[type] = None) -> type[Any]:
         cls: type[Any] = async_package().HTTPXTransport

@@ -153,7 +153,9 @@ class AsyncHTTPClient(ClientBase):
     # """
     # sync-only: end
 
-    #: The transport class this client sends through by default.
+    #: The class of the transport this client makes when given no ``transport=``
+    #: (BentoML's ``client_cls`` is its httpx client class; no httpx client is behind this
+    #: one).  Information only: to change how it connects, pass ``transport=``.
     client_cls = AsyncTransportClass()
     #: Whether the sync constructor waits for readiness and reads the schema (the command
     #: line's ``ready`` turns it off: it reads ``/readyz`` only).
