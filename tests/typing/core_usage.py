@@ -8,6 +8,7 @@ import bentoclient
 from bentoclient import NO_RETRY, ResultStatus, Retry, SyncHTTPClient, Task, Timeout, exceptions
 from bentoclient.exceptions import BentoClientError, HTTPStatusError, ServiceUnavailable
 from bentoclient.testing import FakeService, RecordedRequest
+from bentoclient.transport import HTTPTransport, SyncTransport
 
 
 class Service:
@@ -52,6 +53,9 @@ def main() -> None:
     assert_type(Retry(total=2), Retry)
     assert issubclass(exceptions.ConnectError, BentoClientError)
     assert issubclass(HTTPStatusError, bentoclient.BentoClientError)
+    seam: SyncTransport = HTTPTransport(fake.url, max_connections=2)  # the service URL; nothing connects yet
+    seam.close()
+    assert_type(SyncHTTPClient.client_cls, type[Any])
     print("core: ok")
 
 
@@ -59,6 +63,8 @@ def wrong_calls(fake: FakeService) -> None:
     """Type-checked, never run: each line is a type error (mypy --strict reports an unneeded ignore)."""
     SyncHTTPClient(42)  # type: ignore[arg-type]  # the URL is a str
     fake.fail("summarize", status="503")  # type: ignore[arg-type]  # the status is an int
+    HTTPTransport(("svc", 80))  # type: ignore[arg-type]  # a URL (or the address core parses it to)
+    from bentoclient.transport import ProxyConfig  # type: ignore[attr-defined]  # not on the public seam  # noqa: F401
 
 
 if __name__ == "__main__":
