@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import shutil
+import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -155,3 +158,19 @@ def test_bringing_a_transport_needs_no_async_package() -> None:
             return await client.double(x=21)
 
     assert asyncio.run(main()) == 42
+
+
+def test_a_vendored_copy_names_its_own_bring_your_own_import(tmp_path: Path) -> None:
+    # Copied as myapp._vendor.bentoclient, the advice must name the copy, not an installed bentoclient.
+    shutil.copytree(Path(bentoclient.__file__).parent, tmp_path / "myapp" / "_vendor" / "bentoclient")
+    (tmp_path / "myapp" / "__init__.py").write_text("")
+    (tmp_path / "myapp" / "_vendor" / "__init__.py").write_text("")
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); sys.modules['bentoclient_async'] = None\n"
+        "from myapp._vendor.bentoclient.exceptions import MissingDependencyError\n"
+        "try:\n    from myapp._vendor.bentoclient import AsyncHTTPClient\n"
+        "except MissingDependencyError as exc:\n    print(exc)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "from myapp._vendor.bentoclient.aio import AsyncHTTPClient" in result.stdout

@@ -36,12 +36,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AsyncTransportClass",
-    "async_package",
     "AsyncWorkers",
     "SyncTransportClass",
     "SyncWorkers",
     "adapt_async_transport",
     "adapt_sync_transport",
+    "async_package",
+    "async_package_missing",
     "async_call_hook",
     "async_sleep",
     "default_async_transport",
@@ -106,10 +107,11 @@ def async_package_missing() -> Exception:
     from ._messages import install_command
     from .exceptions import MissingDependencyError
 
+    core = __name__.rpartition(".")[0]  # "bentoclient", or where a vendored copy lives
     return MissingDependencyError(
         f"AsyncHTTPClient sends through the bentoclient-async package by default: {install_command('async')}; "
-        "or bring your own transport: from bentoclient.aio import AsyncHTTPClient, then "
-        "AsyncHTTPClient(url, transport=...) (see bentoclient.transport)",
+        f"or bring your own transport: from {core}.aio import AsyncHTTPClient, then "
+        f"AsyncHTTPClient(url, transport=...) (see {core}.transport)",
         package="bentoclient-async",
     )
 
