@@ -94,6 +94,19 @@ def test_http_transport_takes_the_service_url() -> None:
         seam.HTTPTransport("ftp://127.0.0.1:3000")
 
 
+@pytest.mark.skipif(not HAS_ASYNC, reason="needs the async package")
+def test_the_async_transports_take_the_service_url_too() -> None:
+    from bentoclient_async import AsyncioTransport, HTTPXTransport
+
+    address = parse_service_url("http://127.0.0.1:3000/base")
+    for cls in (HTTPXTransport, AsyncioTransport):
+        transport = cls("http://127.0.0.1:3000/base", max_connections=2)
+        assert transport.address == address, cls
+        asyncio.run(transport.aclose())
+        with pytest.raises(exc.InvalidURL):
+            cls("ftp://127.0.0.1:3000")
+
+
 # --- AsyncHTTPClient: one class, one failure rule -----------------------------------------------
 
 

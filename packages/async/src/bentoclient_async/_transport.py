@@ -28,6 +28,7 @@ from bentoclient._plugin import (
     ProxyConfig,
     ServiceAddress,
     SSLOptions,
+    parse_service_url,
     proxy_connect_error,
     proxy_status_error,
     proxy_timeout_error,
@@ -364,13 +365,15 @@ class HTTPXTransport:
 
     def __init__(
         self,
-        address: ServiceAddress,
+        address: Union[ServiceAddress, str],
         *,
         max_connections: int = 10,
         verify: SSLOptions = True,
         proxy: Union[ProxyConfig, str, None] = None,
         transport: Optional[httpx.AsyncBaseTransport] = None,
     ) -> None:
+        if isinstance(address, str):  # the service URL; the client passes it parsed
+            address = parse_service_url(address)
         if max_connections < 1:
             raise ConfigurationError(f"max_connections must be a positive integer, got {max_connections!r}")
         self.address = address
