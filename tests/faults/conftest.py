@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Callable, NamedTuple, Optional
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Optional
 
 import pytest
 
@@ -27,6 +27,9 @@ from faultserver import HOST, OTHER_HOST, FaultServer  # noqa: E402
 from pools import pool_of  # noqa: E402
 
 from bentoclient import Backoff, Retry, SyncHTTPClient, Timeout  # noqa: E402
+
+if TYPE_CHECKING:
+    from .support import SyncClients
 
 #: Retries as by default, with back-off in milliseconds so the tests stay quick.
 FAST_RETRY = Retry(backoff=Backoff(initial=0.01, factor=2.0, maximum=0.05, jitter=0.0))
@@ -180,6 +183,21 @@ def make_client(server: FaultServer) -> Iterator[ClientFactory]:
     yield from _client_factory(server.url)
 
 
+def _clients(url: str) -> Iterator[SyncClients]:
+    from .support import SyncClients  # support.py imports this module
+
+    clients = SyncClients(url)
+    yield clients
+    for client in clients.made:  # clients.run() closed them; a test that never ran one is a bug
+        assert client._closed, f"{client!r} was never closed: build clients inside clients.run()"
+
+
+@pytest.fixture
+def clients(server: FaultServer) -> Iterator[SyncClients]:
+    """The generated tests' harness for ``server`` (tests/faults/support.py); one sync transport."""
+    yield from _clients(server.url)
+
+
 def serve_ipv6() -> Iterator[FaultServer]:
     """A fault server on the IPv6 loopback ``[::1]``; skips where the machine has none."""
     from bentoserve import has_ipv6_loopback
@@ -197,6 +215,11 @@ def ipv6_server() -> Iterator[FaultServer]:
 @pytest.fixture
 def make_ipv6_client(ipv6_server: FaultServer) -> Iterator[ClientFactory]:
     yield from _client_factory(ipv6_server.url)
+
+
+@pytest.fixture
+def ipv6_clients(ipv6_server: FaultServer) -> Iterator[SyncClients]:
+    yield from _clients(ipv6_server.url)
 
 
 # --- TLS ----------------------------------------------------------------------------------
@@ -258,3 +281,8 @@ def tls_server(tls_files: TLSFiles) -> Iterator[FaultServer]:
 @pytest.fixture
 def make_tls_client(tls_server: FaultServer) -> Iterator[ClientFactory]:
     yield from _client_factory(tls_server.url)
+
+
+@pytest.fixture
+def tls_clients(tls_server: FaultServer) -> Iterator[SyncClients]:
+    yield from _clients(tls_server.url)

@@ -32,9 +32,14 @@ __all__ = [
     "AsyncClients",
     "TLSFiles",
     "assert_no_leaks",
+    "async_sleep",
     "make_tls_files",
     "open_responses",
 ]
+
+
+#: A pause in a test body: ``time.sleep`` in the sync tests generated from these.
+async_sleep = asyncio.sleep
 
 
 # --- leaks ------------------------------------------------------------------------------------
