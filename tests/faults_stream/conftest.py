@@ -10,7 +10,7 @@ import sys
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import pytest
 
@@ -32,6 +32,9 @@ from faultserver import FaultServer  # noqa: E402
 from bentoclient import SyncHTTPClient  # noqa: E402
 
 from .streaming import serve_streams  # noqa: E402
+
+if TYPE_CHECKING:
+    from faults.support import SyncClients
 
 ClientFactory = Callable[..., SyncHTTPClient]
 
@@ -74,3 +77,14 @@ def make_client(server: FaultServer) -> Iterator[ClientFactory]:
         client.close()
     for client in clients:
         assert_pool_clean(client)
+
+
+@pytest.fixture
+def clients(server: FaultServer) -> Iterator[SyncClients]:
+    """The generated tests' harness (tests/faults/support.py) for ``server``."""
+    from faults.support import SyncClients
+
+    clients = SyncClients(server.url)
+    yield clients
+    for client in clients.made:  # clients.run() closed them; a test that never ran one is a bug
+        assert client._closed, f"{client!r} was never closed: build clients inside clients.run()"
