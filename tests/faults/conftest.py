@@ -183,7 +183,8 @@ def make_client(server: FaultServer) -> Iterator[ClientFactory]:
     yield from _client_factory(server.url)
 
 
-def _clients(url: str) -> Iterator[SyncClients]:
+def sync_clients(url: str) -> Iterator[SyncClients]:
+    """The ``clients`` harness of the generated tests for ``url`` (for fixtures: ``yield from``)."""
     from .support import SyncClients  # support.py imports this module
 
     clients = SyncClients(url)
@@ -195,7 +196,7 @@ def _clients(url: str) -> Iterator[SyncClients]:
 @pytest.fixture
 def clients(server: FaultServer) -> Iterator[SyncClients]:
     """The generated tests' harness for ``server`` (tests/faults/support.py); one sync transport."""
-    yield from _clients(server.url)
+    yield from sync_clients(server.url)
 
 
 def serve_ipv6() -> Iterator[FaultServer]:
@@ -219,7 +220,7 @@ def make_ipv6_client(ipv6_server: FaultServer) -> Iterator[ClientFactory]:
 
 @pytest.fixture
 def ipv6_clients(ipv6_server: FaultServer) -> Iterator[SyncClients]:
-    yield from _clients(ipv6_server.url)
+    yield from sync_clients(ipv6_server.url)
 
 
 # --- TLS ----------------------------------------------------------------------------------
@@ -285,4 +286,4 @@ def make_tls_client(tls_server: FaultServer) -> Iterator[ClientFactory]:
 
 @pytest.fixture
 def tls_clients(tls_server: FaultServer) -> Iterator[SyncClients]:
-    yield from _clients(tls_server.url)
+    yield from sync_clients(tls_server.url)

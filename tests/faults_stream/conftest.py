@@ -1,6 +1,7 @@
-"""Fixtures for the sync stream fault tests: a fault server with streaming endpoints, clients
-that are always closed and checked, and a leak check after every test (ResourceWarning,
-descriptors, threads, temporary folders, pooled connections).
+"""Fixtures for the sync stream fault tests (generated from tests/faults_async_stream): a fault
+server with streaming endpoints, the ``clients`` harness of tests/faults/support.py (clients
+always closed and their pool checked), and a leak check after every test (ResourceWarning,
+descriptors, threads, temporary folders).
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ import sys
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import pytest
 
@@ -19,24 +19,16 @@ if str(TESTS) not in sys.path:
     sys.path.insert(0, str(TESTS))
 
 from faults.conftest import (  # noqa: E402
-    FAST_RETRY,
-    QUICK,
     assert_nothing_leaked,
-    assert_pool_clean,
     private_tempdir,  # noqa: F401  # a fixture, used by this folder's tests
     running,
     snapshot,
+    sync_clients,
 )
+from faults.support import SyncClients  # noqa: E402
 from faultserver import FaultServer  # noqa: E402
 
-from bentoclient import SyncHTTPClient  # noqa: E402
-
 from .streaming import serve_streams  # noqa: E402
-
-if TYPE_CHECKING:
-    from faults.support import SyncClients
-
-ClientFactory = Callable[..., SyncHTTPClient]
 
 
 @pytest.fixture(autouse=True)
@@ -61,30 +53,7 @@ def server() -> Iterator[FaultServer]:
 
 
 @pytest.fixture
-def make_client(server: FaultServer) -> Iterator[ClientFactory]:
-    """Build clients for ``server`` (quick timeouts, fast retries); all closed and checked after."""
-    clients: list[SyncHTTPClient] = []
-
-    def make(url: Optional[str] = None, **options: Any) -> SyncHTTPClient:
-        options.setdefault("timeout", QUICK)
-        options.setdefault("retry", FAST_RETRY)
-        client = SyncHTTPClient(url or server.url, **options)
-        clients.append(client)
-        return client
-
-    yield make
-    for client in clients:
-        client.close()
-    for client in clients:
-        assert_pool_clean(client)
-
-
-@pytest.fixture
 def clients(server: FaultServer) -> Iterator[SyncClients]:
-    """The generated tests' harness (tests/faults/support.py) for ``server``."""
-    from faults.support import SyncClients
-
-    clients = SyncClients(server.url)
-    yield clients
-    for client in clients.made:  # clients.run() closed them; a test that never ran one is a bug
-        assert client._closed, f"{client!r} was never closed: build clients inside clients.run()"
+    """Build SyncHTTPClients for ``server``; ``clients.run(main)`` runs a test's body, then closes
+    and checks them (tests/faults/support.py)."""
+    yield from sync_clients(server.url)
