@@ -58,6 +58,7 @@ TEST_FILES = {
     "tests/faults_async/test_async_faults.py": "tests/faults/test_faults.py",
     "tests/faults_async_stream/test_async_stream_faults.py": "tests/faults_stream/test_stream_faults.py",
     "tests/integration/async_client/test_async_auth.py": "tests/integration/test_auth.py",
+    "tests/integration/async_client/test_async_retry_policy.py": "tests/integration/test_retry_policy.py",
 }
 
 # NAME tokens renamed in code (never in strings or comments).
