@@ -59,6 +59,7 @@ TEST_FILES = {
     "tests/faults_async_stream/test_async_stream_faults.py": "tests/faults_stream/test_stream_faults.py",
     "tests/integration/async_client/test_async_auth.py": "tests/integration/test_auth.py",
     "tests/integration/async_client/test_async_retry_policy.py": "tests/integration/test_retry_policy.py",
+    "tests/integration/async_streams/test_async_streams.py": "tests/integration/streams/test_sync_streams.py",
 }
 
 # NAME tokens renamed in code (never in strings or comments).
@@ -204,6 +205,7 @@ def _apply_markers(source: str, origin: str) -> str:
                     "'# sync-only: CODE' (a line of its own), '# async-only: begin'/'end' or '# sync-only: begin'/'end'"
                 )
             out.append(line[: len(line) - len(line.lstrip())] + sync_line.group(1) + "\n")
+            dropped = False  # code again: the blank lines after it are the source's own
         elif block is None:
             out.append(line)
         elif block[0] == "sync":  # a commented line of sync code: the block's content
@@ -399,7 +401,7 @@ def unasync_text(source: str, origin: str, used: set[str], *, test: bool = False
             f"# Generated from {short} by tools/unasync.py: do not edit; run 'nox -s unasync'.\n"
             f'"""The sync twin of ``{short}``, generated from it (whose docstring explains it)."""\n'
         )
-    text = header + body
+    text = header + body.rstrip("\n") + "\n"  # no blank line at the end where async-only code was
     try:
         ast.parse(text)
     except SyntaxError as exc:

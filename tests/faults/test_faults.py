@@ -1111,5 +1111,3 @@ def test_redirect_without_location_is_remote_protocol_error(server: FaultServer,
             client.classify(ROWS)
 
     clients.run(main)
-
-

@@ -43,6 +43,7 @@ def posts(server: FaultServer, path: str) -> int:
 def collect(items: SyncStream) -> list[Any]:
     return list(items)
 
+
 def read_until_error(items: SyncStream) -> tuple[list[Any], BaseException]:
     """The items a stream gave before it raised, and what it raised."""
     got: list[Any] = []

@@ -38,6 +38,7 @@ def test_missing_token_is_unauthorized_naming_token(guarded_url: str) -> None:
 
     main()
 
+
 def test_wrong_token_is_forbidden(guarded_url: str) -> None:
     def main() -> None:
         with pytest.raises(exc.Forbidden) as info:
@@ -45,6 +46,7 @@ def test_wrong_token_is_forbidden(guarded_url: str) -> None:
         _says_how_to_give_the_token(info.value)
 
     main()
+
 
 def test_token_from_the_environment_works_and_a_wrong_header_on_a_call_is_forbidden(
     guarded_url: str, monkeypatch: pytest.MonkeyPatch
@@ -62,6 +64,7 @@ def test_token_from_the_environment_works_and_a_wrong_header_on_a_call_is_forbid
         _says_how_to_give_the_token(info.value)
 
     main()
+
 
 def test_the_right_token_works(guarded_url: str) -> None:
     def main() -> None:

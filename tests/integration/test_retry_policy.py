@@ -36,6 +36,7 @@ def test_default_call_runs_the_service_code_once(runs_url: str, endpoint: str, e
 
     main()
 
+
 @pytest.mark.parametrize(
     ("endpoint", "error"), [("unavailable", exc.ServiceUnavailable), ("broken", exc.InternalServerError)]
 )
@@ -51,6 +52,7 @@ def test_opt_in_retries_what_the_service_raised(runs_url: str, endpoint: str, er
 
     main()
 
+
 def test_a_flaky_service_503_is_not_retried_by_default(runs_url: str) -> None:
     def main() -> None:
         with SyncHTTPClient(runs_url, retry=DEFAULT_RULES) as client:
@@ -61,4 +63,3 @@ def test_a_flaky_service_503_is_not_retried_by_default(runs_url: str) -> None:
             assert client.runs(key=k) == 1
 
     main()
-

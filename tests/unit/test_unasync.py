@@ -344,3 +344,18 @@ def test_an_unused_test_rename_fails_generation(tmp_path: Path) -> None:
         unasync.generate({}, tmp_path, {"tests/a_async/test_a.py": "tests/a/test_a.py"})
     assert "'bentoclient_async'" in str(caught.value)
     assert "'AsyncClients'" not in str(caught.value)
+
+
+def test_a_sync_only_line_keeps_the_blank_lines_after_it() -> None:
+    out = convert(
+        """
+        async def collect(items: Any) -> list[Any]:
+            return [value async for value in items]  # async-only
+            # sync-only: return list(items)
+
+
+        def after() -> None:
+            pass
+        """
+    )
+    assert "    return list(items)\n\n\ndef after() -> None:\n" in out
