@@ -13,6 +13,7 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Optional
@@ -105,6 +106,20 @@ def assert_nothing_leaked(before: Snapshot, *, grace: float = 2.0) -> None:
     pytest.fail("; ".join(problems))
 
 
+def assert_nothing_unclosed() -> None:
+    """Nothing unclosed is left to the garbage collector.
+
+    A socket or transport that only the collector closes warns with ``ResourceWarning``;
+    collecting here, with every warning recorded, pins such a leak on the test that made it.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        gc.collect()
+    unclosed = [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)]
+    if unclosed:
+        pytest.fail(f"ResourceWarning (closed only by the garbage collector): {unclosed}")
+
+
 def assert_pool_clean(client: SyncHTTPClient) -> None:
     """A closed client holds no pooled connection and every connection slot was given back."""
     transport = pool_of(client)
@@ -120,7 +135,7 @@ def no_leaks(private_tempdir: str) -> Iterator[None]:
     """After every test (and after its servers stopped): nothing of the test is left open."""
     before = snapshot()
     yield
-    gc.collect()  # objects dropped in cycles (tracebacks) warn now, in this test, not in a later one
+    assert_nothing_unclosed()  # objects dropped in cycles (tracebacks) are collected now, in this test
     assert_nothing_leaked(before)
 
 
