@@ -60,6 +60,9 @@ TEST_FILES = {
     "tests/integration/async_client/test_async_auth.py": "tests/integration/test_auth.py",
     "tests/integration/async_client/test_async_retry_policy.py": "tests/integration/test_retry_policy.py",
     "tests/integration/async_streams/test_async_streams.py": "tests/integration/streams/test_sync_streams.py",
+    "tests/integration/async_client/test_async_ipv6.py": "tests/integration/test_ipv6.py",
+    "tests/integration/async_client/test_async_unix.py": "tests/integration/test_unix_socket.py",
+    "tests/integration/async_client/test_async_tasks.py": "tests/integration/test_tasks.py",
 }
 
 # NAME tokens renamed in code (never in strings or comments).
