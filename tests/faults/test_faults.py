@@ -236,8 +236,6 @@ def test_keep_alive_reuses_one_connection(server: FaultServer, clients: SyncClie
     clients.run(main)
 
 
-# Concurrency on one event loop (tasks); the sync client's, with threads: test_sync_only_faults.py.
-
 # --- truncated bodies -----------------------------------------------------------------------
 
 

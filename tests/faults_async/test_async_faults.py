@@ -252,8 +252,8 @@ def test_keep_alive_reuses_one_connection(server: FaultServer, clients: AsyncCli
     clients.run(main)
 
 
-# Concurrency on one event loop (tasks); the sync client's, with threads: test_sync_only_faults.py.
 # async-only: begin
+# Concurrency on one event loop (tasks); the sync client's, with threads: test_sync_only_faults.py.
 def test_pool_bounds_connections_under_concurrency(server: FaultServer, clients: AsyncClients) -> None:
     async def main() -> None:
         client = await clients.ready(max_connections=2)
