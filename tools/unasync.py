@@ -382,6 +382,12 @@ def async_imports(text: str) -> list[tuple[int, str]]:
     return found
 
 
+def _refuse(found: list[tuple[int, str]], message: str) -> None:
+    """Fail with ``message`` (its ``{}`` filled with where and what) when anything was ``found``."""
+    if found:
+        raise GenerationError(message.format(", ".join(f"line {line}: {name}" for line, name in found)))
+
+
 def unasync_text(source: str, origin: str, used: set[str], *, test: bool = False) -> str:
     """The sync twin of ``source`` (the text of the async file ``origin``).
 
@@ -410,28 +416,22 @@ def unasync_text(source: str, origin: str, used: set[str], *, test: bool = False
         ast.parse(text)
     except SyntaxError as exc:
         raise GenerationError(f"the code generated from {origin} does not parse: {exc}") from None
-    unused = unused_imports(text)
-    if unused:
-        shown = ", ".join(f"line {line}: {name}" for line, name in unused)
-        raise GenerationError(
-            f"the code generated from {origin} imports what only async-only code uses ({shown}): "
-            "end those imports with '# async-only' (on a line of their own)"
-        )
-    left = leftovers(text)
-    if left:
-        shown = ", ".join(f"line {line}: {name}" for line, name in left)
-        raise GenerationError(
-            f"the code generated from {origin} still has asynchronous names ({shown}): "
-            "add a rename to RENAMES (or the name to KEEP), or mark the code async-only"
-        )
+    _refuse(
+        unused_imports(text),
+        f"the code generated from {origin} imports what only async-only code uses ({{}}): "
+        "end those imports with '# async-only' (on a line of their own)",
+    )
+    _refuse(
+        leftovers(text),
+        f"the code generated from {origin} still has asynchronous names ({{}}): "
+        "add a rename to RENAMES (or the name to KEEP), or mark the code async-only",
+    )
     if test:
-        imports = async_imports(text)
-        if imports:
-            shown = ", ".join(f"line {line}: {module}" for line, module in imports)
-            raise GenerationError(
-                f"the sync tests generated from {origin} import an async-only module ({shown}); they must "
-                "run with the core package alone: mark the import '# async-only' or import the sync one"
-            )
+        _refuse(
+            async_imports(text),
+            f"the sync tests generated from {origin} import an async-only module ({{}}); they must "
+            "run with the core package alone: mark the import '# async-only' or import the sync one",
+        )
     return text
 
 
