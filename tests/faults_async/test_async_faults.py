@@ -8,6 +8,12 @@ took, or a correct result.  Each test runs its coroutine with ``asyncio.run`` (`
 closes every client in that loop; the ``no_leaks`` fixture then checks that nothing was left
 to the garbage collector (ResourceWarning), and that descriptors, threads and temporary
 download folders are back to where they were.
+
+The fault matrix for SyncHTTPClient, ``tests/faults/test_faults.py``, is generated from this
+module (tools/unasync.py; docs/development.md): the same tests on the standard-library
+transport, where ``clients.run`` calls the body and then checks that every connection slot was
+given back.  What only one client has is marked async-only here, or is in
+``tests/faults/test_sync_only_faults.py``.
 """
 
 from __future__ import annotations

@@ -6,6 +6,9 @@ abandoned half-way, or whose task is cancelled, gives its connection back, and i
 whatever the chunk boundaries.  ``clients.run`` closes every client in the test's event loop
 and fails on a response left open; ``no_leaks`` checks ResourceWarnings, descriptors,
 threads and temporary folders after every test.
+
+The sync client's stream rows, ``tests/faults_stream/test_stream_faults.py``, are generated from
+this module (tools/unasync.py); the cancellation tests are async-only.
 """
 
 from __future__ import annotations
