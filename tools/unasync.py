@@ -64,6 +64,7 @@ TEST_FILES = {
     "tests/integration/async_client/test_async_unix.py": "tests/integration/test_unix_socket.py",
     "tests/integration/async_client/test_async_tasks.py": "tests/integration/test_tasks.py",
     "tests/integration/async_client/test_async_map_batch.py": "tests/integration/test_map_batch.py",
+    "tests/integration/async_client/test_async_client.py": "tests/integration/test_sync_client.py",
 }
 
 # NAME tokens renamed in code (never in strings or comments).
