@@ -2,7 +2,9 @@
 
 The client's I/O loop, readiness wait, task handles, file outputs and stream objects are
 written once, as async code; this script rewrites each source file in ``FILES`` into its sync
-twin at the token level (python-trio/unasync's approach):
+twin at the token level (python-trio/unasync's approach), and likewise each async test module
+in ``TEST_FILES`` (with ``TEST_RENAMES`` too; a generated test module may import no async-only
+module, so the sync tests run with the core package alone):
 
 - the ``async`` keyword before ``def``/``for``/``with`` and every ``await`` are removed;
 - a NAME token listed in ``RENAMES`` is renamed (``AsyncHTTPClient`` -> ``SyncHTTPClient``,
