@@ -297,7 +297,7 @@ def scale(session: nox.Session) -> None:
 
 @nox.session(python=SERVER_PYTHON)
 def lint(session: nox.Session) -> None:
-    """ruff check, ruff format --check, and the generated sync driver is current."""
+    """ruff check, ruff format --check, and the generated sync driver and sync tests are current."""
     session.install("ruff>=0.6")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
@@ -325,7 +325,7 @@ def docs(session: nox.Session) -> None:
 
 @nox.session(python=SERVER_PYTHON)
 def unasync(session: nox.Session) -> None:
-    """Regenerate the sync driver and sync stream from their async sources (tools/unasync.py)."""
+    """Regenerate the sync driver, the sync stream and the sync tests from their async sources (tools/unasync.py)."""
     session.run("python", "tools/unasync.py")  # the standard library only: no formatter, nothing to install
 
 

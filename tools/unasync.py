@@ -2,7 +2,9 @@
 
 The client's I/O loop, readiness wait, task handles, file outputs and stream objects are
 written once, as async code; this script rewrites each source file in ``FILES`` into its sync
-twin at the token level (python-trio/unasync's approach):
+twin at the token level (python-trio/unasync's approach), and likewise each async test module
+in ``TEST_FILES`` (with ``TEST_RENAMES`` too; a generated test module may import no async-only
+module, so the sync tests run with the core package alone):
 
 - the ``async`` keyword before ``def``/``for``/``with`` and every ``await`` are removed;
 - a NAME token listed in ``RENAMES`` is renamed (``AsyncHTTPClient`` -> ``SyncHTTPClient``,
@@ -50,6 +52,23 @@ FILES = {
     "packages/stream/src/bentoclient_stream/_async_stream.py": "packages/stream/src/bentoclient_stream/_sync_stream.py",
 }
 
+# Test modules: the async suite is the source, its sync twin is generated (same rules and
+# markers, plus ``TEST_RENAMES``).  A sync twin imports its helpers from its own folder
+# (``from .support import SyncClients``), where a hand-written harness runs the same test body
+# without an event loop.
+TEST_FILES = {
+    "tests/faults_async/test_async_faults.py": "tests/faults/test_faults.py",
+    "tests/faults_async_stream/test_async_stream_faults.py": "tests/faults_stream/test_stream_faults.py",
+    "tests/integration/async_client/test_async_auth.py": "tests/integration/test_auth.py",
+    "tests/integration/async_client/test_async_retry_policy.py": "tests/integration/test_retry_policy.py",
+    "tests/integration/async_streams/test_async_streams.py": "tests/integration/streams/test_sync_streams.py",
+    "tests/integration/async_client/test_async_ipv6.py": "tests/integration/test_ipv6.py",
+    "tests/integration/async_client/test_async_unix.py": "tests/integration/test_unix_socket.py",
+    "tests/integration/async_client/test_async_tasks.py": "tests/integration/test_tasks.py",
+    "tests/integration/async_client/test_async_map_batch.py": "tests/integration/test_map_batch.py",
+    "tests/integration/async_client/test_async_client.py": "tests/integration/test_sync_client.py",
+}
+
 # NAME tokens renamed in code (never in strings or comments).
 RENAMES: dict[str, str] = {
     "__aenter__": "__enter__",
@@ -78,6 +97,18 @@ RENAMES: dict[str, str] = {
     "aread": "read",
     "aclose": "close",
 }
+
+# NAME tokens renamed in test code, on top of ``RENAMES`` (which the tests may use or not).
+TEST_RENAMES: dict[str, str] = {
+    "AsyncClients": "SyncClients",
+    "bentoclient_async": "bentoclient",
+    "faults_async": "faults",  # tests/faults_async/support.py -> tests/faults/support.py
+}
+
+# A generated test module runs where only the core package is installed: it imports none of these.
+ASYNC_MODULES = re.compile(
+    r"^(?:asyncio|anyio|httpx\w*|httpcore|bentoclient_async|bentoclient\.(?:aio|_async))(?:\.|$)"
+)
 
 # Names that look asynchronous but belong in the sync code as they are.
 KEEP: frozenset[str] = frozenset({"allow_coroutines"})  # check_event_hooks(): False on the sync client
@@ -181,6 +212,7 @@ def _apply_markers(source: str, origin: str) -> str:
                     "'# sync-only: CODE' (a line of its own), '# async-only: begin'/'end' or '# sync-only: begin'/'end'"
                 )
             out.append(line[: len(line) - len(line.lstrip())] + sync_line.group(1) + "\n")
+            dropped = False  # code again: the blank lines after it are the source's own
         elif block is None:
             out.append(line)
         elif block[0] == "sync":  # a commented line of sync code: the block's content
@@ -209,8 +241,8 @@ def _offsets(text: str) -> list[int]:
     return starts
 
 
-def _rewrite(source: str, origin: str, used: set[str]) -> str:
-    """Remove ``async``/``await`` and rename the names of ``RENAMES`` in code tokens only."""
+def _rewrite(source: str, origin: str, used: set[str], renames: Mapping[str, str] = RENAMES) -> str:
+    """Remove ``async``/``await`` and rename the names of ``renames`` in code tokens only."""
     tokens = _tokens(source, origin)
     starts = _offsets(source)
 
@@ -232,10 +264,10 @@ def _rewrite(source: str, origin: str, used: set[str]) -> str:
             all_names = _all_strings(tokens, index)
             for string in all_names:
                 name = ast.literal_eval(string.string)
-                if name in RENAMES:
+                if name in renames:
                     used.add(name)
                     quote = string.string[-1]
-                    edits.append((at(string.start), at(string.end), quote + RENAMES[name] + quote))
+                    edits.append((at(string.start), at(string.end), quote + renames[name] + quote))
             continue
         if tok.type != tokenize.NAME:
             continue
@@ -247,7 +279,7 @@ def _rewrite(source: str, origin: str, used: set[str]) -> str:
                 raise GenerationError(f"{origin}:{tok.start[0]}: {tok.string!r} at the end of a line")
             edits.append((at(tok.start), at(following.start), ""))  # the keyword and the space after it
             continue
-        new = RENAMES.get(tok.string)
+        new = renames.get(tok.string)
         if new is None:
             continue
         used.add(tok.string)
@@ -342,50 +374,92 @@ def async_prose(text: str) -> list[tuple[int, str]]:
     return found
 
 
-def unasync_text(source: str, origin: str, used: set[str]) -> str:
-    """The sync twin of ``source`` (the text of the async file ``origin``)."""
+def async_imports(text: str) -> list[tuple[int, str]]:
+    """``(line, module)`` of each import of an async-only module (``ASYNC_MODULES``) in ``text``."""
+    found = []
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names if ASYNC_MODULES.match(alias.name)]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level and ASYNC_MODULES.match(node.module):
+            found.append((node.lineno, node.module))
+    return found
+
+
+def _refuse(found: list[tuple[int, str]], message: str) -> None:
+    """Fail with ``message`` (its ``{}`` filled with where and what) when anything was ``found``."""
+    if found:
+        raise GenerationError(message.format(", ".join(f"line {line}: {name}" for line, name in found)))
+
+
+def unasync_text(source: str, origin: str, used: set[str], *, test: bool = False) -> str:
+    """The sync twin of ``source`` (the text of the async file ``origin``).
+
+    ``test``: a test module (``TEST_FILES``), with ``TEST_RENAMES`` too and a header of its own,
+    which may import no async-only module (``ASYNC_MODULES``).
+    """
     short = origin.split("/src/", 1)[-1]
     try:
         body = _strip_docstring(source)
     except SyntaxError as exc:
         raise GenerationError(f"{origin}: does not parse: {exc}") from None
-    body = _rewrite(_apply_markers(body, origin), origin, used)
-    text = (
-        f"# Generated from {short} by tools/unasync.py: do not edit; run 'nox -s unasync'.\n"
-        f'"""The sync twin of ``{short}``, generated from it (whose docstring explains it)."""\n' + body
-    )
+    renames = {**RENAMES, **TEST_RENAMES} if test else RENAMES
+    body = _rewrite(_apply_markers(body, origin), origin, used, renames)
+    if test:
+        header = (
+            f"# Generated by tools/unasync.py from {origin}; do not edit.\n"
+            '"""The sync twin of the async test module named above, which explains it; regenerate: nox -s unasync."""\n'
+        )
+    else:
+        header = (
+            f"# Generated from {short} by tools/unasync.py: do not edit; run 'nox -s unasync'.\n"
+            f'"""The sync twin of ``{short}``, generated from it (whose docstring explains it)."""\n'
+        )
+    text = header + body.rstrip("\n") + "\n"  # no blank line at the end where async-only code was
     try:
         ast.parse(text)
     except SyntaxError as exc:
         raise GenerationError(f"the code generated from {origin} does not parse: {exc}") from None
-    unused = unused_imports(text)
-    if unused:
-        shown = ", ".join(f"line {line}: {name}" for line, name in unused)
-        raise GenerationError(
-            f"the code generated from {origin} imports what only async-only code uses ({shown}): "
-            "end those imports with '# async-only' (on a line of their own)"
-        )
-    left = leftovers(text)
-    if left:
-        shown = ", ".join(f"line {line}: {name}" for line, name in left)
-        raise GenerationError(
-            f"the code generated from {origin} still has asynchronous names ({shown}): "
-            "add a rename to RENAMES (or the name to KEEP), or mark the code async-only"
+    _refuse(
+        unused_imports(text),
+        f"the code generated from {origin} imports what only async-only code uses ({{}}): "
+        "end those imports with '# async-only' (on a line of their own)",
+    )
+    _refuse(
+        leftovers(text),
+        f"the code generated from {origin} still has asynchronous names ({{}}): "
+        "add a rename to RENAMES (or the name to KEEP), or mark the code async-only",
+    )
+    if test:
+        _refuse(
+            async_imports(text),
+            f"the sync tests generated from {origin} import an async-only module ({{}}); they must "
+            "run with the core package alone: mark the import '# async-only' or import the sync one",
         )
     return text
 
 
-def generate(files: Mapping[str, str] | None = None, root: Path | None = None) -> dict[Path, str]:
-    """The text of every generated file, by its path (``FILES`` under ``ROOT`` by default)."""
-    files = FILES if files is None else files
+def generate(
+    files: Mapping[str, str] | None = None,
+    root: Path | None = None,
+    test_files: Mapping[str, str] | None = None,
+) -> dict[Path, str]:
+    """The text of every generated file, by its path (``FILES`` and ``TEST_FILES`` under ``ROOT``
+    by default; with ``files`` given, no test module unless ``test_files`` names some)."""
+    if files is None:
+        files = FILES
+        test_files = TEST_FILES if test_files is None else test_files
     root = ROOT if root is None else root
-    used: set[str] = set()
     generated = {}
-    for source, target in files.items():
-        generated[root / target] = unasync_text((root / source).read_text(), source, used)
-    unused = [name for name in RENAMES if name not in used]
-    if unused:
-        raise GenerationError(f"renames never used (remove them from RENAMES): {unused}")
+    for kind, table, rules in (("code", files, RENAMES), ("tests", test_files or {}, TEST_RENAMES)):
+        if not table:
+            continue
+        used: set[str] = set()
+        for source, target in table.items():
+            generated[root / target] = unasync_text((root / source).read_text(), source, used, test=kind == "tests")
+        unused = [name for name in rules if name not in used]
+        if unused:
+            name = "RENAMES" if rules is RENAMES else "TEST_RENAMES"
+            raise GenerationError(f"renames never used (remove them from {name}): {unused}")
     return generated
 
 

@@ -13,9 +13,10 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Callable, NamedTuple, Optional
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Optional
 
 import pytest
 
@@ -27,6 +28,9 @@ from faultserver import HOST, OTHER_HOST, FaultServer  # noqa: E402
 from pools import pool_of  # noqa: E402
 
 from bentoclient import Backoff, Retry, SyncHTTPClient, Timeout  # noqa: E402
+
+if TYPE_CHECKING:
+    from .support import SyncClients
 
 #: Retries as by default, with back-off in milliseconds so the tests stay quick.
 FAST_RETRY = Retry(backoff=Backoff(initial=0.01, factor=2.0, maximum=0.05, jitter=0.0))
@@ -102,6 +106,20 @@ def assert_nothing_leaked(before: Snapshot, *, grace: float = 2.0) -> None:
     pytest.fail("; ".join(problems))
 
 
+def assert_nothing_unclosed() -> None:
+    """Nothing unclosed is left to the garbage collector.
+
+    A socket or transport that only the collector closes warns with ``ResourceWarning``;
+    collecting here, with every warning recorded, pins such a leak on the test that made it.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        gc.collect()
+    unclosed = [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)]
+    if unclosed:
+        pytest.fail(f"ResourceWarning (closed only by the garbage collector): {unclosed}")
+
+
 def assert_pool_clean(client: SyncHTTPClient) -> None:
     """A closed client holds no pooled connection and every connection slot was given back."""
     transport = pool_of(client)
@@ -117,7 +135,7 @@ def no_leaks(private_tempdir: str) -> Iterator[None]:
     """After every test (and after its servers stopped): nothing of the test is left open."""
     before = snapshot()
     yield
-    gc.collect()  # objects dropped in cycles (tracebacks) warn now, in this test, not in a later one
+    assert_nothing_unclosed()  # objects dropped in cycles (tracebacks) are collected now, in this test
     assert_nothing_leaked(before)
 
 
@@ -180,6 +198,22 @@ def make_client(server: FaultServer) -> Iterator[ClientFactory]:
     yield from _client_factory(server.url)
 
 
+def sync_clients(url: str) -> Iterator[SyncClients]:
+    """The ``clients`` harness of the generated tests for ``url`` (for fixtures: ``yield from``)."""
+    from .support import SyncClients  # support.py imports this module
+
+    clients = SyncClients(url)
+    yield clients
+    for client in clients.made:  # clients.run() closed them; a test that never ran one is a bug
+        assert client._closed, f"{client!r} was never closed: build clients inside clients.run()"
+
+
+@pytest.fixture
+def clients(server: FaultServer) -> Iterator[SyncClients]:
+    """The generated tests' harness for ``server`` (tests/faults/support.py); one sync transport."""
+    yield from sync_clients(server.url)
+
+
 def serve_ipv6() -> Iterator[FaultServer]:
     """A fault server on the IPv6 loopback ``[::1]``; skips where the machine has none."""
     from bentoserve import has_ipv6_loopback
@@ -197,6 +231,11 @@ def ipv6_server() -> Iterator[FaultServer]:
 @pytest.fixture
 def make_ipv6_client(ipv6_server: FaultServer) -> Iterator[ClientFactory]:
     yield from _client_factory(ipv6_server.url)
+
+
+@pytest.fixture
+def ipv6_clients(ipv6_server: FaultServer) -> Iterator[SyncClients]:
+    yield from sync_clients(ipv6_server.url)
 
 
 # --- TLS ----------------------------------------------------------------------------------
@@ -258,3 +297,8 @@ def tls_server(tls_files: TLSFiles) -> Iterator[FaultServer]:
 @pytest.fixture
 def make_tls_client(tls_server: FaultServer) -> Iterator[ClientFactory]:
     yield from _client_factory(tls_server.url)
+
+
+@pytest.fixture
+def tls_clients(tls_server: FaultServer) -> Iterator[SyncClients]:
+    yield from sync_clients(tls_server.url)

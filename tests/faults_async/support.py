@@ -7,20 +7,24 @@ the quick limits come from ``tests/faults/conftest.py``, so both matrices check 
 from __future__ import annotations
 
 import asyncio
-import gc
 import sys
-import warnings
 from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any, Callable, Optional, TypeVar
-
-import pytest
 
 TESTS = Path(__file__).resolve().parent.parent
 if str(TESTS) not in sys.path:
     sys.path.insert(0, str(TESTS))
 
-from faults.conftest import FAST_RETRY, QUICK, Snapshot, TLSFiles, assert_nothing_leaked, make_tls_files  # noqa: E402
+from faults.conftest import (  # noqa: E402
+    FAST_RETRY,
+    QUICK,
+    Snapshot,
+    TLSFiles,
+    assert_nothing_leaked,
+    assert_nothing_unclosed,
+    make_tls_files,
+)
 
 from bentoclient_async import AsyncHTTPClient, AsyncioTransport  # noqa: E402
 
@@ -32,27 +36,23 @@ __all__ = [
     "AsyncClients",
     "TLSFiles",
     "assert_no_leaks",
+    "async_sleep",
     "make_tls_files",
     "open_responses",
 ]
+
+
+#: A pause in a test body: ``time.sleep`` in the sync tests generated from these.
+async_sleep = asyncio.sleep
 
 
 # --- leaks ------------------------------------------------------------------------------------
 
 
 def assert_no_leaks(before: Snapshot) -> None:
-    """Nothing unclosed is left to the garbage collector, and descriptors, threads and
-    ``bentoclient-*`` temporary folders are back to ``before``.
-
-    A socket or transport that only the collector closes warns with ``ResourceWarning``;
-    collecting here, with every warning recorded, pins such a leak on the test that made it.
-    """
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        gc.collect()
-    unclosed = [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)]
-    if unclosed:
-        pytest.fail(f"ResourceWarning (closed only by the garbage collector): {unclosed}")
+    """Nothing unclosed is left to the garbage collector (``ResourceWarning``), and
+    descriptors, threads and ``bentoclient-*`` temporary folders are back to ``before``."""
+    assert_nothing_unclosed()
     assert_nothing_leaked(before)
 
 

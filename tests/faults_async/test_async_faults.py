@@ -8,17 +8,22 @@ took, or a correct result.  Each test runs its coroutine with ``asyncio.run`` (`
 closes every client in that loop; the ``no_leaks`` fixture then checks that nothing was left
 to the garbage collector (ResourceWarning), and that descriptors, threads and temporary
 download folders are back to where they were.
+
+The fault matrix for SyncHTTPClient, ``tests/faults/test_faults.py``, is generated from this
+module (tools/unasync.py; docs/development.md): the same tests on the standard-library
+transport, where ``clients.run`` calls the body and then checks that every connection slot was
+given back.  What only one client has is marked async-only here, or is in
+``tests/faults/test_sync_only_faults.py``.
 """
 
 from __future__ import annotations
 
-import asyncio
+import asyncio  # async-only
 import json
 import ssl
 import time
-from collections.abc import Awaitable
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import pytest
 from faultserver import (
@@ -52,7 +57,7 @@ from bentoclient import exceptions as exc
 from bentoclient._models import Request
 from bentoclient_async import AsyncHTTPClient
 
-from .support import FAST_RETRY, QUICK, AsyncClients, TLSFiles, open_connections, open_responses
+from .support import FAST_RETRY, QUICK, AsyncClients, TLSFiles, async_sleep, open_responses
 
 ROWS = [[1, 2, 3], [9, 9, 9]]  # classify -> [0, 1]
 LABELS = [0, 1]
@@ -81,18 +86,19 @@ def test_refused_at_setup_is_connect_error_after_default_retries(server: FaultSe
     server.refuse()
 
     async def main() -> None:
-        client = clients(f"http://127.0.0.1:{port}", server_ready_timeout=0)
         started = time.monotonic()
         with pytest.raises(exc.ConnectError) as info:
-            await client.setup()
+            await clients.ready(f"http://127.0.0.1:{port}", server_ready_timeout=0)
         assert info.value.request_sent is False
         assert info.value.attempts == 3
         assert "cannot connect" in str(info.value)
         assert time.monotonic() - started < 2
+        # async-only: begin
         with pytest.raises(exc.ConnectError):  # and "async with" closes the client it could not set up
             async with clients(f"http://127.0.0.1:{port}", server_ready_timeout=0, retry=NO_RETRY):
                 pass
         assert clients.made[-1]._closed
+        # async-only: end
 
     clients.run(main)
 
@@ -104,7 +110,7 @@ def test_refused_during_readiness_wait_is_server_not_ready(server: FaultServer, 
     async def main() -> None:
         started = time.monotonic()
         with pytest.raises(exc.ServerNotReady) as info:
-            await clients(f"http://127.0.0.1:{port}", server_ready_timeout=0.3).setup()
+            await clients.ready(f"http://127.0.0.1:{port}", server_ready_timeout=0.3)
         assert isinstance(info.value, exc.ServiceUnavailable)
         assert not isinstance(info.value, exc.TransportError)  # the wait failed, not one connection
         assert "cannot connect" in str(info.value)
@@ -118,7 +124,7 @@ def test_refused_after_the_server_went_away(server: FaultServer, clients: AsyncC
         client = await clients.ready()
         assert await client.classify(ROWS) == LABELS
         server.refuse()
-        await asyncio.sleep(0.1)  # the server's FIN arrives while the connection sits in the pool
+        await async_sleep(0.1)  # the server's FIN arrives while the connection sits in the pool
         with pytest.raises(exc.ConnectError) as info:
             await client.classify(ROWS)
         assert info.value.request_sent is False
@@ -234,7 +240,7 @@ def test_connection_closed_right_after_response_is_not_reused(server: FaultServe
         client = await clients.ready(retry=NO_RETRY)
         server.script("/classify", close_after_response(LABELS))
         assert await client.classify(ROWS) == LABELS
-        await asyncio.sleep(0.1)  # the server's FIN arrives while the connection sits in the pool
+        await async_sleep(0.1)  # the server's FIN arrives while the connection sits in the pool
         assert await client.classify(ROWS) == LABELS
         first, second = server.requests_for("/classify")
         assert second.connection != first.connection
@@ -252,6 +258,8 @@ def test_keep_alive_reuses_one_connection(server: FaultServer, clients: AsyncCli
     clients.run(main)
 
 
+# async-only: begin
+# Concurrency on one event loop (tasks); the sync client's, with threads: test_sync_only_faults.py.
 def test_pool_bounds_connections_under_concurrency(server: FaultServer, clients: AsyncClients) -> None:
     async def main() -> None:
         client = await clients.ready(max_connections=2)
@@ -296,6 +304,9 @@ def test_a_cancelled_waiter_gives_its_turn_to_the_next(server: FaultServer, clie
         assert server.connections == 1  # everything on the one kept-alive connection
 
     clients.run(main)
+
+
+# async-only: end
 
 
 # --- truncated bodies -----------------------------------------------------------------------
@@ -500,6 +511,26 @@ def test_429_every_time_fails_with_attempts_and_retry_after(server: FaultServer,
     clients.run(main)
 
 
+def test_503_retry_after_then_success_for_a_call(server: FaultServer, clients: AsyncClients) -> None:
+    async def main() -> None:
+        client = await clients.ready()
+        server.script("/classify", retry_after(503, "1"))
+        assert await client.classify(ROWS) == LABELS
+        assert posts(server) == 2
+
+    clients.run(main)
+
+
+def test_503_without_retry_after_is_retried_after_backoff(server: FaultServer, clients: AsyncClients) -> None:
+    async def main() -> None:
+        client = await clients.ready()
+        server.script("/classify", status(503))
+        assert await client.classify(ROWS) == LABELS
+        assert posts(server) == 2
+
+    clients.run(main)
+
+
 @pytest.mark.parametrize("value", ["3600", "99999999999999999999999", "1e400", http_date(86400)])
 @pytest.mark.parametrize("code", [429, 503])
 def test_huge_retry_after_is_raised_at_once(server: FaultServer, clients: AsyncClients, code: int, value: str) -> None:
@@ -518,7 +549,7 @@ def test_huge_retry_after_is_raised_at_once(server: FaultServer, clients: AsyncC
     clients.run(main)
 
 
-@pytest.mark.parametrize("value", ["soon", "-1", "nan", "\u00b2", ""])
+@pytest.mark.parametrize("value", ["soon", "-1", "nan", "\u00b2", "Mon, 99 Foo 2024 25:61:61 GMT", ""])
 def test_unusable_retry_after_means_back_off(server: FaultServer, clients: AsyncClients, value: str) -> None:
     async def main() -> None:
         client = await clients.ready()
@@ -561,6 +592,10 @@ def test_5xx_retried_with_extra_statuses(server: FaultServer, clients: AsyncClie
         server.script("/classify", status(502))
         response = await client.request("POST", "/classify", json={"input_series": ROWS})
         assert (response.json(), response.attempts) == (LABELS, 2)
+        for code in (500, 502, 504):
+            server.script("/classify", status(code), status(code))
+            response = await client.request("POST", "/classify", json={"input_series": ROWS})
+            assert (response.json(), response.attempts) == (LABELS, 3)
 
     clients.run(main)
 
@@ -621,6 +656,37 @@ def test_json_content_type_with_non_json_body_is_decode_error(
         server.script("/classify", respond(200, body, content_type="application/json"))
         with pytest.raises(exc.ResponseDecodeError):
             await client.classify(ROWS)
+
+    clients.run(main)
+
+
+def test_json_content_type_with_text_for_a_string_output_is_the_text(
+    server: FaultServer, clients: AsyncClients
+) -> None:
+    async def main() -> None:
+        client = await clients.ready()
+        server.script("/summarize", respond(200, b"plain words", content_type="application/json"))
+        assert await client.summarize("x") == "plain words"
+
+    clients.run(main)
+
+
+@pytest.mark.parametrize("charset", ["idna", "punycode", "undefined", "no-such-codec"])
+def test_error_body_in_an_odd_charset_is_still_a_typed_error(
+    server: FaultServer, clients: AsyncClients, charset: str
+) -> None:
+    async def main() -> None:
+        client = await clients.ready()
+        server.script("/classify", respond(500, b"\xff oops", content_type=f"text/plain; charset={charset}"))
+        with pytest.raises(exc.InternalServerError) as info:
+            await client.classify(ROWS)
+        server.script("/summarize", respond(200, b"words", content_type=f"text/plain; charset={charset}"))
+        text = await client.summarize("x")
+        if charset == "punycode":  # a real codec: the bytes are taken at the server's word
+            assert isinstance(text, str)
+        else:  # a codec that cannot decode bytes leniently, or none at all: UTF-8 instead
+            assert "oops" in info.value.message
+            assert text == "words"
 
     clients.run(main)
 
@@ -731,6 +797,7 @@ def test_bad_token_is_refused_at_construction(server: FaultServer, token: str) -
 def test_header_value_with_line_break_is_refused_before_sending(server: FaultServer, clients: AsyncClients) -> None:
     with pytest.raises(exc.ConfigurationError):
         AsyncHTTPClient(server.url, headers={"X-Tag": "a\r\nX-Injected: 1"})
+    assert server.requests == []
 
     async def main() -> None:
         client = await clients.ready()
@@ -814,7 +881,23 @@ def test_file_names_stay_inside_the_download_dir(
     clients.run(main)
 
 
-def test_nul_in_a_file_name_is_refused_as_on_the_sync_client(
+def test_long_utf8_file_name_is_shortened_to_fit(server: FaultServer, clients: AsyncClients, tmp_path: Path) -> None:
+    async def main() -> None:
+        client = await clients.ready(download_dir=str(tmp_path))
+        name = "\u00e9" * 150 + ".txt"  # 150 characters, 304 bytes: over the usual 255-byte limit
+        server.script(
+            "/make_file", file_response(b"c", disposition="attachment; filename*=UTF-8''" + "%C3%A9" * 150 + ".txt")
+        )
+        path = await client.make_file("x")
+        assert path.parent == tmp_path
+        assert len(path.name.encode()) <= 255
+        assert path.name.endswith(".txt")
+        assert path.name != name
+
+    clients.run(main)
+
+
+def test_nul_in_a_file_name_is_refused_with_the_whole_response(
     server: FaultServer, clients: AsyncClients, tmp_path: Path
 ) -> None:
     async def main() -> None:
@@ -850,11 +933,15 @@ def test_unusable_download_dir_is_a_typed_error(server: FaultServer, clients: As
     clients.run(main)
 
 
-def test_temporary_download_dir_goes_at_close(server: FaultServer, clients: AsyncClients) -> None:
+def test_temporary_download_dir_goes_at_close_of_the_client_not_of_a_copy(
+    server: FaultServer, clients: AsyncClients
+) -> None:
     async def main() -> None:
         client = await clients.ready()
+        copy = client.with_options(timeout=5)
         path = await client.make_file("data")
-        assert path.read_text() == "data"
+        await copy.close()
+        assert path.read_text() == "data"  # a with_options() copy does not own the folder
         await client.close()
         assert not path.exists()
         assert not path.parent.exists()
@@ -867,15 +954,16 @@ def test_temporary_download_dir_goes_at_close(server: FaultServer, clients: Asyn
 
 def test_tls_self_signed_fails_default_verification_at_once(tls_server: FaultServer, tls_clients: AsyncClients) -> None:
     async def main() -> None:
-        client = tls_clients(retry=NO_RETRY, server_ready_timeout=1.5)
         started = time.monotonic()
         with pytest.raises(exc.TLSError) as info:  # a ConnectError, neither retried nor waited out
-            await client.setup()
+            await tls_clients.ready(retry=NO_RETRY, server_ready_timeout=1.5)
         assert time.monotonic() - started < 1.0
         assert info.value.request_sent is False
         assert "CERTIFICATE_VERIFY_FAILED" in str(info.value)
+        assert "pass verify= a CA bundle path" in str(info.value)  # the fix for an untrusted certificate
+        assert "does not speak TLS" not in str(info.value)
         with pytest.raises(exc.TLSError) as retried:
-            await tls_clients(server_ready_timeout=0).setup()  # default Retry: TLS is not retried
+            await tls_clients.ready(server_ready_timeout=0)  # default Retry: TLS is not retried
         assert retried.value.attempts == 1
 
     tls_clients.run(main)
@@ -885,9 +973,8 @@ def test_tls_self_signed_fails_default_verification_at_once(tls_server: FaultSer
 
 def test_https_url_for_a_plain_http_server_says_use_http(server: FaultServer, clients: AsyncClients) -> None:
     async def main() -> None:
-        client = clients(server.url.replace("http://", "https://"), retry=NO_RETRY, server_ready_timeout=5)
         with pytest.raises(exc.TLSError) as info:
-            await client.setup()
+            await clients.ready(server.url.replace("http://", "https://"), retry=NO_RETRY, server_ready_timeout=5)
         assert "the server does not speak TLS here" in str(info.value)
         assert f"use {server.url!r}" in str(info.value)
 
@@ -951,6 +1038,7 @@ def test_tls_missing_ca_file_is_configuration_error_at_construction(
 # --- lifecycle: not set up, closed ------------------------------------------------------------
 
 
+# async-only: begin
 def test_endpoints_before_setup_are_client_not_set_up(server: FaultServer, clients: AsyncClients) -> None:
     async def main() -> None:
         client = clients()
@@ -963,6 +1051,9 @@ def test_endpoints_before_setup_are_client_not_set_up(server: FaultServer, clien
         assert await client.classify(ROWS) == LABELS
 
     clients.run(main)
+
+
+# async-only: end
 
 
 def test_closed_client_and_its_copies_raise_client_closed(server: FaultServer, clients: AsyncClients) -> None:
@@ -987,6 +1078,7 @@ def test_closed_client_and_its_copies_raise_client_closed(server: FaultServer, c
     clients.run(main)
 
 
+# async-only: begin
 def test_copy_made_before_the_first_request_shares_the_connections(server: FaultServer, clients: AsyncClients) -> None:
     async def main() -> None:
         client = clients()
@@ -1002,6 +1094,8 @@ def test_copy_made_before_the_first_request_shares_the_connections(server: Fault
 
 
 def test_async_with_whose_setup_fails_closes_the_client(server: FaultServer, clients: AsyncClients) -> None:
+    from .support import open_connections
+
     server.set_default("/schema.json", respond(200, b"not json"))
 
     async def main() -> None:
@@ -1013,6 +1107,9 @@ def test_async_with_whose_setup_fails_closes_the_client(server: FaultServer, cli
         assert open_connections(client) == 0  # the connection readiness and schema used is closed
 
     clients.run(main)
+
+
+# async-only: end
 
 
 # --- every fault: a value or a bentoclient error --------------------------------------------
@@ -1037,10 +1134,10 @@ SWEEP: list[Behaviour] = [
 CLIENT_LEVEL = SWEEP[-2:]
 
 
-async def outcome(awaitable: Awaitable[Any]) -> Optional[Exception]:
-    """What ``awaitable`` raised, or None when it gave a value."""
+async def outcome(call: Callable[..., Any], *args: Any) -> Optional[Exception]:
+    """What ``call(*args)`` raised, or None when it gave a value."""
     try:
-        await awaitable
+        await call(*args)
     except Exception as err:
         return err
     return None
@@ -1055,9 +1152,9 @@ def test_every_fault_gives_a_bentoclient_error_never_an_httpx_one(
             for path in ("/classify", "/make_file", "/info"):
                 server.script(path, behaviour)
                 if path == "/info":
-                    err = await outcome(client.request("GET", path))
+                    err = await outcome(client.request, "GET", path)
                 else:
-                    err = await outcome(client.call(path[1:], ROWS if path == "/classify" else "x"))
+                    err = await outcome(client.call, path[1:], ROWS if path == "/classify" else "x")
                 if err is not None:  # a typed error; a transport's keeps what caused it (``from``)
                     assert isinstance(err, exc.BentoClientError), repr(err)
                     assert type(err).__module__ == "bentoclient.exceptions", repr(err)
@@ -1139,6 +1236,7 @@ def test_redirect_without_location_is_remote_protocol_error(server: FaultServer,
     clients.run(main)
 
 
+# async-only: begin
 def test_a_client_used_from_a_second_event_loop_says_so(server: FaultServer, clients: AsyncClients) -> None:
     client = clients()
     first = asyncio.new_event_loop()
@@ -1165,3 +1263,6 @@ def test_the_default_transport_closes_from_another_loop_after_its_own_ended(serv
 
     asyncio.run(use())  # the loop ends with the client still open
     asyncio.run(client.close())  # its sockets are closed all the same (the leak check after the test)
+
+
+# async-only: end

@@ -6,11 +6,14 @@ abandoned half-way, or whose task is cancelled, gives its connection back, and i
 whatever the chunk boundaries.  ``clients.run`` closes every client in the test's event loop
 and fails on a response left open; ``no_leaks`` checks ResourceWarnings, descriptors,
 threads and temporary folders after every test.
+
+The sync client's stream rows, ``tests/faults_stream/test_stream_faults.py``, are generated from
+this module (tools/unasync.py); the cancellation tests are async-only.
 """
 
 from __future__ import annotations
 
-import asyncio
+import asyncio  # async-only
 import gc
 import time
 from typing import Any
@@ -49,7 +52,8 @@ def posts(server: FaultServer, path: str) -> int:
 
 
 async def collect(items: AsyncStream) -> list[Any]:
-    return [value async for value in items]
+    return [value async for value in items]  # async-only
+    # sync-only: return list(items)
 
 
 async def read_until_error(items: AsyncStream) -> tuple[list[Any], BaseException]:
@@ -169,7 +173,7 @@ def test_stall_between_chunks_is_read_timeout(server: FaultServer, clients: Asyn
         with pytest.raises(exc.ReadTimeout):
             await next_item(items)
         assert time.monotonic() - started < 0.3 + SLACK
-        await still_works(client)  # released at the error, without "async with" or aclose()
+        await still_works(client)  # released at the error, without a with block or a close
         assert await collect(items) == []  # ended: no item after the error
 
     clients.run(main)
@@ -215,9 +219,15 @@ def test_error_status_before_the_first_item_is_a_typed_error(
         assert await collect(items) == []  # nothing, and the request is not sent again
         assert posts(server, "/stream_items") == 1
         server.script("/stream_items", behaviour)
+        # async-only: begin
         with pytest.raises(cls):
             async with client.stream_items(n=2):  # raised on entering the with block
                 pass  # pragma: no cover
+        # async-only: end
+        # sync-only: begin
+        # with pytest.raises(cls), client.stream_items(n=2):  # raised on entering the with block
+        #     pass  # pragma: no cover
+        # sync-only: end
         assert await collect(client.stream_items(n=1)) == ITEMS[:1]
 
     clients.run(main)
@@ -272,8 +282,14 @@ def test_abandoned_stream_releases_its_connection(server: FaultServer, clients: 
 
 
 def test_stream_dropped_half_way_releases_its_connection(server: FaultServer, clients: AsyncClients) -> None:
+    # async-only: begin
     # "break" with neither "async with" nor aclose(): dropping the stream gives the connection
     # back through the event loop's async-generator finalizer, with the cyclic collector off.
+    # async-only: end
+    # sync-only: begin
+    # # "break" with neither "with" nor close(): dropping the stream must give the connection
+    # # back by itself, without waiting for the cyclic garbage collector (switched off here).
+    # sync-only: end
     async def main() -> None:
         client = await clients.ready(**ONE)
         gc.disable()
@@ -299,6 +315,7 @@ def test_stream_entered_but_never_read_releases_its_connection(server: FaultServ
     clients.run(main)
 
 
+# async-only: begin
 def test_cancelled_reader_releases_its_connection(server: FaultServer, clients: AsyncClients) -> None:
     async def main() -> None:
         client = await clients.ready(**ONE)
@@ -333,6 +350,9 @@ def test_stream_cut_off_by_wait_for_releases_its_connection(server: FaultServer,
         await still_works(client)
 
     clients.run(main)
+
+
+# async-only: end
 
 
 # --- chunk boundaries -----------------------------------------------------------------------
@@ -415,7 +435,7 @@ def test_invalid_json_item_is_decode_error_after_the_good_ones(server: FaultServ
         got, error = await read_until_error(client.stream_items(n=3))
         assert got == [item(0)]
         assert isinstance(error, exc.ResponseDecodeError)
-        await still_works(client)  # released without "async with" or aclose()
+        await still_works(client)  # released without a with block or a close
 
     clients.run(main)
 

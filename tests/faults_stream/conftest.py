@@ -1,16 +1,14 @@
-"""Fixtures for the sync stream fault tests: a fault server with streaming endpoints, clients
-that are always closed and checked, and a leak check after every test (ResourceWarning,
-descriptors, threads, temporary folders, pooled connections).
+"""Fixtures for the sync stream fault tests (generated from tests/faults_async_stream): a fault
+server with streaming endpoints, the ``clients`` harness of tests/faults (clients always closed
+and their pool checked; it resolves ``server`` to this folder's), and a leak check after every
+test (ResourceWarning, descriptors, threads, temporary folders).
 """
 
 from __future__ import annotations
 
-import gc
 import sys
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Callable, Optional
 
 import pytest
 
@@ -18,22 +16,17 @@ TESTS = Path(__file__).resolve().parent.parent
 if str(TESTS) not in sys.path:
     sys.path.insert(0, str(TESTS))
 
-from faults.conftest import (  # noqa: E402
-    FAST_RETRY,
-    QUICK,
+from faults.conftest import (  # noqa: E402, F401  # fixtures, imported by name
     assert_nothing_leaked,
-    assert_pool_clean,
-    private_tempdir,  # noqa: F401  # a fixture, used by this folder's tests
+    assert_nothing_unclosed,
+    clients,
+    private_tempdir,
     running,
     snapshot,
 )
 from faultserver import FaultServer  # noqa: E402
 
-from bentoclient import SyncHTTPClient  # noqa: E402
-
 from .streaming import serve_streams  # noqa: E402
-
-ClientFactory = Callable[..., SyncHTTPClient]
 
 
 @pytest.fixture(autouse=True)
@@ -42,12 +35,7 @@ def no_leaks(private_tempdir: str) -> Iterator[None]:  # noqa: F811  # the impor
     and nothing was left for the garbage collector to close (a ``ResourceWarning``)."""
     before = snapshot()
     yield
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        gc.collect()
-    unclosed = [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)]
-    if unclosed:
-        pytest.fail(f"ResourceWarning (closed only by the garbage collector): {unclosed}")
+    assert_nothing_unclosed()
     assert_nothing_leaked(before)
 
 
@@ -55,22 +43,3 @@ def no_leaks(private_tempdir: str) -> Iterator[None]:  # noqa: F811  # the impor
 def server() -> Iterator[FaultServer]:
     """A fault server on 127.0.0.1 with the streaming endpoints of ``streaming.STREAM_SCHEMA``."""
     yield from running(serve_streams(FaultServer()))
-
-
-@pytest.fixture
-def make_client(server: FaultServer) -> Iterator[ClientFactory]:
-    """Build clients for ``server`` (quick timeouts, fast retries); all closed and checked after."""
-    clients: list[SyncHTTPClient] = []
-
-    def make(url: Optional[str] = None, **options: Any) -> SyncHTTPClient:
-        options.setdefault("timeout", QUICK)
-        options.setdefault("retry", FAST_RETRY)
-        client = SyncHTTPClient(url or server.url, **options)
-        clients.append(client)
-        return client
-
-    yield make
-    for client in clients:
-        client.close()
-    for client in clients:
-        assert_pool_clean(client)

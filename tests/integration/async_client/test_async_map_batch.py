@@ -1,24 +1,141 @@
 """``map()`` on batchable endpoints and with ``concurrency="auto"`` through ``AsyncHTTPClient``,
-against real ``bentoml serve`` processes of ``tests/services/batching.py`` (the sync client's
-tests are ``tests/integration/test_map_batch.py``)."""
+against real ``bentoml serve`` processes of ``tests/services/batching.py`` (``Batching`` and
+``Limited``).  ``tests/integration/test_map_batch.py`` is generated from this module
+(tools/unasync.py); awaiting a whole map is async-only."""
 
 from __future__ import annotations
 
-import asyncio
+import asyncio  # async-only
 from typing import Any
 
 import pytest
 
 from bentoclient import NO_RETRY, MapError
+from bentoclient import exceptions as exc
 from bentoclient_async import AsyncHTTPClient
 
 pytestmark = pytest.mark.timeout(240)
 
+
 TEXTS = [f"text {n}" for n in range(200)]
+
+
+async def collect(results: Any) -> list[Any]:
+    """Every result of a map, in order (iterating it)."""
+    return [r async for r in results]  # async-only
+    # sync-only: return list(results)
+
+
+def test_batched_results_come_back_per_input_in_order(batching_urls: dict[str, str]) -> None:
+    async def main() -> None:
+        async with AsyncHTTPClient(batching_urls["batching"]) as client:
+            before = sum(await client.batch_sizes())
+            results = client.map("upper", TEXTS, batch_size=25, concurrency=2)
+            assert await collect(results) == [t.upper() for t in TEXTS]
+            assert results.batch_size == 25
+            sizes = await client.batch_sizes()
+        assert sum(sizes) - before == len(TEXTS)  # every input ran once
+        assert max(sizes) >= 25  # in batches (the server may merge two requests, never split one of 25)
+
+    asyncio.run(main())  # async-only
+    # sync-only: main()
+
+
+def test_a_bad_input_is_found_by_splitting_its_batch(batching_urls: dict[str, str]) -> None:
+    inputs: list[Any] = list(TEXTS[:40])
+    inputs[13] = 13  # not a string: the server refuses the whole batch with a 400
+
+    async def main() -> None:
+        async with AsyncHTTPClient(batching_urls["batching"]) as client:
+            out = await collect(client.map("upper", inputs, batch_size=16, return_exceptions=True))
+            with pytest.raises(exc.InvalidArgument) as info:
+                await collect(client.map("upper", inputs, batch_size=16))
+        assert [n for n, r in enumerate(out) if isinstance(r, MapError)] == [13]
+        error = out[13]
+        assert isinstance(error, MapError)
+        assert isinstance(error.exception, exc.InvalidArgument)
+        assert error.batch is None  # this input's own failure
+        assert error.input == 13
+        assert all(out[n] == inputs[n].upper() for n in range(40) if n != 13)
+        assert "input 13 failed" in "".join(getattr(info.value, "__notes__", ["input 13 failed"]))
+
+    asyncio.run(main())  # async-only
+    # sync-only: main()
+
+
+def test_an_error_inside_the_batch_function_is_pinned_on_its_input(batching_urls: dict[str, str]) -> None:
+    inputs = ["a", "b", "c", "boom", "d", "e", "f"]
+
+    async def main() -> None:
+        async with AsyncHTTPClient(batching_urls["batching"]) as client:  # one request at a time: no merging
+            out = await collect(client.map("upper", inputs, batch_size=7, concurrency=1, return_exceptions=True))
+        assert [n for n, r in enumerate(out) if isinstance(r, MapError)] == [3]
+        assert isinstance(out[3].exception, exc.InternalServerError)
+        assert out[:3] == ["A", "B", "C"]
+
+    asyncio.run(main())  # async-only
+    # sync-only: main()
+
+
+def test_a_failed_request_fails_all_its_inputs_with_one_cause(batching_urls: dict[str, str]) -> None:
+    async def main() -> None:
+        async with AsyncHTTPClient(batching_urls["batching"], retry=NO_RETRY) as client:
+            out = await collect(client.map("unavailable", TEXTS[:10], batch_size=4, return_exceptions=True))
+        assert all(isinstance(r, MapError) for r in out)
+        assert [r.batch for r in out] == [range(4)] * 4 + [range(4, 8)] * 4 + [range(8, 10)] * 2
+        assert all(isinstance(r.exception, exc.ServiceUnavailable) for r in out)
+        assert out[0].exception is out[3].exception  # one request, one cause
+
+    asyncio.run(main())  # async-only
+    # sync-only: main()
+
+
+def test_batch_size_is_refused_where_it_cannot_apply(batching_urls: dict[str, str]) -> None:
+    async def main() -> None:
+        async with AsyncHTTPClient(batching_urls["batching"]) as client:
+            with pytest.raises(exc.ArgumentError, match=r"'batch_sizes'.*batchable.*leave out batch_size"):
+                client.map("batch_sizes", [{}], batch_size=4)
+            with pytest.raises(exc.ConfigurationError, match="batch_size must be a positive integer"):
+                client.map("upper", TEXTS, batch_size=0)
+
+    asyncio.run(main())  # async-only
+    # sync-only: main()
+
+
 ROWS = [{"n": n, "seconds": 0.05} for n in range(120)]
 
 
-def test_async_batched_map(batching_urls: dict[str, str]) -> None:
+def test_auto_concurrency_rides_the_server_limit_without_surfacing_429(batching_urls: dict[str, str]) -> None:
+    async def main() -> None:
+        async with AsyncHTTPClient(batching_urls["limited"], retry=NO_RETRY) as client:
+            results = client.map("wait", ROWS, concurrency="auto", return_exceptions=True)
+            out = await collect(results)
+            assert results.limit is not None
+            overloads, value = results.limit.overloads, results.limit.value
+            assert await client.most_running() <= 4
+        assert out == list(range(120))  # no MapError: every 429 was sent again
+        assert overloads > 0  # the limit did go past what the server takes, and came back
+        assert 1 <= value <= 6
+
+    asyncio.run(main())  # async-only
+    # sync-only: main()
+
+
+def test_a_fixed_concurrency_above_the_server_limit_meets_429(batching_urls: dict[str, str]) -> None:
+    # What "auto" saves you from: the same map at a fixed 8 without retries.
+    async def main() -> None:
+        async with AsyncHTTPClient(batching_urls["limited"], retry=NO_RETRY) as client:
+            out = await collect(client.map("wait", ROWS[:40], concurrency=8, return_exceptions=True))
+        rejected = [r for r in out if isinstance(r, MapError)]
+        assert rejected
+        assert all(isinstance(r.exception, exc.TooManyRequests) for r in rejected)
+
+    asyncio.run(main())  # async-only
+    # sync-only: main()
+
+
+# async-only: begin
+def test_async_batched_map_awaited_whole(batching_urls: dict[str, str]) -> None:
     async def main() -> list[Any]:
         inputs: list[Any] = list(TEXTS)
         inputs[150] = None
@@ -30,12 +147,4 @@ def test_async_batched_map(batching_urls: dict[str, str]) -> None:
     assert [r for n, r in enumerate(out) if n != 150] == [t.upper() for n, t in enumerate(TEXTS) if n != 150]
 
 
-def test_async_auto_concurrency(batching_urls: dict[str, str]) -> None:
-    async def main() -> tuple[list[Any], int]:
-        async with AsyncHTTPClient(batching_urls["limited"], retry=NO_RETRY) as client:
-            out = await client.map("wait", ROWS, concurrency="auto", return_exceptions=True)
-            return out, await client.most_running()
-
-    out, most = asyncio.run(main())
-    assert out == list(range(120))
-    assert most <= 4
+# async-only: end

@@ -50,6 +50,7 @@ __all__ = ["SyncHTTPClient", "Task"]
 # How to set a client up, for the messages of a client that is not set up yet.
 _SET_UP = "'with {0}(url) as client:' or 'client.setup()'"
 
+
 def _headers(response: SyncResponse) -> Headers:
     headers = response.headers
     return headers if isinstance(headers, _models.Headers) else _models.Headers(headers)
