@@ -85,9 +85,13 @@ class _Connection:
     """One HTTP/1.1 connection: its streams, its h11 state machine and its timer.
 
     ``expired`` names the limit whose timer aborted it (``"read"``, ``"total"``, ``"write"``).
+    Reads share one timer that outlives them: each read notes when it would expire (``due``),
+    and the timer, when it fires, aborts the connection only if a read is still waiting past
+    its own ``due`` (else it is set again for that read, or dropped when none waits).  A body
+    arriving piece by piece so costs a clock reading per read, not a timer armed and cancelled.
     """
 
-    __slots__ = ("expired", "h11", "idle_since", "reader", "reused", "timer", "writer")
+    __slots__ = ("due", "due_what", "expired", "h11", "idle_since", "reader", "reused", "timer", "timer_at", "writer")
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader = reader
@@ -96,14 +100,19 @@ class _Connection:
         self.idle_since = 0.0
         self.reused = False
         self.timer: Optional[asyncio.TimerHandle] = None
+        self.timer_at = 0.0  # the event loop's time the timer fires at
+        self.due: Optional[float] = None  # the waiting read's expiry (event loop time), None when none waits
+        self.due_what = ""
         self.expired = ""
 
     def arm(self, seconds: Optional[float], what: str) -> None:
-        """Abort the connection (so the pending read or write fails) after ``seconds``."""
+        """Abort the connection (so the pending write fails) after ``seconds``."""
+        self.disarm()
         if seconds is not None:
             self.timer = asyncio.get_running_loop().call_later(max(0.0, seconds), self._expire, what)
 
     def disarm(self) -> None:
+        self.due = None
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
@@ -113,13 +122,33 @@ class _Connection:
         self.expired = what
         self.writer.transport.abort()
 
+    def _check(self) -> None:
+        """The shared read timer fired: expire the waiting read if its time is up."""
+        self.timer = None
+        due = self.due
+        if due is None:  # no read waits: the next one sets the timer again
+            return
+        loop = asyncio.get_running_loop()
+        if due - loop.time() > 1e-6:  # a later read than the one the timer was set for
+            self.timer, self.timer_at = loop.call_at(due, self._check), due
+            return
+        self._expire(self.due_what)
+
     async def receive(self, seconds: Optional[float], what: str) -> bytes:
         """The next bytes from the server (b"" once it closed), with at most ``seconds`` of silence.
 
         An abort by the timer looks like an end of stream to the reader: ``expired`` tells
         them apart, so a stall is :class:`_Expired`, never a short answer.
         """
-        self.arm(seconds, what)
+        if seconds is not None:
+            loop = asyncio.get_running_loop()
+            due = loop.time() + max(0.0, seconds)
+            self.due, self.due_what = due, what
+            timer = self.timer
+            if timer is None or self.timer_at > due:
+                if timer is not None:
+                    timer.cancel()
+                self.timer, self.timer_at = loop.call_at(due, self._check), due
         try:
             data = await self.reader.read(READ_CHUNK)
         except OSError as exc:
@@ -127,7 +156,7 @@ class _Connection:
                 raise _Expired(self.expired) from exc
             raise
         finally:
-            self.disarm()
+            self.due = None
         if self.expired:
             raise _Expired(self.expired)
         return data
