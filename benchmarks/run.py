@@ -102,7 +102,7 @@ class Target(NamedTuple):
 
 
 #: Per-round ratios computed besides bentoclient / BentoML, for the targets that name them.
-RATIO_PAIRS = (("bentoclient", "httpx2"), ("bentoclient-fast", "bentoml"))
+RATIO_PAIRS = (("bentoclient", "httpx2"), ("bentoclient-fast", "bentoml"), ("bentoclient-aio", "httpx2"))
 
 
 #: map() is measured at these concurrencies; its memory over this many lazy inputs.
@@ -456,6 +456,24 @@ def _bulk_targets() -> list[Target]:
             False,
             "",
             "bentoclient-aio",
+        ),
+        Target(
+            f"async stream (default, on httpx2) CPU per item ≤ 1.1 {TIMES} raw httpx2",
+            "astream",
+            "cpu_us_per_item",
+            1.1,
+            True,
+            impl="bentoclient-aio",
+            against="httpx2",
+        ),
+        Target(
+            f"async stream (default, on httpx2) time to first item ≤ 1.1 {TIMES} raw httpx2",
+            "astream",
+            "ttfi_ms",
+            1.1,
+            True,
+            impl="bentoclient-aio",
+            against="httpx2",
         ),
         Target(
             f"async stream (AsyncioTransport) CPU per item ≤ 1.1 {TIMES} raw asyncio",

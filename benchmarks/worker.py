@@ -334,7 +334,7 @@ async def async_bentoclient(p: Params) -> Result:
 
 
 async def async_bentoclient_fast(p: Params) -> Result:
-    """bentoclient's client on the opt-in fast transport (h11 driven from asyncio streams)."""
+    """bentoclient's client on the opt-in fast transport (core's HTTP/1.1 parser on asyncio streams)."""
     from bentoclient import Timeout
     from bentoclient_async import AsyncHTTPClient, AsyncioTransport
 
