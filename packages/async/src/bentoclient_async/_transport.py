@@ -20,7 +20,7 @@ import ssl
 import sys
 import time
 import weakref
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any, Optional, Union
 
 from bentoclient.exceptions import (
@@ -180,7 +180,7 @@ def _close_orphaned_stream(stream: Any) -> None:
 
 
 class _Failure:
-    """Where a send failed, for :func:`mapped_errors`: the request, the service, the proxy."""
+    """Where a send failed, for :func:`_mapped`: the request, the service, the proxy."""
 
     __slots__ = ("address", "connect", "proxy", "trace")
 
@@ -191,23 +191,6 @@ class _Failure:
         self.proxy = proxy
         self.trace = trace
         self.connect = connect  # the connect timeout, for the proxy's messages
-
-
-@contextlib.contextmanager
-def mapped_errors(url: str, *, failure: Optional[_Failure] = None, body: bool = False) -> Iterator[None]:
-    """httpx exceptions -> bentoclient's, raised ``from`` the original, so users never see ``httpx.*``.
-
-    ``failure`` (while sending): the facts of the attempt.  ``body=True`` while reading a
-    response body: a body that breaks off is a :class:`ReadError`, as on the sync transport.
-    """
-    try:
-        yield
-    except httpx.TransportError as exc:
-        raise _mapped(url, exc, failure, body) from _cause(exc)
-    except httpx.InvalidURL as exc:  # not an httpx.TransportError
-        raise ConfigurationError(f"cannot send a request to {url!r}: {exc}") from exc
-    except httpx.DecodingError as exc:
-        raise ResponseDecodeError(f"{url}: {exc}") from exc
 
 
 def _socket_error(exc: BaseException) -> Optional[OSError]:
@@ -339,7 +322,7 @@ class HTTPXResponse:
                     raise ReadTimeout(
                         f"the total timeout ran out while reading the response from {url}", url=url
                     ) from exc
-                except httpx.TransportError as exc:  # as mapped_errors(url, body=True), without a context per chunk
+                except httpx.TransportError as exc:  # a broken-off body: ReadError, as on the sync transport
                     raise _mapped(url, exc, None, True) from _cause(exc)
                 except httpx.DecodingError as exc:
                     raise ResponseDecodeError(f"{url}: {exc}") from exc
