@@ -102,7 +102,7 @@ class Target(NamedTuple):
 
 
 #: Per-round ratios computed besides bentoclient / BentoML, for the targets that name them.
-RATIO_PAIRS = (("bentoclient", "httpx2"), ("bentoclient-fast", "bentoml"))
+RATIO_PAIRS = (("bentoclient", "httpx2"), ("bentoclient-fast", "bentoml"), ("bentoclient-aio", "httpx2"))
 
 
 #: map() is measured at these concurrencies; its memory over this many lazy inputs.
@@ -248,7 +248,7 @@ def _bulk_specs(quick: bool, rounds: int, n_items: int, reps: int) -> list[Spec]
         Spec(
             "astream",
             "astream",
-            f"6b. async streaming {n_items} small text items (limit: raw asyncio streams)",
+            f"6b. async streaming {n_items} small text items (limit: raw asyncio streams; raw httpx2 for reference)",
             {"n": n_items, "reps": reps, "ttfi_reps": 5 if quick else 20, "item_width": ITEM_WIDTH},
             rounds,
             "asyncio",
@@ -456,6 +456,51 @@ def _bulk_targets() -> list[Target]:
             False,
             "",
             "bentoclient-aio",
+        ),
+        Target(
+            f"async stream (default, on httpx2) CPU per item ≤ 1.1 {TIMES} raw httpx2",
+            "astream",
+            "cpu_us_per_item",
+            1.1,
+            True,
+            impl="bentoclient-aio",
+            against="httpx2",
+        ),
+        Target(
+            f"async stream (default, on httpx2) time to first item ≤ 1.1 {TIMES} raw httpx2",
+            "astream",
+            "ttfi_ms",
+            1.1,
+            True,
+            impl="bentoclient-aio",
+            against="httpx2",
+        ),
+        Target(
+            f"async stream (AsyncioTransport) CPU per item ≤ 1.1 {TIMES} raw asyncio",
+            "astream",
+            "cpu_us_per_item",
+            1.1,
+            False,
+            "",
+            "bentoclient-fast",
+        ),
+        Target(
+            f"async stream (AsyncioTransport) items/s ≥ 0.91 {TIMES} raw asyncio",
+            "astream",
+            "items_per_s",
+            1 / 1.1,
+            False,
+            "",
+            "bentoclient-fast",
+        ),
+        Target(
+            f"async stream (AsyncioTransport) time to first item ≤ 1.1 {TIMES} raw asyncio",
+            "astream",
+            "ttfi_ms",
+            1.1,
+            False,
+            "",
+            "bentoclient-fast",
         ),
         Target(f"batched map items/s ≥ 5 {TIMES} unbatched", "batchmap", "items_per_s", 5.0, False, "", "bentoclient"),
         Target(

@@ -334,7 +334,7 @@ async def async_bentoclient(p: Params) -> Result:
 
 
 async def async_bentoclient_fast(p: Params) -> Result:
-    """bentoclient's client on the opt-in fast transport (h11 driven from asyncio streams)."""
+    """bentoclient's client on the opt-in fast transport (core's HTTP/1.1 parser on asyncio streams)."""
     from bentoclient import Timeout
     from bentoclient_async import AsyncHTTPClient, AsyncioTransport
 
@@ -916,6 +916,34 @@ async def astream_bentoclient_aio(p: Params) -> Result:
         return await _astream_loop(p, stream)
 
 
+async def astream_bentoclient_fast(p: Params) -> Result:
+    """``AsyncHTTPClient`` streaming on the opt-in ``AsyncioTransport``."""
+    from bentoclient_async import AsyncHTTPClient, AsyncioTransport
+
+    async with AsyncHTTPClient(p["url"], transport=AsyncioTransport(p["url"])) as client:
+
+        async def stream(n: int) -> Any:
+            async with client.stream(n=n) as items:
+                async for item in items:
+                    yield item
+
+        return await _astream_loop(p, stream)
+
+
+async def astream_httpx2(p: Params) -> Result:
+    """What httpx itself costs: a raw httpx2 stream, its body as received, each piece decoded."""
+    import httpx2
+
+    async with httpx2.AsyncClient(base_url=p["url"]) as client:
+
+        async def stream(n: int) -> Any:
+            async with client.stream("POST", "/stream", json={"n": n}) as response:
+                async for chunk in response.aiter_raw():
+                    yield chunk.decode()
+
+        return await _astream_loop(p, stream)
+
+
 async def astream_asyncio(p: Params) -> Result:
     """The floor: asyncio streams on one kept-alive connection, HTTP/1.1 chunks decoded by hand."""
     host, port = _host_port(p["url"])
@@ -1148,7 +1176,9 @@ SCENARIOS: dict[str, dict[str, Optional[Runner]]] = {
         "bentoclient-aio": mapmem_bentoclient_aio,
     },
     "astream": {
-        "bentoclient-aio": astream_bentoclient_aio,
+        "bentoclient-aio": astream_bentoclient_aio,  # the default transport (httpx's pool)
+        "bentoclient-fast": astream_bentoclient_fast,
+        "httpx2": astream_httpx2,
         "asyncio": astream_asyncio,
     },
     # batched map: "bentoclient-unbatched" (one input per request) is the row's baseline
@@ -1177,6 +1207,8 @@ REQUIRES: dict[tuple[str, str], str] = {
     ("stream", "bentoclient"): "import bentoclient_stream; bentoclient_stream.sync_stream",
     ("map", "bentoclient-aio"): "from bentoclient_async import AsyncHTTPClient",
     ("astream", "bentoclient-aio"): "from bentoclient_async import AsyncHTTPClient; import bentoclient_stream",
+    ("astream", "bentoclient-fast"): "from bentoclient_async import AsyncioTransport; import bentoclient_stream",
+    ("astream", "httpx2"): "import httpx2",
     ("batchmap", "bentoclient-aio"): "from bentoclient_async import AsyncHTTPClient",
     ("automap", "bentoclient-aio"): "from bentoclient_async import AsyncHTTPClient",
 }

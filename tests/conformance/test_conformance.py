@@ -159,6 +159,17 @@ def test_the_total_deadline_ends_a_steady_trickle(drive: str, what: str) -> None
     assert time.monotonic() - started < 2.5
 
 
+@pytest.mark.parametrize("total", [None, 5.0])
+def test_a_trickle_slower_in_all_than_the_read_timeout_completes(drive: str, total: float | None) -> None:
+    """The read timeout is the longest silence, not the whole body's time: pieces 0.1 s apart
+    for 1 s in all, under a 0.4 s read timeout (with and without a total deadline), arrive whole."""
+    pieces = [b"1\r\nx\r\n"] * 10 + [b"0\r\n\r\n"]
+    reply = Reply(_chunk_response(b""), after="stall", drip=pieces, interval=0.1)
+    (outcome,), _ = run(drive, [reply], [Step(GET, STALL, total=total)])
+    assert isinstance(outcome, Got), describe(outcome)
+    assert outcome.body == b"x" * 10
+
+
 def test_endless_interim_answers_are_refused(drive: str) -> None:
     replies = [Reply(b"HTTP/1.1 100 Continue\r\n\r\n" * 200, after="stall")]
     (outcome,), _ = run(drive, replies, [Step(GET, QUICK)])

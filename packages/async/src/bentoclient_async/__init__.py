@@ -9,8 +9,8 @@ The client itself (its calls, retries, readiness, tasks, files and streams) is c
 :mod:`bentoclient.aio`.  This package adds the transports it sends through:
 :class:`HTTPXTransport` (the default: httpx's connection pool, on ``httpx2`` where Python is
 3.11 or newer, else ``httpx``) and :class:`AsyncioTransport` (an opt-in for CPU-bound
-callers: h11, the parser httpx itself uses, driven straight from asyncio streams, at a
-fraction of the CPU per call)::
+callers: core's HTTP/1.1 parser, the sync transport's, fed straight from asyncio streams,
+at a fraction of the CPU per call)::
 
     AsyncHTTPClient(url, transport=AsyncioTransport(url, max_connections=64))
 

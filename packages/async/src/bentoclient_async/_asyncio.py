@@ -1,19 +1,21 @@
-"""``AsyncioTransport``: an opt-in fast async transport, h11 driven from asyncio streams.
+"""``AsyncioTransport``: an opt-in fast async transport, HTTP/1.1 on asyncio streams.
 
 ``AsyncHTTPClient`` sends through httpx's pool by default (:class:`HTTPXTransport`).  That
 pool (httpcore) costs several times more CPU per call than the rest of the client when
 many requests are in flight (see ``docs/performance.md``).  This transport is for callers
-who need that CPU back: it does what bentoclient needs and no more, as httpcore does but
-with less machinery around it.  HTTP/1.1 framing is h11's, the parser httpcore itself
-uses: this module writes no byte of HTTP and parses none; it feeds h11 the bytes of
-asyncio streams and acts on its events.  Around it: keep-alive connections to one service
-over TCP, TLS, a Unix socket or an HTTP proxy (``CONNECT`` for https), at most
-``max_connections`` of them handed out in FIFO order, idle ones expiring after 4 s; limits
-by a timer per read or write that aborts the connection (a timeout is always a
-:class:`~bentoclient.exceptions.ReadTimeout` or ``WriteTimeout``, never a cut-off answer),
-not a task per read.  Failures are typed at the source, ``from`` the original: whether any
-byte of the request went out, whether a reused connection was closed before any byte of the
-answer (``stale_connection``).
+who need that CPU back: it does what bentoclient needs and no more.  The HTTP/1.1 rules
+are core's, the ones the sync transport applies: the request head is checked by
+:func:`~bentoclient.transport.check_request` and framed by
+:func:`~bentoclient.transport.request_framing`; the response is read by
+:class:`~bentoclient.transport.ResponseParser` (sans-IO, h11's verdicts, five times less CPU
+per response than h11 itself).  This module feeds it the bytes of asyncio streams.  Around
+it: keep-alive connections to one service over TCP, TLS, a Unix socket or an HTTP proxy
+(``CONNECT`` for https, its exchange framed by h11), at most ``max_connections`` of them
+handed out in FIFO order, idle ones expiring after 4 s; limits by one timer per connection
+that aborts it (a timeout is always a :class:`~bentoclient.exceptions.ReadTimeout` or
+``WriteTimeout``, never a cut-off answer), not a task or a timer per read.  Failures are
+typed at the source, ``from`` the original: whether any byte of the request went out,
+whether a reused connection was closed before any byte of the answer (``stale_connection``).
 """
 
 from __future__ import annotations
@@ -58,14 +60,23 @@ from bentoclient.exceptions import (
     WriteError,
     WriteTimeout,
 )
-from bentoclient.transport import Headers, Request, Timeout, check_request, request_framing
+from bentoclient.transport import (
+    HeadError,
+    Headers,
+    Request,
+    ResponseParser,
+    Timeout,
+    check_request,
+    request_framing,
+)
 
-from ._limits import MAX_HEAD_SIZE, head_problem
+from ._limits import MAX_HEAD_SIZE
 from ._sockets import close_orphaned
 
 __all__ = ["MAX_INTERIM", "AsyncioResponse", "AsyncioTransport"]
 
-#: The most interim (``1xx``) answers accepted before the final one; more is a protocol error.
+#: The most interim (``1xx``) answers accepted before the final one; more is a protocol error
+#: (the bound of core's ResponseParser too).
 MAX_INTERIM = 16
 
 
@@ -78,28 +89,36 @@ class _Expired(Exception):
 
 
 class _Connection:
-    """One HTTP/1.1 connection: its streams, its h11 state machine and its timer.
+    """One HTTP/1.1 connection: its streams and its timer.
 
     ``expired`` names the limit whose timer aborted it (``"read"``, ``"total"``, ``"write"``).
+    Reads share one timer that outlives them: each read notes when it would expire (``due``),
+    and the timer, when it fires, aborts the connection only if a read is still waiting past
+    its own ``due`` (else it is set again for that read, or dropped when none waits).  A body
+    arriving piece by piece so costs a clock reading per read, not a timer armed and cancelled.
     """
 
-    __slots__ = ("expired", "h11", "idle_since", "reader", "reused", "timer", "writer")
+    __slots__ = ("due", "due_what", "expired", "idle_since", "reader", "reused", "timer", "timer_at", "writer")
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader = reader
         self.writer = writer
-        self.h11 = h11.Connection(h11.CLIENT, max_incomplete_event_size=MAX_HEAD_SIZE)
         self.idle_since = 0.0
         self.reused = False
         self.timer: Optional[asyncio.TimerHandle] = None
+        self.timer_at = 0.0  # the event loop's time the timer fires at
+        self.due: Optional[float] = None  # the waiting read's expiry (event loop time), None when none waits
+        self.due_what = ""
         self.expired = ""
 
     def arm(self, seconds: Optional[float], what: str) -> None:
-        """Abort the connection (so the pending read or write fails) after ``seconds``."""
+        """Abort the connection (so the pending write fails) after ``seconds``."""
+        self.disarm()
         if seconds is not None:
             self.timer = asyncio.get_running_loop().call_later(max(0.0, seconds), self._expire, what)
 
     def disarm(self) -> None:
+        self.due = None
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
@@ -109,13 +128,33 @@ class _Connection:
         self.expired = what
         self.writer.transport.abort()
 
+    def _check(self) -> None:
+        """The shared read timer fired: expire the waiting read if its time is up."""
+        self.timer = None
+        due = self.due
+        if due is None:  # no read waits: the next one sets the timer again
+            return
+        loop = asyncio.get_running_loop()
+        if due - loop.time() > 1e-6:  # a later read than the one the timer was set for
+            self.timer, self.timer_at = loop.call_at(due, self._check), due
+            return
+        self._expire(self.due_what)
+
     async def receive(self, seconds: Optional[float], what: str) -> bytes:
         """The next bytes from the server (b"" once it closed), with at most ``seconds`` of silence.
 
         An abort by the timer looks like an end of stream to the reader: ``expired`` tells
         them apart, so a stall is :class:`_Expired`, never a short answer.
         """
-        self.arm(seconds, what)
+        if seconds is not None:
+            loop = asyncio.get_running_loop()
+            due = loop.time() + max(0.0, seconds)
+            self.due, self.due_what = due, what
+            timer = self.timer
+            if timer is None or self.timer_at > due:
+                if timer is not None:
+                    timer.cancel()
+                self.timer, self.timer_at = loop.call_at(due, self._check), due
         try:
             data = await self.reader.read(READ_CHUNK)
         except OSError as exc:
@@ -123,7 +162,7 @@ class _Connection:
                 raise _Expired(self.expired) from exc
             raise
         finally:
-            self.disarm()
+            self.due = None
         if self.expired:
             raise _Expired(self.expired)
         return data
@@ -131,7 +170,6 @@ class _Connection:
     def usable(self, now: float) -> bool:
         return (
             now - self.idle_since <= KEEPALIVE_EXPIRY
-            and self.h11.our_state is h11.IDLE
             and not self.writer.transport.is_closing()
             and not self.reader.at_eof()
             # Bytes that arrived while idle are junk (or an error before a close): never reuse it.
@@ -178,6 +216,7 @@ class AsyncioResponse:
         self,
         transport: AsyncioTransport,
         conn: _Connection,
+        parser: ResponseParser,
         status: int,
         headers: Headers,
         *,
@@ -189,13 +228,11 @@ class AsyncioResponse:
         self.headers = headers
         self._transport = transport
         self._conn: Optional[_Connection] = conn
+        self._parser = parser
         self._url = url
         self._read_timeout = read_timeout
         self._deadline = deadline
         self._done = False
-
-    def _limit(self) -> tuple[Optional[float], str]:
-        return _read_limit(self._read_timeout, self._deadline)
 
     async def _next_chunk(self) -> bytes:
         """The next piece of the body (b"" once it is complete), within the read and total limits."""
@@ -203,24 +240,21 @@ class AsyncioResponse:
         url = self._url
         if conn is None:
             raise ReadError(f"the response from {url} was closed before its body was read", url=url)
-        machine = conn.h11
+        parser = self._parser
         while True:
             try:
-                event = machine.next_event()
-            except h11.RemoteProtocolError as exc:
+                data = parser.body()
+            except HeadError as exc:  # BodyIncomplete too: a body cut short or broken off
                 raise ReadError(f"the response from {url} ended early or broke off: {exc}", url=url) from exc
-            if type(event) is h11.Data:
-                return bytes(event.data)
-            if type(event) is h11.EndOfMessage:
-                self._done = True
-                return b""
-            if event is not h11.NEED_DATA:  # e.g. ConnectionClosed: h11 ended the body already
-                raise ReadError(f"the response from {url} ended early or broke off", url=url)
-            limit, what = self._limit()
+            if data is not None:
+                if not data:
+                    self._done = True
+                return data
+            limit, what = _read_limit(self._read_timeout, self._deadline)
             if limit is not None and limit <= 0:
                 raise ReadTimeout(f"the total timeout ran out while reading the response from {url}", url=url)
             try:
-                data = await conn.receive(limit, what)
+                received = await conn.receive(limit, what)
             except _Expired as exc:
                 if exc.what == "total":
                     message = f"the total timeout ran out while reading the response from {url}"
@@ -229,7 +263,7 @@ class AsyncioResponse:
                 raise ReadTimeout(message, url=url) from exc
             except OSError as exc:
                 raise ReadError(f"the response from {url} ended early or broke off: {exc}", url=url) from exc
-            machine.receive_data(data)  # b"": the server closed; h11 decides if the body is whole
+            parser.feed(received)  # b"": the server closed; the parser decides if the body is whole
 
     async def aiter_bytes(self) -> AsyncIterator[bytes]:
         """The body as sent, chunk by chunk; the connection goes back to the pool at the end."""
@@ -262,15 +296,10 @@ class AsyncioResponse:
         conn, self._conn = self._conn, None
         if conn is None:
             return
-        keep = False
-        if reusable and self._done:
-            machine = conn.h11
-            # h11 says whether the exchange ended cleanly and the connection may carry another
-            # (not after Connection: close, an HTTP/1.0 answer or a body read until close).
-            if machine.our_state is h11.DONE and machine.their_state is h11.DONE and not machine.trailing_data[0]:
-                machine.start_next_cycle()
-                keep = True
-        self._transport._release(conn, reusable=keep)
+        # The parser says whether the exchange ended cleanly and the connection may carry
+        # another (not after Connection: close, an HTTP/1.0 answer, a body read until close
+        # or bytes beyond the body).
+        self._transport._release(conn, reusable=reusable and self._done and self._parser.reusable)
 
 
 def _read_limit(read_timeout: Optional[float], deadline: Optional[float]) -> tuple[Optional[float], str]:
@@ -284,7 +313,7 @@ def _read_limit(read_timeout: Optional[float], deadline: Optional[float]) -> tup
 
 
 class AsyncioTransport:
-    """Keep-alive HTTP/1.1 connections to one service, for one event loop, framed by h11.
+    """Keep-alive HTTP/1.1 connections to one service, for one event loop.
 
     The opt-in fast transport: ``AsyncHTTPClient(url, transport=AsyncioTransport(url))``
     (``address`` is the service URL; ``proxy=`` a proxy URL, as the client's own option is
@@ -315,7 +344,7 @@ class AsyncioTransport:
         self.max_connections = max_connections
         # Built now, so that a bad CA path fails the constructor, not the first request.
         self._ssl: Optional[ssl.SSLContext] = ssl_context(verify) if address.scheme == "https" else None
-        self._host_header = address.host_header
+        self._host_line = f"Host: {address.host_header}"
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._free_slots = max_connections
         self._waiters: deque[asyncio.Future[None]] = deque()  # FIFO: each is handed a slot
@@ -515,24 +544,21 @@ class AsyncioTransport:
 
     # --- requests --------------------------------------------------------------------------
 
-    def _head(self, request: Request) -> h11.Request:
-        """The request head as an h11 event, checked by the seam's one rule before anything is sent."""
+    def _head(self, request: Request) -> bytes:
+        """The request head, checked by the seam's one rule before anything is sent."""
         fields = check_request(request)
         framing = request_framing(request)
         forward = self._forward
-        headers: list[tuple[str, str]] = [("Host", self._host_header)]
         if forward is None:
-            target = request.target
+            lines = [f"{request.method} {request.target} HTTP/1.1", self._host_line]
         else:  # to the proxy, which forwards it: the absolute URL, and its credentials
-            target = self.address.origin + request.target
-            headers += forward.headers
-        headers += fields
+            lines = [f"{request.method} {self.address.origin}{request.target} HTTP/1.1", self._host_line]
+            lines += [f"{name}: {value}" for name, value in forward.headers]
+        lines += [f"{name}: {value}" for name, value in fields]
         if framing is not None:
-            headers.append(framing)
-        try:
-            return h11.Request(method=request.method, target=target, headers=headers)
-        except h11.LocalProtocolError as exc:  # check_request refuses all h11 would: kept as a guard
-            raise ConfigurationError(f"cannot send {request.method} {request.target[:80]!r}: {exc}") from exc
+            lines.append(f"{framing[0]}: {framing[1]}")
+        lines.append("\r\n")
+        return "\r\n".join(lines).encode("latin-1")
 
     async def send(self, request: Request, timeout: Timeout, deadline: Optional[float] = None) -> AsyncioResponse:
         """Send ``request``; return once the final response head arrived (1xx answers skipped)."""
@@ -541,44 +567,43 @@ class AsyncioTransport:
         url = self.address.origin + request.target
         try:
             await self._write(conn, head, request, timeout, url)
-            return await self._read_head(conn, timeout, deadline, url)
+            return await self._read_head(conn, request.method, timeout, deadline, url)
         except BaseException:
             self._release(conn, reusable=False)
             raise
 
-    async def _write(self, conn: _Connection, head: h11.Request, request: Request, timeout: Timeout, url: str) -> None:
-        writer, content, machine = conn.writer, request.content, conn.h11
+    async def _write(self, conn: _Connection, head: bytes, request: Request, timeout: Timeout, url: str) -> None:
+        writer, content = conn.writer, request.content
         try:
-            try:
-                start = machine.send(head)
-                if isinstance(content, (bytes, bytearray)):
-                    pieces = (machine.send_with_data_passthrough(h11.Data(data=content)) or []) if content else []
-                    end = machine.send(h11.EndOfMessage())
-                    if len(start) + len(content) < READ_CHUNK:
-                        # One write, one send(): below asyncio's 64 KiB high-water mark it cannot stall.
-                        writer.write(b"".join([start, *pieces, end]) if pieces else start + end)
-                        return
-                    conn.arm(timeout.write, "write")
-                    writer.write(start)
-                    for piece in pieces:
-                        writer.write(piece)
-                    writer.write(end)
-                else:
-                    conn.arm(timeout.write, "write")
-                    writer.write(start)
-                    # Multipart bodies read files in 64 KiB pieces: quick enough not to need a thread.
-                    for chunk in content:
-                        if chunk:
-                            for piece in machine.send_with_data_passthrough(h11.Data(data=chunk)) or []:
-                                writer.write(piece)
-                            await writer.drain()
-                    writer.write(machine.send(h11.EndOfMessage()))
-            except h11.LocalProtocolError as exc:  # a body longer or shorter than its Content-Length
-                raise TransportError(
-                    f"the body of {request.method} {url} did not match its declared length ({exc}); the "
-                    "connection was closed",
-                    url=url,
-                ) from exc
+            if isinstance(content, (bytes, bytearray)):
+                if len(head) + len(content) < READ_CHUNK:
+                    # One write, one send(): below asyncio's 64 KiB high-water mark it cannot stall.
+                    writer.write(head + content if content else head)
+                    return
+                conn.arm(timeout.write, "write")
+                writer.write(head)
+                writer.write(content)
+            else:
+                conn.arm(timeout.write, "write")
+                writer.write(head)
+                length = request.body_length  # None: chunked
+                sent = 0
+                # Multipart bodies read files in 64 KiB pieces: quick enough not to need a thread.
+                for chunk in content:
+                    if not chunk:
+                        continue
+                    sent += len(chunk)
+                    if length is None:
+                        writer.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                    elif sent > length:
+                        raise self._length_mismatch(request, url, sent)
+                    else:
+                        writer.write(chunk)
+                    await writer.drain()
+                if length is None:
+                    writer.write(b"0\r\n\r\n")
+                elif sent != length:
+                    raise self._length_mismatch(request, url, sent)
             await writer.drain()
         except (OSError, RuntimeError) as exc:  # RuntimeError: asyncio's "transport is closing"
             if conn.expired:
@@ -595,43 +620,38 @@ class AsyncioTransport:
         finally:
             conn.disarm()
 
+    @staticmethod
+    def _length_mismatch(request: Request, url: str, sent: int) -> TransportError:
+        return TransportError(
+            f"the body of {request.method} {url} did not match its declared length ({sent} bytes or more "
+            f"for a Content-Length of {request.body_length}); the connection was closed",
+            url=url,
+        )
+
     async def _read_head(
-        self, conn: _Connection, timeout: Timeout, deadline: Optional[float], url: str
+        self, conn: _Connection, method: str, timeout: Timeout, deadline: Optional[float], url: str
     ) -> AsyncioResponse:
-        machine = conn.h11
-        answered = False  # any byte of an answer arrived
-        interim = 0
+        parser = ResponseParser(method)  # core's: the verdicts and limits every transport applies
         try:
             while True:
-                event = machine.next_event()
-                if event is h11.NEED_DATA:
-                    limit, what = _read_limit(timeout.read, deadline)
-                    data = await conn.receive(limit, what)
-                    if not data:
-                        cause = _end_of_stream_verdict(machine)  # h11's word on the early end
-                        if not answered and conn.reused:
-                            raise RemoteProtocolError(
-                                f"the server at {url} closed a kept-alive connection before answering",
-                                url=url,
-                                stale_connection=True,
-                            ) from cause
-                        raise RemoteProtocolError(
-                            f"{url} closed the connection without sending a complete response", url=url
-                        ) from cause
-                    answered = True
-                    machine.receive_data(data)
-                    continue
-                if type(event) is h11.Response:
+                head = parser.head()  # interim (1xx) answers skipped, up to MAX_INTERIM
+                if head is not None:
                     break
-                if type(event) is not h11.InformationalResponse:  # h11 gives nothing else here
-                    raise RemoteProtocolError(f"{url} sent an unexpected answer ({type(event).__name__})", url=url)
-                # 100 Continue, 103 Early Hints: skipped, up to a bound.  (h11 refuses a 101: no
-                # request here asks to switch protocols.)
-                interim += 1
-                if interim > MAX_INTERIM:
+                limit, what = _read_limit(timeout.read, deadline)
+                data = await conn.receive(limit, what)
+                if not data:
+                    answered = parser.received  # any byte of an answer arrived
+                    cause = _end_of_stream_verdict(parser)  # the parser's word on the early end
+                    if not answered and conn.reused:
+                        raise RemoteProtocolError(
+                            f"the server at {url} closed a kept-alive connection before answering",
+                            url=url,
+                            stale_connection=True,
+                        ) from cause
                     raise RemoteProtocolError(
-                        f"{url} sent more than {MAX_INTERIM} interim (1xx) answers without a final one", url=url
-                    )
+                        f"{url} closed the connection without sending a complete response", url=url
+                    ) from cause
+                parser.feed(data)
         except _Expired as exc:
             if exc.what == "total":
                 message = f"the total timeout ran out while waiting for the response from {url}"
@@ -639,7 +659,7 @@ class AsyncioTransport:
                 message = f"{url} sent no response within the read timeout of {timeout.read:g} s"
             raise ReadTimeout(message, url=url) from exc
         except OSError as exc:  # a reset
-            if not answered and conn.reused:
+            if not parser.received and conn.reused:
                 raise RemoteProtocolError(
                     f"the server at {url} closed a kept-alive connection before answering",
                     url=url,
@@ -648,33 +668,29 @@ class AsyncioTransport:
             raise RemoteProtocolError(
                 f"{url} closed the connection without sending a complete response", url=url
             ) from exc
-        except h11.RemoteProtocolError as exc:
+        except HeadError as exc:
             raise RemoteProtocolError(f"{url} sent an invalid HTTP response: {exc}", url=url) from exc
-        raw = event.headers.raw_items()
-        problem = head_problem(15 + len(event.reason), raw)
-        if problem is not None:
-            raise RemoteProtocolError(f"{url} sent an invalid HTTP response: {problem}", url=url)
-        status = event.status_code
-        headers = Headers([(name.decode("latin-1"), value.decode("latin-1")) for name, value in raw])
+        status = head.status
         if self._forward is not None and status == 407:  # the proxy's own refusal, not the service's answer
-            raise proxy_status_error(self.address, self._forward, 407, event.reason.decode("latin-1"), tunnel=False)
+            raise proxy_status_error(self.address, self._forward, 407, head.reason, tunnel=False)
         return AsyncioResponse(
             self,
             conn,
+            parser,
             status,
-            headers,
+            head.headers,
             url=url,
             read_timeout=timeout.read,
             deadline=deadline,
         )
 
 
-def _end_of_stream_verdict(machine: h11.Connection) -> Optional[h11.RemoteProtocolError]:
-    """h11's own error for a connection that ended before a complete response head, so the
-    transport error keeps it as its cause (as the sync transport keeps its parser's)."""
-    machine.receive_data(b"")
+def _end_of_stream_verdict(parser: ResponseParser) -> Optional[HeadError]:
+    """The parser's own error for a connection that ended before a complete response head, so
+    the transport error keeps it as its cause (as the sync transport keeps its parser's)."""
+    parser.feed(b"")
     try:
-        machine.next_event()
-    except h11.RemoteProtocolError as exc:
+        parser.head()
+    except HeadError as exc:
         return exc
     return None

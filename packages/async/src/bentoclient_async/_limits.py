@@ -1,9 +1,10 @@
-"""The response-head limits both async transports apply after h11 has parsed a head.
+"""The response-head limits ``HTTPXTransport`` applies after httpcore's h11 has parsed a head.
 
 h11 bounds an *incomplete* head (16 KiB by default, 100 KiB as httpcore sets it): a larger
 head that arrives in one read passes it.  Checking the parsed head makes the verdict the
-same however the bytes were split, and on both transports: at most 16 KiB of head (h11's
-default bound) and at most 100 fields (``http.client``'s, as the sync pool).
+same however the bytes were split, and the same as core's ``ResponseParser`` gives on the
+other transports: at most 16 KiB of head (h11's default bound) and at most 100 fields
+(``http.client``'s, as the sync pool).
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ import ssl
 import sys
 import time
 import weakref
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any, Optional, Union
 
 from bentoclient._plugin import (
@@ -177,7 +177,7 @@ def _close_orphaned_stream(stream: Any) -> None:
 
 
 class _Failure:
-    """Where a send failed, for :func:`mapped_errors`: the request, the service, the proxy."""
+    """Where a send failed, for :func:`_mapped`: the request, the service, the proxy."""
 
     __slots__ = ("address", "connect", "proxy", "trace")
 
@@ -188,23 +188,6 @@ class _Failure:
         self.proxy = proxy
         self.trace = trace
         self.connect = connect  # the connect timeout, for the proxy's messages
-
-
-@contextlib.contextmanager
-def mapped_errors(url: str, *, failure: Optional[_Failure] = None, body: bool = False) -> Iterator[None]:
-    """httpx exceptions -> bentoclient's, raised ``from`` the original, so users never see ``httpx.*``.
-
-    ``failure`` (while sending): the facts of the attempt.  ``body=True`` while reading a
-    response body: a body that breaks off is a :class:`ReadError`, as on the sync transport.
-    """
-    try:
-        yield
-    except httpx.TransportError as exc:
-        raise _mapped(url, exc, failure, body) from _cause(exc)
-    except httpx.InvalidURL as exc:  # not an httpx.TransportError
-        raise ConfigurationError(f"cannot send a request to {url!r}: {exc}") from exc
-    except httpx.DecodingError as exc:
-        raise ResponseDecodeError(f"{url}: {exc}") from exc
 
 
 def _socket_error(exc: BaseException) -> Optional[OSError]:
@@ -299,25 +282,36 @@ async def _aiter(chunks: Iterable[bytes]) -> AsyncIterator[bytes]:
 class HTTPXResponse:
     """An :class:`~bentoclient.transport.AsyncResponse` over an httpx response."""
 
-    def __init__(self, response: httpx.Response, url: str, deadline: Optional[float]) -> None:
+    def __init__(
+        self, response: httpx.Response, url: str, deadline: Optional[float], read_timeout: Optional[float] = None
+    ) -> None:
         self._response = response
         self._url = url
         self._deadline = deadline
+        self._read_timeout = read_timeout  # the limit httpx itself puts on each read of this response
         self.status_code = response.status_code
         self.headers = Headers(response.headers.multi_items())
 
     async def aiter_bytes(self) -> AsyncIterator[bytes]:
-        """The body as sent, chunk by chunk, within the call's total deadline."""
+        """The body as sent, chunk by chunk, within the call's total deadline.
+
+        httpx bounds each read by the read timeout already.  While more than that is left of
+        the deadline, a stalled read fails that way before the deadline, so no timer of ours is
+        armed; only the last stretch before the deadline has one per read.
+        """
         chunks = self._response.aiter_raw()
-        url, deadline = self._url, self._deadline
+        url, deadline, read = self._url, self._deadline, self._read_timeout
         try:
             while True:
                 try:
-                    with mapped_errors(url, body=True):
-                        if deadline is None:
+                    if deadline is None:
+                        chunk = await chunks.__anext__()
+                    else:
+                        remaining = deadline - time.monotonic()
+                        if read is not None and remaining > read:
                             chunk = await chunks.__anext__()
                         else:
-                            async with _timeout_after(deadline - time.monotonic()):
+                            async with _timeout_after(remaining):
                                 chunk = await chunks.__anext__()
                 except StopAsyncIteration:
                     return
@@ -325,6 +319,10 @@ class HTTPXResponse:
                     raise ReadTimeout(
                         f"the total timeout ran out while reading the response from {url}", url=url
                     ) from exc
+                except httpx.TransportError as exc:  # a broken-off body: ReadError, as on the sync transport
+                    raise _mapped(url, exc, None, True) from _cause(exc)
+                except httpx.DecodingError as exc:
+                    raise ResponseDecodeError(f"{url}: {exc}") from exc
                 yield chunk
         finally:
             aclose = getattr(chunks, "aclose", None)  # httpx's iterators are async generators
@@ -470,7 +468,7 @@ class HTTPXTransport:
         if self.proxy is not None and response.status_code == 407 and self.address.scheme == "http":
             await response.aclose()  # the proxy's own refusal, not the service's answer
             raise proxy_status_error(self.address, self.proxy, 407, reason.decode("ascii", "replace"), tunnel=False)
-        return HTTPXResponse(response, url, deadline)
+        return HTTPXResponse(response, url, deadline, timeout.read)
 
     async def aclose(self) -> None:
         """Close the connections (on the event loop they belong to, or after it was closed)."""

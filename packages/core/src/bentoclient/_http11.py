@@ -289,6 +289,25 @@ class ResponseParser:
 
     def body(self, limit: int = 1 << 62) -> Optional[bytes]:
         """The next body bytes (at most ``limit``), None when more must arrive, ``b""`` at the end."""
+        if self._state == _CHUNK_SIZE:
+            # The common case of a stream, one whole chunk buffered (size line, data, CRLF):
+            # handed out in one step.  Anything else takes the general path below, from the
+            # same state (nothing is consumed here unless the whole chunk is taken).
+            buf, pos = self._buf, self._pos
+            end = buf.find(b"\r\n", pos)
+            if end < 0 and not self._eof and len(buf) - pos <= MAX_HEAD_SIZE:
+                return None  # the size line is not whole yet
+            if end >= 0 and end + 2 - pos <= MAX_HEAD_SIZE:
+                match = _CHUNK_LINE.fullmatch(buf, pos, end + 2)
+                if match is not None:
+                    start = end + 2
+                    stop = start + int(match.group(1), 16)
+                    if start < stop and stop - start <= limit and buf[stop : stop + 2] == b"\r\n":
+                        if stop + 2 == len(buf):
+                            self._buf, self._pos = b"", 0
+                        else:
+                            self._pos = stop + 2
+                        return buf[start:stop]
         while True:
             state = self._state
             buf, pos = self._buf, self._pos

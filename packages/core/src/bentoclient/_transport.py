@@ -231,13 +231,19 @@ class _Conn:
 
 
 def _set_timeout(sock: socket.socket, limit: Optional[float], deadline: Optional[float], url: str) -> None:
-    """The socket's timeout for the next read: the read timeout, cut to what is left of the deadline."""
+    """The socket's timeout for the next read: the read timeout, cut to what is left of the deadline.
+
+    Set only when it changes: ``settimeout()`` is a system call, and the reads of one body
+    mostly share the read timeout.
+    """
     if deadline is not None:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise ReadTimeout(f"the total timeout ran out while reading the response from {url}", url=url)
-        limit = remaining if limit is None else min(remaining, limit)
-    sock.settimeout(limit)
+        if limit is None or remaining < limit:
+            limit = remaining
+    if sock.gettimeout() != limit:
+        sock.settimeout(limit)
 
 
 def _read_timeout(url: str, deadline: Optional[float], exc: BaseException, what: str) -> ReadTimeout:
@@ -531,7 +537,8 @@ class HTTPTransport:
         sock = conn.sock
         chunked = request.body_length is None
         try:
-            sock.settimeout(timeout.write)
+            if sock.gettimeout() != timeout.write:  # a system call: only when it changes
+                sock.settimeout(timeout.write)
             content = request.content
             if isinstance(content, (bytes, bytearray)):
                 if len(content) <= _JOIN_BODY:
