@@ -93,7 +93,7 @@ def test_batch_size_is_refused_where_it_cannot_apply(batching_urls: dict[str, st
     main()
 
 
-ROWS = [{"n": n, "seconds": 0.05} for n in range(120)]
+ROWS = [{"n": n, "seconds": 0.05} for n in range(160)]
 
 
 def test_auto_concurrency_rides_the_server_limit_without_surfacing_429(batching_urls: dict[str, str]) -> None:
@@ -103,10 +103,16 @@ def test_auto_concurrency_rides_the_server_limit_without_surfacing_429(batching_
             out = collect(results)
             assert results.limit is not None
             overloads, value = results.limit.overloads, results.limit.value
-            assert client.most_running() <= 4
-        assert out == list(range(120))  # no MapError: every 429 was sent again
-        assert overloads > 0  # the limit did go past what the server takes, and came back
-        assert 1 <= value <= 6
+            running = client.most_running()
+        seen = f"limit {value}, {overloads} overloads, at most {running} running on the server"
+        assert running <= 4, seen
+        failed = [r for r in out if isinstance(r, MapError)]
+        assert not failed, f"{seen}; surfaced: {failed[:3]}"  # every 429 was sent again
+        assert out == [row["n"] for row in ROWS]
+        # The limit went past what the server takes (a noisy machine can hold it back for a
+        # while, hence the number of rows: about 40 round trips at 4 in flight) and came back.
+        assert overloads > 0, seen
+        assert 1 <= value <= 6, seen
 
     main()
 
