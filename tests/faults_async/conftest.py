@@ -40,7 +40,7 @@ def no_leaks(private_tempdir: str) -> Iterator[None]:  # noqa: F811  # the impor
 
 
 #: Every async fault test runs on the default transport (httpx's pool) and on the opt-in
-#: h11-on-asyncio one (``transport=AsyncioTransport(url)``).
+#: asyncio-streams one (``transport=AsyncioTransport(url)``).
 TRANSPORTS = ["httpx", "asyncio"]
 
 

@@ -1,7 +1,7 @@
 """The fault matrix for AsyncHTTPClient: the server of tests/faults misbehaves.
 
 Every test runs on both async transports (the ``clients`` fixture): the default
-``HTTPXTransport`` (httpx's pool) and the opt-in ``AsyncioTransport`` (h11 on asyncio).
+``HTTPXTransport`` (httpx's pool) and the opt-in ``AsyncioTransport`` (asyncio streams).
 Each test is one fault with ONE documented outcome (docs/reliability.md, "Async client and
 streams"): a typed bentoclient error, never an ``httpx`` or ``h11`` one, with the attempts it
 took, or a correct result.  Each test runs its coroutine with ``asyncio.run`` (``clients.run``), which

@@ -2,7 +2,7 @@
 
 Each case is one server misbehaviour (or one bad request) with one outcome, the same on
 the default transport (``HTTPXTransport``, httpx's pool) and on the opt-in
-``AsyncioTransport`` (h11 driven from asyncio streams): a stall is a ``ReadTimeout``, never
+``AsyncioTransport`` (core's ResponseParser on asyncio streams): a stall is a ``ReadTimeout``, never
 a short answer; a response h11 refuses is refused (h11 itself is asked, as the oracle, that
 it does refuse those bytes); a bad request head is a ``ConfigurationError`` before a byte is
 sent.  The transports are driven directly (no client retries, no readiness calls), so the
@@ -153,7 +153,7 @@ def script_server() -> Iterator[ScriptServer]:
 
 @pytest.fixture(params=["httpx", "asyncio"])
 def kind(request: pytest.FixtureRequest) -> str:
-    """Which transport: the default (httpx's pool) or the opt-in h11-on-asyncio one."""
+    """Which transport: the default (httpx's pool) or the opt-in one on asyncio streams."""
     return str(request.param)
 
 

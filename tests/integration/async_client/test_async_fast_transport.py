@@ -1,4 +1,4 @@
-"""The opt-in ``AsyncioTransport`` (h11 on asyncio streams) against a real ``bentoml serve``.
+"""The opt-in ``AsyncioTransport`` (core's HTTP/1.1 rules on asyncio streams) against a real ``bentoml serve``.
 
 The rest of ``tests/integration/async_client`` runs on the default transport (httpx's pool);
 these are the same kinds of calls with ``transport=AsyncioTransport(url)``, so both transports

@@ -3,7 +3,7 @@
 ``from bentoclient import AsyncHTTPClient`` is the import to write: the same class, checked
 at import for ``pip install "bentoclient[async]"``, whose httpx transport (``HTTPXTransport``)
 the client sends through by default (``transport=bentoclient_async.AsyncioTransport(url)``
-opts in to its faster h11-on-asyncio one).  This module skips that import-time check, for
+opts in to its faster asyncio-streams one).  This module skips that import-time check, for
 code that always passes ``AsyncHTTPClient(url, transport=...)`` (see
 :mod:`bentoclient.transport`) and then needs no third-party package at all.  A client made
 here without ``transport=`` and without the extra raises the same
