@@ -9,10 +9,13 @@ to bentoclient's own here and nowhere else, always ``from`` the original.
 from __future__ import annotations
 
 import http.client
+import math
 import os
 import select
 import socket
 import ssl
+import struct
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -63,6 +66,33 @@ READ_CHUNK = 64 * 1024
 _JOIN_BODY = 64 * 1024
 
 SSLOptions = Union[bool, str, ssl.SSLContext]
+
+# On Linux, a plain (not TLS) socket stays blocking and its read and write timeouts are the
+# kernel's SO_RCVTIMEO / SO_SNDTIMEO: CPython polls a socket that has a timeout of its own
+# (``settimeout``) before every ``recv``, one more system call per read of a stream.  An
+# expired kernel timeout surfaces as EAGAIN (``BlockingIOError``).  Elsewhere, and for TLS,
+# ``settimeout``.  Only where ``struct timeval`` is two longs (64-bit Linux).
+_KERNEL_TIMEOUTS = (
+    sys.platform.startswith("linux")
+    and hasattr(socket, "SO_RCVTIMEO")
+    and hasattr(socket, "SO_SNDTIMEO")
+    and struct.calcsize("@l") == 8
+)
+_TIMEVAL = struct.Struct("@ll")
+#: The longest kernel timeout set (a longer limit is this one: about 31 years).
+_MAX_KERNEL_TIMEOUT = float(1 << 30)
+#: What a stalled read or write raises: ``socket.timeout`` from a socket with a timeout of its
+#: own, ``BlockingIOError`` (EAGAIN) when the kernel's timeout expired.
+_TIMED_OUT = (socket.timeout, BlockingIOError)
+
+
+def _timeval(seconds: Optional[float]) -> bytes:
+    """A ``struct timeval`` for SO_RCVTIMEO / SO_SNDTIMEO: zero means no limit, so a limit is
+    rounded up to at least a microsecond."""
+    if seconds is None:
+        return _TIMEVAL.pack(0, 0)
+    micro = max(1, math.ceil(min(seconds, _MAX_KERNEL_TIMEOUT) * 1e6))
+    return _TIMEVAL.pack(*divmod(micro, 1_000_000))
 
 
 def _read_head_fields(fp: Any) -> Headers:
@@ -209,16 +239,50 @@ def _readable(sock: socket.socket) -> bool:
     return bool(readable)
 
 
-class _Conn:
-    """A pooled connection and when it was last returned idle."""
+_UNSET = -1.0  # no timeout set yet (a limit is None or positive)
 
-    __slots__ = ("http", "idle_since", "reused", "sock")
+
+class _Conn:
+    """A pooled connection, when it was last returned idle, and its socket's timeouts."""
+
+    __slots__ = ("_rcvtimeo", "_sndtimeo", "http", "idle_since", "kernel_timeouts", "reused", "sock")
 
     def __init__(self, conn: http.client.HTTPConnection, sock: socket.socket) -> None:
         self.http = conn
         self.sock = sock
         self.idle_since = 0.0
         self.reused = False
+        self._rcvtimeo: Optional[float] = _UNSET
+        self._sndtimeo: Optional[float] = _UNSET
+        #: Whether the read and write timeouts are the kernel's (the socket is blocking).
+        self.kernel_timeouts = False
+        if _KERNEL_TIMEOUTS and not isinstance(sock, ssl.SSLSocket):
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, _timeval(None))
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, _timeval(None))
+            except OSError:
+                return  # not this socket's option: settimeout() it is
+            sock.settimeout(None)
+            self._rcvtimeo = self._sndtimeo = None
+            self.kernel_timeouts = True
+
+    def read_timeout(self, limit: Optional[float]) -> None:
+        """The longest wait of the next reads (set only when it changes: a system call)."""
+        if self.kernel_timeouts:
+            if limit != self._rcvtimeo:
+                self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, _timeval(limit))
+                self._rcvtimeo = limit
+        elif self.sock.gettimeout() != limit:
+            self.sock.settimeout(limit)
+
+    def write_timeout(self, limit: Optional[float]) -> None:
+        """The longest stall of the next writes (set only when it changes)."""
+        if self.kernel_timeouts:
+            if limit != self._sndtimeo:
+                self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, _timeval(limit))
+                self._sndtimeo = limit
+        elif self.sock.gettimeout() != limit:
+            self.sock.settimeout(limit)
 
     def usable(self, now: float) -> bool:
         sock = self.http.sock
@@ -230,11 +294,10 @@ class _Conn:
         return not _readable(sock)
 
 
-def _set_timeout(sock: socket.socket, limit: Optional[float], deadline: Optional[float], url: str) -> None:
+def _set_timeout(conn: _Conn, limit: Optional[float], deadline: Optional[float], url: str) -> None:
     """The socket's timeout for the next read: the read timeout, cut to what is left of the deadline.
 
-    Set only when it changes: ``settimeout()`` is a system call, and the reads of one body
-    mostly share the read timeout.
+    Set only when it changes (a system call): the reads of one body mostly share the read timeout.
     """
     if deadline is not None:
         remaining = deadline - time.monotonic()
@@ -242,8 +305,7 @@ def _set_timeout(sock: socket.socket, limit: Optional[float], deadline: Optional
             raise ReadTimeout(f"the total timeout ran out while reading the response from {url}", url=url)
         if limit is None or remaining < limit:
             limit = remaining
-    if sock.gettimeout() != limit:
-        sock.settimeout(limit)
+    conn.read_timeout(limit)
 
 
 def _read_timeout(url: str, deadline: Optional[float], exc: BaseException, what: str) -> ReadTimeout:
@@ -293,21 +355,22 @@ class Response:
         if conn is None:
             return
         parser, url, sock = self._parser, self._url, conn.sock
+        read_timeout, deadline = self._read_timeout, self._deadline
         limit = chunk_size if chunk_size > 0 else 1 << 62
         try:
             while True:
                 try:
                     data = parser.body(limit)
                     if data is None:
-                        _set_timeout(sock, self._read_timeout, self._deadline, url)
+                        _set_timeout(conn, read_timeout, deadline, url)
                         parser.feed(sock.recv(READ_CHUNK))
                         continue
                 except BodyIncomplete as exc:
                     raise ReadError(f"the response from {url} ended early: {exc}", url=url) from exc
                 except HeadError as exc:
                     raise RemoteProtocolError(f"{url} sent an invalid response body: {exc}", url=url) from exc
-                except socket.timeout as exc:
-                    raise _read_timeout(url, self._deadline, exc, "in the middle of the body") from exc
+                except _TIMED_OUT as exc:
+                    raise _read_timeout(url, deadline, exc, "in the middle of the body") from exc
                 except OSError as exc:
                     raise ReadError(
                         f"the connection to {url} broke while reading the response: {exc}", url=url
@@ -537,8 +600,7 @@ class HTTPTransport:
         sock = conn.sock
         chunked = request.body_length is None
         try:
-            if sock.gettimeout() != timeout.write:  # a system call: only when it changes
-                sock.settimeout(timeout.write)
+            conn.write_timeout(timeout.write)
             content = request.content
             if isinstance(content, (bytes, bytearray)):
                 if len(content) <= _JOIN_BODY:
@@ -553,7 +615,7 @@ class HTTPTransport:
                         sock.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk) if chunked else chunk)
                 if chunked:
                     sock.sendall(b"0\r\n\r\n")
-        except socket.timeout as exc:
+        except _TIMED_OUT as exc:
             raise WriteTimeout(
                 f"sending the request to {url} stalled for longer than {timeout.write:g} s", url=url
             ) from exc
@@ -566,7 +628,7 @@ class HTTPTransport:
         parser = ResponseParser(request.method)
         try:
             while parser.head() is None:
-                _set_timeout(sock, timeout.read, deadline, url)
+                _set_timeout(conn, timeout.read, deadline, url)
                 parser.feed(sock.recv(READ_CHUNK))
         except HeadError as exc:
             if not parser.received:
@@ -574,7 +636,7 @@ class HTTPTransport:
                     raise _stale_connection(url) from exc
                 raise RemoteProtocolError(f"{url} closed the connection without sending a response", url=url) from exc
             raise RemoteProtocolError(f"{url} sent an invalid HTTP response: {exc}", url=url) from exc
-        except socket.timeout as exc:
+        except _TIMED_OUT as exc:
             what = "after part of the response head" if parser.received else "in response"
             raise _read_timeout(url, deadline, exc, what) from exc
         except (ConnectionResetError, ConnectionAbortedError) as exc:
