@@ -239,23 +239,20 @@ def _readable(sock: socket.socket) -> bool:
     return bool(readable)
 
 
-_UNSET = -1.0  # no timeout set yet (a limit is None or positive)
-
-
 class _Conn:
     """A pooled connection, when it was last returned idle, and its socket's timeouts."""
 
-    __slots__ = ("_rcvtimeo", "_sndtimeo", "http", "idle_since", "kernel_timeouts", "reused", "sock")
+    __slots__ = ("http", "idle_since", "kernel_timeouts", "read_limit", "reused", "sock", "write_limit")
 
     def __init__(self, conn: http.client.HTTPConnection, sock: socket.socket) -> None:
         self.http = conn
         self.sock = sock
         self.idle_since = 0.0
         self.reused = False
-        self._rcvtimeo: Optional[float] = _UNSET
-        self._sndtimeo: Optional[float] = _UNSET
-        #: Whether the read and write timeouts are the kernel's (the socket is blocking).
+        #: Whether the read and write timeouts are the kernel's (the socket itself is blocking).
         self.kernel_timeouts = False
+        #: The longest wait of a read, and the longest stall of a write, now in force.
+        self.read_limit = self.write_limit = sock.gettimeout()
         if _KERNEL_TIMEOUTS and not isinstance(sock, ssl.SSLSocket):
             try:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, _timeval(None))
@@ -263,26 +260,26 @@ class _Conn:
             except OSError:
                 return  # not this socket's option: settimeout() it is
             sock.settimeout(None)
-            self._rcvtimeo = self._sndtimeo = None
+            self.read_limit = self.write_limit = None
             self.kernel_timeouts = True
 
-    def read_timeout(self, limit: Optional[float]) -> None:
-        """The longest wait of the next reads (set only when it changes: a system call)."""
+    def set_read_limit(self, limit: Optional[float]) -> None:
+        """Set the longest wait of the next reads (a system call: the callers set only a change)."""
         if self.kernel_timeouts:
-            if limit != self._rcvtimeo:
-                self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, _timeval(limit))
-                self._rcvtimeo = limit
-        elif self.sock.gettimeout() != limit:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, _timeval(limit))
+        else:  # one timeout for both directions
             self.sock.settimeout(limit)
+            self.write_limit = limit
+        self.read_limit = limit
 
-    def write_timeout(self, limit: Optional[float]) -> None:
-        """The longest stall of the next writes (set only when it changes)."""
+    def set_write_limit(self, limit: Optional[float]) -> None:
+        """Set the longest stall of the next writes (a system call: the callers set only a change)."""
         if self.kernel_timeouts:
-            if limit != self._sndtimeo:
-                self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, _timeval(limit))
-                self._sndtimeo = limit
-        elif self.sock.gettimeout() != limit:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, _timeval(limit))
+        else:
             self.sock.settimeout(limit)
+            self.read_limit = limit
+        self.write_limit = limit
 
     def usable(self, now: float) -> bool:
         sock = self.http.sock
@@ -305,7 +302,8 @@ def _set_timeout(conn: _Conn, limit: Optional[float], deadline: Optional[float],
             raise ReadTimeout(f"the total timeout ran out while reading the response from {url}", url=url)
         if limit is None or remaining < limit:
             limit = remaining
-    conn.read_timeout(limit)
+    if limit != conn.read_limit:
+        conn.set_read_limit(limit)
 
 
 def _read_timeout(url: str, deadline: Optional[float], exc: BaseException, what: str) -> ReadTimeout:
@@ -362,7 +360,8 @@ class Response:
                 try:
                     data = parser.body(limit)
                     if data is None:
-                        _set_timeout(conn, read_timeout, deadline, url)
+                        if deadline is not None or read_timeout != conn.read_limit:
+                            _set_timeout(conn, read_timeout, deadline, url)
                         parser.feed(sock.recv(READ_CHUNK))
                         continue
                 except BodyIncomplete as exc:
@@ -600,7 +599,8 @@ class HTTPTransport:
         sock = conn.sock
         chunked = request.body_length is None
         try:
-            conn.write_timeout(timeout.write)
+            if timeout.write != conn.write_limit:
+                conn.set_write_limit(timeout.write)
             content = request.content
             if isinstance(content, (bytes, bytearray)):
                 if len(content) <= _JOIN_BODY:
