@@ -9,13 +9,10 @@ to bentoclient's own here and nowhere else, always ``from`` the original.
 from __future__ import annotations
 
 import http.client
-import math
 import os
 import select
 import socket
 import ssl
-import struct
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -66,33 +63,6 @@ READ_CHUNK = 64 * 1024
 _JOIN_BODY = 64 * 1024
 
 SSLOptions = Union[bool, str, ssl.SSLContext]
-
-# On Linux, a plain (not TLS) socket stays blocking and its read and write timeouts are the
-# kernel's SO_RCVTIMEO / SO_SNDTIMEO: CPython polls a socket that has a timeout of its own
-# (``settimeout``) before every ``recv``, one more system call per read of a stream.  An
-# expired kernel timeout surfaces as EAGAIN (``BlockingIOError``).  Elsewhere, and for TLS,
-# ``settimeout``.  Only where ``struct timeval`` is two longs (64-bit Linux).
-_KERNEL_TIMEOUTS = (
-    sys.platform.startswith("linux")
-    and hasattr(socket, "SO_RCVTIMEO")
-    and hasattr(socket, "SO_SNDTIMEO")
-    and struct.calcsize("@l") == 8
-)
-_TIMEVAL = struct.Struct("@ll")
-#: The longest kernel timeout set (a longer limit is this one: about 31 years).
-_MAX_KERNEL_TIMEOUT = float(1 << 30)
-#: What a stalled read or write raises: ``socket.timeout`` from a socket with a timeout of its
-#: own, ``BlockingIOError`` (EAGAIN) when the kernel's timeout expired.
-_TIMED_OUT = (socket.timeout, BlockingIOError)
-
-
-def _timeval(seconds: Optional[float]) -> bytes:
-    """A ``struct timeval`` for SO_RCVTIMEO / SO_SNDTIMEO: zero means no limit, so a limit is
-    rounded up to at least a microsecond."""
-    if seconds is None:
-        return _TIMEVAL.pack(0, 0)
-    micro = max(1, math.ceil(min(seconds, _MAX_KERNEL_TIMEOUT) * 1e6))
-    return _TIMEVAL.pack(*divmod(micro, 1_000_000))
 
 
 def _read_head_fields(fp: Any) -> Headers:
@@ -242,44 +212,26 @@ def _readable(sock: socket.socket) -> bool:
 class _Conn:
     """A pooled connection, when it was last returned idle, and its socket's timeouts."""
 
-    __slots__ = ("http", "idle_since", "kernel_timeouts", "read_limit", "reused", "sock", "write_limit")
+    __slots__ = ("http", "idle_since", "limit", "reused", "sock")
 
     def __init__(self, conn: http.client.HTTPConnection, sock: socket.socket) -> None:
         self.http = conn
         self.sock = sock
         self.idle_since = 0.0
         self.reused = False
-        #: Whether the read and write timeouts are the kernel's (the socket itself is blocking).
-        self.kernel_timeouts = False
-        #: The longest wait of a read, and the longest stall of a write, now in force.
-        self.read_limit = self.write_limit = sock.gettimeout()
-        if _KERNEL_TIMEOUTS and not isinstance(sock, ssl.SSLSocket):
-            try:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, _timeval(None))
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, _timeval(None))
-            except OSError:
-                return  # not this socket's option: settimeout() it is
-            sock.settimeout(None)
-            self.read_limit = self.write_limit = None
-            self.kernel_timeouts = True
+        #: The socket's timeout now (kept here: ``gettimeout()`` on every read of a stream costs).
+        self.limit = sock.gettimeout()
 
-    def set_read_limit(self, limit: Optional[float]) -> None:
-        """Set the longest wait of the next reads (a system call: the callers set only a change)."""
-        if self.kernel_timeouts:
-            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, _timeval(limit))
-        else:  # one timeout for both directions
-            self.sock.settimeout(limit)
-            self.write_limit = limit
-        self.read_limit = limit
+    def set_limit(self, limit: Optional[float]) -> None:
+        """Set the socket's timeout (a system call: the callers set only a change).
 
-    def set_write_limit(self, limit: Optional[float]) -> None:
-        """Set the longest stall of the next writes (a system call: the callers set only a change)."""
-        if self.kernel_timeouts:
-            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, _timeval(limit))
-        else:
-            self.sock.settimeout(limit)
-            self.read_limit = limit
-        self.write_limit = limit
+        Why not the kernel's SO_RCVTIMEO on a blocking socket, which would spare CPython's
+        poll before every ``recv``: a signal handler that returns makes CPython restart the
+        wait with the whole timeout again, so periodic signals would turn a stall into a hang;
+        with ``settimeout`` the wait keeps its end.
+        """
+        self.sock.settimeout(limit)
+        self.limit = limit
 
     def usable(self, now: float) -> bool:
         sock = self.http.sock
@@ -302,8 +254,8 @@ def _set_timeout(conn: _Conn, limit: Optional[float], deadline: Optional[float],
             raise ReadTimeout(f"the total timeout ran out while reading the response from {url}", url=url)
         if limit is None or remaining < limit:
             limit = remaining
-    if limit != conn.read_limit:
-        conn.set_read_limit(limit)
+    if limit != conn.limit:
+        conn.set_limit(limit)
 
 
 def _read_timeout(url: str, deadline: Optional[float], exc: BaseException, what: str) -> ReadTimeout:
@@ -360,7 +312,7 @@ class Response:
                 try:
                     data = parser.body(limit)
                     if data is None:
-                        if deadline is not None or read_timeout != conn.read_limit:
+                        if deadline is not None or read_timeout != conn.limit:
                             _set_timeout(conn, read_timeout, deadline, url)
                         parser.feed(sock.recv(READ_CHUNK))
                         continue
@@ -368,7 +320,7 @@ class Response:
                     raise ReadError(f"the response from {url} ended early: {exc}", url=url) from exc
                 except HeadError as exc:
                     raise RemoteProtocolError(f"{url} sent an invalid response body: {exc}", url=url) from exc
-                except _TIMED_OUT as exc:
+                except socket.timeout as exc:
                     raise _read_timeout(url, deadline, exc, "in the middle of the body") from exc
                 except OSError as exc:
                     raise ReadError(
@@ -599,8 +551,8 @@ class HTTPTransport:
         sock = conn.sock
         chunked = request.body_length is None
         try:
-            if timeout.write != conn.write_limit:
-                conn.set_write_limit(timeout.write)
+            if timeout.write != conn.limit:
+                conn.set_limit(timeout.write)
             content = request.content
             if isinstance(content, (bytes, bytearray)):
                 if len(content) <= _JOIN_BODY:
@@ -615,7 +567,7 @@ class HTTPTransport:
                         sock.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk) if chunked else chunk)
                 if chunked:
                     sock.sendall(b"0\r\n\r\n")
-        except _TIMED_OUT as exc:
+        except socket.timeout as exc:
             raise WriteTimeout(
                 f"sending the request to {url} stalled for longer than {timeout.write:g} s", url=url
             ) from exc
@@ -636,7 +588,7 @@ class HTTPTransport:
                     raise _stale_connection(url) from exc
                 raise RemoteProtocolError(f"{url} closed the connection without sending a response", url=url) from exc
             raise RemoteProtocolError(f"{url} sent an invalid HTTP response: {exc}", url=url) from exc
-        except _TIMED_OUT as exc:
+        except socket.timeout as exc:
             what = "after part of the response head" if parser.received else "in response"
             raise _read_timeout(url, deadline, exc, what) from exc
         except (ConnectionResetError, ConnectionAbortedError) as exc:
