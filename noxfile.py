@@ -171,6 +171,9 @@ def _run_tests(session: nox.Session, combo: str, *pytest_args: str, line: str = 
     otel = OTEL_REQUIREMENTS if combo == "all" else []
     session.install(*COMBOS[combo], *TEST_REQUIREMENTS, *media, *otel)
     env = {"BENTOCLIENT_BENTOML": bentoml_server(session, line), "BENTOCLIENT_COMBO": combo}
+    if combo != "core" and session.python in FULL_CORE_PYTHONS:
+        # The core-only session on this Python held the sync transport to every conformance case.
+        env["BENTOCLIENT_CONFORMANCE"] = "async"
     session.run("pytest", *(pytest_args or _pytest_args(combo)), *session.posargs, env=env)
 
 
@@ -198,11 +201,31 @@ def tests(session: nox.Session) -> None:
 COMBO_RUNS = [("3.9", "all"), ("3.13", "core+async"), ("3.13", "core+stream"), ("3.13", "all")]
 
 
+#: "all" on the oldest Python is there for the other httpx line (httpx, not httpx2): the suites
+#: of the async and stream packages, the unit tests (some drive them) and the async transports'
+#: conformance.  What does not depend on the HTTP library (packaging, file conversions, the docs'
+#: examples, the CLI, tracing) runs in "all" on the newest Python and in 3.9's core-only session.
+HTTPX_LINE_TESTS = [
+    "tests/unit",
+    "tests/conformance",
+    "tests/faults_async",
+    "tests/faults_stream",
+    "tests/faults_async_stream",
+    "tests/testing_stream",
+    "tests/integration/async_client",
+    "tests/integration/streams",
+    "tests/integration/async_streams",
+]
+
+
 @nox.session(tags=["tests"])
 @nox.parametrize(("python", "combo"), COMBO_RUNS)
 def tests_combo(session: nox.Session, combo: str) -> None:
     """The optional packages installed beside core."""
-    _run_tests(session, combo)
+    if (session.python, combo) == (ALL_PYTHONS[0], "all"):
+        _run_tests(session, combo, *HTTPX_LINE_TESTS)
+    else:
+        _run_tests(session, combo)
 
 
 #: What runs against the older server lines: the integration tests that exercise the server

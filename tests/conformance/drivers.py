@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import os
 import time
 from collections.abc import Sequence
 from typing import Any, Callable, NamedTuple, Optional, Union
@@ -103,3 +104,9 @@ DRIVERS: dict[str, Callable[[str, Sequence[Step]], list[Outcome]]] = {"HTTPTrans
 if importlib.util.find_spec("bentoclient_async") is not None:
     DRIVERS["AsyncioTransport"] = _run_async(_asyncio_transport)
     DRIVERS["HTTPXTransport"] = _run_async(_httpx_transport)
+#: ``BENTOCLIENT_CONFORMANCE=async``: the async transports only.  The noxfile sets it where a
+#: core-only session on the same Python has already held the sync transport to every case.
+if os.environ.get("BENTOCLIENT_CONFORMANCE") == "async":
+    del DRIVERS["HTTPTransport"]
+    if not DRIVERS:
+        raise RuntimeError("BENTOCLIENT_CONFORMANCE=async needs bentoclient-async installed")
