@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bentoclient import NO_RETRY, MapError
+from bentoclient import NO_RETRY, Backoff, MapError, Retry
 from bentoclient import exceptions as exc
 from bentoclient import SyncHTTPClient
 
@@ -78,6 +78,28 @@ def test_a_failed_request_fails_all_its_inputs_with_one_cause(batching_urls: dic
         assert [r.batch for r in out] == [range(4)] * 4 + [range(4, 8)] * 4 + [range(8, 10)] * 2
         assert all(isinstance(r.exception, exc.ServiceUnavailable) for r in out)
         assert out[0].exception is out[3].exception  # one request, one cause
+
+    main()
+
+
+def test_a_request_the_batcher_sheds_fails_unless_503_is_asked_for(batching_urls: dict[str, str]) -> None:
+    # BentoML's batcher drops requests that waited past max_latency_ms with a 503 that looks
+    # like one the service's code raised (docs/bulk.md): surfaced by default, resent on request.
+    inputs = TEXTS[:32]
+    again = Retry(total=30, backoff=Backoff(initial=0.05, factor=1.5, maximum=0.5), extra_statuses=frozenset({503}))
+
+    def main() -> None:
+        with SyncHTTPClient(batching_urls["batching"], max_connections=16) as client:
+            shed = collect(client.map("shed", inputs, batch_size=1, concurrency=16, return_exceptions=True))
+            resent = collect(client.map("shed", inputs, batch_size=1, concurrency=16, retry=again))
+        failed = [r for r in shed if isinstance(r, MapError)]
+        assert failed, "16 requests at once for a 20 ms latency bound: the batcher shed none"
+        assert all(isinstance(r.exception, exc.ServiceUnavailable) for r in failed), failed[:3]
+        assert all(r.exception.attempts == 1 for r in failed)  # not resent by default
+        assert [r for r in shed if not isinstance(r, MapError)] == [
+            text.upper() for text, r in zip(inputs, shed) if not isinstance(r, MapError)
+        ]
+        assert resent == [text.upper() for text in inputs]  # every shed request sent again
 
     main()
 

@@ -9,6 +9,7 @@ by the server before dispatch with ``429 {"error": "Too many requests"}``.
 from __future__ import annotations
 
 import asyncio
+import time
 
 import bentoml
 from bentoml.exceptions import ServiceUnavailable
@@ -33,6 +34,13 @@ class Batching:
     def unavailable(self, texts: list[str]) -> list[str]:
         """Always 503, whatever the inputs: a failure of the whole request, not of an input."""
         raise ServiceUnavailable("the model is not loaded")
+
+    @bentoml.api(batchable=True, max_batch_size=4, max_latency_ms=20)
+    def shed(self, texts: list[str]) -> list[str]:
+        """Slow (0.1 s a batch) for its 20 ms latency bound: BentoML's batcher drops requests
+        that waited longer and answers them 503, without running this function for them."""
+        time.sleep(0.1)
+        return [text.upper() for text in texts]
 
     @bentoml.api
     def batch_sizes(self) -> list[int]:

@@ -291,6 +291,14 @@ class HTTPXResponse:
         self._read_timeout = read_timeout  # the limit httpx itself puts on each read of this response
         self.status_code = response.status_code
         self.headers = Headers(response.headers.multi_items())
+        stream = response.stream
+        if not isinstance(stream, httpx.AsyncByteStream):  # a given transport that is not async
+            response.close()  # a sync stream closes synchronously
+            raise ConfigurationError(
+                f"the httpx transport sending to {url} answered with a synchronous body stream; "
+                "pass an httpx.AsyncBaseTransport (e.g. httpx.AsyncHTTPTransport) as transport="
+            )
+        self._stream = stream
 
     async def aiter_bytes(self) -> AsyncIterator[bytes]:
         """The body as sent, chunk by chunk, within the call's total deadline.
@@ -299,7 +307,9 @@ class HTTPXResponse:
         the deadline, a stalled read fails that way before the deadline, so no timer of ours is
         armed; only the last stretch before the deadline has one per read.
         """
-        chunks = self._response.aiter_raw()
+        # The body stream itself rather than ``aiter_raw()``: one async generator fewer per
+        # chunk; httpx's stream still maps httpcore's errors to httpx's.
+        chunks = self._stream.__aiter__()
         url, deadline, read = self._url, self._deadline, self._read_timeout
         try:
             while True:
@@ -323,7 +333,8 @@ class HTTPXResponse:
                     raise _mapped(url, exc, None, True) from _cause(exc)
                 except httpx.DecodingError as exc:
                     raise ResponseDecodeError(f"{url}: {exc}") from exc
-                yield chunk
+                if chunk:  # as aiter_raw(): no empty pieces
+                    yield chunk
         finally:
             aclose = getattr(chunks, "aclose", None)  # httpx's iterators are async generators
             if aclose is not None:
@@ -336,7 +347,7 @@ class HTTPXResponse:
             return b"".join([chunk async for chunk in self.aiter_bytes()])
         parts: list[bytes] = []
         try:
-            async for chunk in self._response.aiter_raw():
+            async for chunk in self._stream:
                 parts.append(chunk)
         except httpx.TransportError as exc:
             raise _mapped(self._url, exc, None, True) from _cause(exc)
