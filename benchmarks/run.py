@@ -678,7 +678,10 @@ def summarize(specs: Sequence[Spec], metrics: Sequence[Metric], measured: dict[s
                 medians[impl] = "n/a"
                 continue
             got = [v for v in values(rounds, impl, m.key) if v is not None]
-            medians[impl] = median(got) if got else "error"
+            failed = any("error" in r.get(impl, {}) for r in rounds)
+            # A metric an implementation does not report (a fixed concurrency has no adaptive
+            # limit) is "not measured", not an error.
+            medians[impl] = median(got) if got else ("error" if failed else None)
         rows.append(
             {
                 "spec": m.spec,
